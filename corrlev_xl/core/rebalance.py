@@ -287,7 +287,6 @@ def _greedy(
     ``c`` from position i are O(1) each, so a step costs O(N).
     """
     n = n.copy()
-    N = n.size
     var = np.diag(cov).copy()
     sigma = np.sqrt(var)
     same = labels[:, None] == labels[None, :]
