@@ -7,6 +7,12 @@ Rebalance, method ``"correlation"`` (default)
     of notional cut — the most correlated names go first, "like an inverse
     pyramid".  Positions move towards zero only: never past it.  A position
     that is not a whole number of lots has its last, partial lot closed.
+    When no single lot lowers the excess (cutting one leg of a hedge can
+    raise a basket's EFFLEV before closing it lowers it), the least harmful
+    lot is cut and the search goes on: closing every unlocked position is
+    always a way under the caps unless the locked ones alone break one.  If
+    the caps are never met, the proposal is the book with the lowest excess
+    met on the way.
 
 Rebalance, method ``"proportional"``
     Scale every unlocked position by the same factor (the largest that meets
@@ -283,6 +289,10 @@ def _greedy(
 ) -> tuple[FloatArray, IntArray]:
     """One lot at a time, the cut that lowers the total excess most per notional.
 
+    When no cut lowers the excess, the least harmful one is made and the
+    search continues; if the caps are never met, the lowest-excess book seen
+    is returned.
+
     Incremental: with ``g = Σn`` kept up to date, the figures after cutting
     ``c`` from position i are O(1) each, so a step costs O(N).
     """
@@ -312,6 +322,7 @@ def _greedy(
     eff_b_i = eff(qb_i, Lb_i, Sb_i)
     total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
     excess = float(_excess(eff(q, L, S), cap)) + total_b
+    best = (excess, n.copy(), 0)  # lowest excess so far, its book and its number of cuts
     max_steps = int(np.sum(np.ceil(np.abs(n) / lot))) + 1
     for _ in range(max_steps):
         if excess <= _EPS:
@@ -333,9 +344,9 @@ def _greedy(
             + _excess(effb_new, bcap_of)
         )
         score = np.where(live, (excess - ex_new) / np.where(c > 0, c, 1.0), -np.inf)
+        # The best cut; when none lowers the excess this is the least harmful
+        # one, and cutting goes on (a local minimum is not "cap not reachable").
         i = int(np.argmax(score))
-        if score[i] <= _EPS * excess:
-            break  # no cut lowers the excess: the caps cannot be met by cutting
         di = d[i]
         n[i] -= di
         if abs(n[i]) <= _EPS * max(lot[i], 1.0):
@@ -350,6 +361,11 @@ def _greedy(
         total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
         excess = float(_excess(eff(q, L, S), cap)) + total_b
         order.append(i)
+        if excess < best[0]:
+            best = (excess, n.copy(), len(order))
+    if excess > _EPS and best[0] < excess:
+        # The caps were never met: propose the book with the lowest excess seen.
+        n, order = best[1], order[: best[2]]
     return n, np.asarray(order, dtype=np.int64)
 
 

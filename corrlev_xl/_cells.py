@@ -1,0 +1,343 @@
+"""Cell values in, cell values out: the one conversion and error path of the Excel layer.
+
+Cell functions receive ranges *raw* (``@xw.arg(..., "raw")``): a scalar for a
+single cell, a list (or tuple) of rows otherwise — the same on desktop Excel
+(pywin32) and Office.js.  This module turns them into numpy arrays and
+instrument names, and turns results (numbers, arrays, labelled tables) back
+into rows of plain Python values, also written raw (``@xw.ret("raw")``).
+
+Conventions
+-----------
+- A blank cell (``None`` or ``""``) in a price or return range is missing data
+  (NaN).  Anywhere else a blank is an error the user is told about.
+- Excel error values (``#N/A``, ``#DIV/0!`` …) and text or TRUE/FALSE in a
+  number cell are refused with a message naming the argument and the cell
+  (row and column within the range).
+- A first row of text is a header of instrument names; it flows into every
+  spilled output.  A covariance matrix spilled with labels (names in its first
+  row and column) is accepted as it is.
+- Every failure becomes one short message, ``"EFFLEV: equity must be a
+  positive number; got -5"``, returned as the cell's value.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .core import CorrLevError
+from .core._validation import choice as _choice
+
+log = logging.getLogger("corrlev_xl")
+
+# COM error codes that desktop Excel hands to Python for error cells.
+_COM_ERRORS = {
+    -2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?",
+    -2146826288: "#NULL!", -2146826252: "#NUM!", -2146826265: "#REF!",
+    -2146826273: "#VALUE!", -2146826245: "#GETTING_DATA",
+}
+_ERROR_TEXT = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!",
+               "#SPILL!", "#CALC!", "#FIELD!", "#BUSY!", "#GETTING_DATA", "#BLOCKED!",
+               "#CONNECT!", "#UNKNOWN!"}
+
+
+@dataclass(frozen=True)
+class Block:
+    """A numeric range and, if it had a header row, the instrument names."""
+
+    values: np.ndarray
+    names: list[str] | None
+
+
+# --------------------------------------------------------------------------- #
+# reading
+
+
+def _rows(value: Any) -> Sequence[Sequence[Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        return [[value]]
+    if len(value) and not isinstance(value[0], (list, tuple)):
+        return [value]
+    return value
+
+
+def _error_text(v: Any) -> str | None:
+    if isinstance(v, dict) and v.get("type") == "Error":
+        return str(v.get("basicValue") or "#" + str(v.get("errorType", "ERROR")).upper())
+    if isinstance(v, str) and v.strip().upper() in _ERROR_TEXT:
+        return v.strip().upper()
+    if isinstance(v, int) and not isinstance(v, bool) and v in _COM_ERRORS:
+        return _COM_ERRORS[v]
+    return None
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _number(v: Any) -> float | None:
+    """The cell as a float, or None when it is not a number."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.replace(",", ""))
+        except ValueError:
+            return None
+    return None
+
+
+def _is_label(v: Any) -> bool:
+    return isinstance(v, str) and bool(v.strip()) and _number(v) is None and _error_text(v) is None
+
+
+def _cell_problem(name: str, r: int, c: int, v: Any, blank_ok: bool) -> CorrLevError:
+    where = f"row {r + 1}, column {c + 1}"
+    err = _error_text(v)
+    if err:
+        hint = "leave the cell blank for missing data" if blank_ok else "fix the cell"
+        return CorrLevError(f"{name} has the error {err} at {where}; {hint}")
+    if _is_blank(v):
+        return CorrLevError(f"{name} has a blank cell at {where}; a number is needed there")
+    if isinstance(v, bool):
+        return CorrLevError(f"{name} has {'TRUE' if v else 'FALSE'} at {where}; expected a number")
+    return CorrLevError(f"{name} has the text {str(v)!r} at {where}; expected a number")
+
+
+def _parse_body(rows: Sequence[Sequence[Any]], name: str, blank_ok: bool, row0: int) -> np.ndarray:
+    """Numbers of a rectangular block; blanks become NaN when allowed."""
+    if not rows:
+        raise CorrLevError(f"{name} is empty; select a range with numbers")
+    width = len(rows[0])
+    try:
+        # Fast path for clean numeric ranges (None becomes NaN).  TRUE/FALSE
+        # would slip through as 1/0, so cells equal to 0 or 1 take the slow
+        # path, which checks every type.
+        arr = np.array(rows, dtype=float)
+        if arr.ndim == 2 and arr.shape[1] == width:
+            suspicious = (arr == 1.0) | (arr == 0.0)
+            if not suspicious.any() and (blank_ok or not np.isnan(arr).any()):
+                return arr
+    except (TypeError, ValueError):
+        pass
+    out = np.empty((len(rows), width))
+    for r, row in enumerate(rows):
+        if len(row) != width:
+            raise CorrLevError(f"{name} is not rectangular at row {r + row0 + 1}")
+        for c, v in enumerate(row):
+            x = _number(v)
+            if x is not None:
+                out[r, c] = x
+            elif blank_ok and _is_blank(v):
+                out[r, c] = np.nan
+            else:
+                raise _cell_problem(name, r + row0, c, v, blank_ok)
+    return out
+
+
+def block(value: Any, name: str, *, blank_ok: bool = True) -> Block:
+    """A T×N numeric range with an optional header row of names."""
+    rows = _rows(value)
+    first = [v for v in rows[0] if not _is_blank(v)] if rows else []
+    if first and all(_is_label(v) for v in first):
+        names = [_label(v, j) for j, v in enumerate(rows[0])]
+        return Block(_parse_body(rows[1:], name, blank_ok, 1), names)
+    return Block(_parse_body(rows, name, blank_ok, 0), None)
+
+
+def _label(v: Any, j: int) -> str:
+    return str(v).strip() if not _is_blank(v) else f"#{j + 1}"
+
+
+def vector(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
+    """A row or column of numbers; a leading text cell (a header) is dropped.
+
+    A two-column (or two-row) range whose first column is text is read as
+    names and values.
+    """
+    rows = _rows(value)
+    if not rows:
+        raise CorrLevError(f"{name} is empty; select a row or column of numbers")
+    width = len(rows[0])
+    names: list[str] | None = None
+    if width == 2 and len(rows) > 1 and all(_is_label(r[0]) or _is_blank(r[0]) for r in rows):
+        names = [_label(r[0], j) for j, r in enumerate(rows)]
+        rows = [[r[1]] for r in rows]
+    elif len(rows) == 2 and width > 1 and all(_is_label(v) or _is_blank(v) for v in rows[0]):
+        names = [_label(v, j) for j, v in enumerate(rows[0])]
+        rows = [rows[1]]
+    if len(rows) > 1 and len(rows[0]) > 1:
+        raise CorrLevError(
+            f"{name} must be a single row or column; got a {len(rows)}×{len(rows[0])} range"
+        )
+    flat = [v for row in rows for v in row]
+    if len(flat) > 1 and _is_label(flat[0]):
+        flat = flat[1:]
+    arr = _parse_body([flat], name, False, 0)[0]
+    return arr, names
+
+
+def labelled_matrix(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
+    """A square matrix, optionally with names in its first row and first column."""
+    rows = _rows(value)
+    if len(rows) > 1 and len(rows[0]) > 1 and any(_is_label(v) for v in rows[0][1:]):
+        names = [_label(v, j) for j, v in enumerate(rows[0][1:])]
+        body = [row[1:] for row in rows[1:]]
+        return _parse_body(body, name, False, 1), names
+    return _parse_body(rows, name, False, 0), None
+
+
+def scalar(value: Any, name: str, default: float | None = None) -> float:
+    """One number; a blank or omitted argument takes ``default``."""
+    rows = _rows(value)
+    cells = [v for row in rows for v in row]
+    if not cells or (len(cells) == 1 and _is_blank(cells[0])):
+        if default is None:
+            raise CorrLevError(f"{name} is missing; enter a number")
+        return float(default)
+    if len(cells) != 1:
+        raise CorrLevError(f"{name} must be a single cell; got {len(cells)} cells")
+    x = _number(cells[0])
+    if x is None:
+        raise _cell_problem(name, 0, 0, cells[0], False)
+    return x
+
+
+def optional(value: Any, name: str) -> float | None:
+    """One number, or None when blank or omitted."""
+    cells = [v for row in _rows(value) for v in row]
+    if not cells or (len(cells) == 1 and _is_blank(cells[0])):
+        return None
+    return scalar(value, name)
+
+
+def whole(value: Any, name: str, default: int | None = None) -> int | None:
+    """A whole number of rows (windows, periods); blank takes ``default``."""
+    x = optional(value, name)
+    if x is None:
+        return default
+    if x != int(x):
+        raise CorrLevError(f"{name} must be a whole number of rows; got {x:g}")
+    return int(x)
+
+
+def choice(value: str, name: str, options: Sequence[str]) -> str:
+    """One of ``options`` (case-insensitive)."""
+    return _choice(value, name, options)
+
+
+def text(value: Any, name: str, default: str) -> str:
+    """One text option (e.g. a method name); blank takes ``default``."""
+    cells = [v for row in _rows(value) for v in row]
+    if not cells or (len(cells) == 1 and _is_blank(cells[0])):
+        return default
+    if len(cells) != 1 or not isinstance(cells[0], str):
+        raise CorrLevError(f"{name} must be one text value such as {default!r}")
+    return cells[0].strip()
+
+
+def flag(value: Any, name: str, default: bool) -> bool:
+    """TRUE/FALSE; blank takes ``default``."""
+    cells = [v for row in _rows(value) for v in row]
+    if not cells or (len(cells) == 1 and _is_blank(cells[0])):
+        return default
+    v = cells[0]
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
+        return v.strip().lower() == "true"
+    raise CorrLevError(f"{name} must be TRUE or FALSE; got {v!r}")
+
+
+def cells(value: Any) -> list[Any]:
+    """Every cell of a range, row by row (for text and flag columns)."""
+    return [v for row in _rows(value) for v in row]
+
+
+# --------------------------------------------------------------------------- #
+# writing
+
+
+def _clean(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (float, np.floating)):
+        return "" if np.isnan(v) else float(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    return v
+
+
+def table(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """A rectangular list of rows of plain values (NaN and None become blanks)."""
+    width = max(len(r) for r in rows)
+    return [[_clean(v) for v in r] + [""] * (width - len(r)) for r in rows]
+
+
+def matrix_out(
+    values: np.ndarray,
+    row_names: Sequence[str] | None = None,
+    col_names: Sequence[str] | None = None,
+    corner: str = "",
+) -> list[list[Any]]:
+    """A numeric array as rows, labelled when names are known (fast for big arrays)."""
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if np.isnan(arr).any():
+        body = np.where(np.isnan(arr), None, arr.astype(object)).tolist()
+        body = [["" if v is None else v for v in row] for row in body]
+    else:
+        body = arr.tolist()
+    if row_names is not None:
+        body = [[name, *row] for name, row in zip(row_names, body)]
+    if col_names is not None:
+        head = ([corner] if row_names is not None else []) + list(col_names)
+        body = [head, *body]
+    return body
+
+
+# --------------------------------------------------------------------------- #
+# the error path
+
+
+def cell_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a cell function; any problem becomes one short message in the cell.
+
+    Results are always rows (a list of lists), as the raw return path needs.
+    Bad input (:class:`CorrLevError`) shows as ``"NAME: message"``.  An
+    unexpected exception is logged with its traceback and shows as
+    ``"NAME: internal error (...); please report"`` — never a traceback.
+    """
+    label = fn.__name__.upper()
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = fn(*args, **kwargs)
+        except CorrLevError as exc:
+            return [[f"{label}: {exc}"]]
+        except Exception as exc:  # the one place that turns surprises into messages
+            log.exception("cell function %s failed", label)
+            return [[f"{label}: internal error ({type(exc).__name__}: {exc}); please report"]]
+        if isinstance(result, list):
+            return result
+        if isinstance(result, (float, np.floating)) and not np.isfinite(result):
+            log.error("cell function %s produced %r", label, result)
+            return [[f"{label}: the result is not a finite number; please report with your inputs"]]
+        return [[_clean(result)]]
+
+    return wrapper

@@ -1,0 +1,61 @@
+"""Sheet names, range names, table columns and ribbon button ids — in one place.
+
+The template builder writes these names, the macros and the headless report
+read them, and the ribbon's button ids map to macro handlers here.  Change a
+name here and every layer follows.
+"""
+
+from __future__ import annotations
+
+# Sheets of the desk risk workbook
+SHEET_BOOK = "Book"
+SHEET_PRICES = "Prices"
+SHEET_DASHBOARD = "Dashboard"
+SHEET_CHECKS = "Checks"
+SHEET_PROPOSAL = "Proposal"
+SHEET_AUDIT = "Audit log"
+SHEET_SNAPSHOTS = "Corr snapshots"
+SHEET_REPORT = "Risk report"
+SHEET_ABOUT = "About"
+SHEET_CONF = "xlwings.conf"
+
+# Sheets of the pair-trading workbook
+SHEET_PAIR = "Pair"
+SHEET_PAIR_PRICES = "Pair prices"
+SHEET_DOCUMENT = "Document example"
+
+# The instruments Excel Table and its columns, in order
+TABLE_INSTRUMENTS = "Instruments"
+COL_SYMBOL = "Symbol"
+COL_UNITS = "Units"
+COL_PRICE = "Price"
+COL_CONTRACT = "Contract size"
+COL_FX = "FX to account"
+COL_LOT = "Lot size"
+COL_LOCKED = "Locked"
+COL_NOTIONAL = "Notional"
+INSTRUMENT_COLUMNS = (COL_SYMBOL, COL_UNITS, COL_PRICE, COL_CONTRACT, COL_FX, COL_LOT, COL_LOCKED, COL_NOTIONAL)
+
+# Workbook-scoped named inputs
+NAME_EQUITY = "Equity"
+NAME_CAP = "Cap"
+NAME_THRESHOLD = "BasketThreshold"
+NAME_BASKET_CAP = "BasketCap"
+NAME_PRICES = "PriceHistory"  # header row of symbols + prices, oldest first
+NAME_DATES = "PriceDates"
+NAME_COV_METHOD = "CovMethod"
+NAME_LAMBDA = "EwmaLambda"
+INPUT_NAMES = (NAME_EQUITY, NAME_CAP, NAME_THRESHOLD, NAME_BASKET_CAP, NAME_COV_METHOD, NAME_LAMBDA)
+
+# Ribbon: button id -> handler name in corrlev_xl.macros
+RIBBON_TAB = "CorrLev"
+RIBBON_CALLBACK = "CorrLevRibbon"
+RIBBON_BUTTONS = {
+    "btnRebalance": ("Rebalance", "rebalance"),
+    "btnRefreshCorr": ("Refresh correlations", "refresh_correlations"),
+    "btnRiskReport": ("Risk report", "risk_report"),
+    "btnImportFunctions": ("Import functions", "import_functions"),
+}
+
+# xlwings settings written into each workbook's conf sheet
+UDF_MODULES = "corrlev_xl.udfs"
