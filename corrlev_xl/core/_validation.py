@@ -151,6 +151,31 @@ def covariance_matrix(cov: object, name: str = "cov") -> FloatArray:
     return (arr + arr.T) / 2
 
 
+_TRUE = ("true", "yes", "y", "x", "1")
+_FALSE = ("", "false", "no", "n", "0")
+
+
+def flags(values: object, n: int, name: str) -> np.ndarray:
+    """``n`` TRUE/FALSE flags; text yes/no/x and blanks (FALSE) are accepted."""
+    arr = np.asarray(values, dtype=object).reshape(-1)
+    if arr.size != n:
+        raise CorrLevError(f"{name} has {arr.size} values but there are {n} positions")
+    out = np.zeros(n, dtype=bool)
+    for i, v in enumerate(arr):
+        if isinstance(v, str):
+            key = v.strip().lower()
+            if key not in _TRUE + _FALSE:
+                raise CorrLevError(f"{name} must be TRUE/FALSE (or yes/no); got {v!r} at item {i + 1}")
+            out[i] = key in _TRUE
+        elif v is None or (isinstance(v, float) and np.isnan(v)):
+            out[i] = False
+        elif isinstance(v, (bool, np.bool_)) or v in (0, 1):
+            out[i] = bool(v)
+        else:
+            raise CorrLevError(f"{name} must be TRUE/FALSE (or yes/no); got {v!r} at item {i + 1}")
+    return out
+
+
 def positions_and_cov(n: object, cov: object) -> tuple[FloatArray, FloatArray]:
     """Positions (1-D) and a covariance matrix of matching size."""
     pos = vector(n, "positions")

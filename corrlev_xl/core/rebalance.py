@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._types import BoolArray, FloatArray, IntArray
-from ._validation import CorrLevError, choice, positions_and_cov, positive, vector
+from ._validation import CorrLevError, choice, flags, positions_and_cov, positive, vector
 from .baskets import BasketFigures, _basket_caps, basket_leverage
 from .leverage import Leverage, _figures
 
@@ -245,23 +245,7 @@ def _lots(lots: object | None, n: FloatArray) -> FloatArray:
 
 
 def _locked(locked: object | None, N: int) -> BoolArray:
-    if locked is None:
-        return np.zeros(N, dtype=bool)
-    arr = np.asarray(locked, dtype=object).reshape(-1)
-    if arr.size != N:
-        raise CorrLevError(f"locked has {arr.size} values but there are {N} positions")
-    out = np.zeros(N, dtype=bool)
-    for i, v in enumerate(arr):
-        if isinstance(v, str):
-            key = v.strip().lower()
-            if key not in ("", "true", "false", "yes", "no", "y", "n", "x", "1", "0"):
-                raise CorrLevError(f"locked must be TRUE/FALSE (or yes/no); got {v!r} at item {i + 1}")
-            out[i] = key in ("true", "yes", "y", "x", "1")
-        elif v is None or (isinstance(v, float) and np.isnan(v)):
-            out[i] = False
-        else:
-            out[i] = bool(v)
-    return out
+    return np.zeros(N, dtype=bool) if locked is None else flags(locked, N, "locked")
 
 
 def _labels(baskets: object | None, N: int) -> IntArray:

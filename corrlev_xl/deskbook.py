@@ -1,0 +1,302 @@
+"""The desk risk workbook as data: read its inputs, analyse them, lay out the results.
+
+Shared by the Excel macros (through xlwings) and the headless report (through
+openpyxl): both hand :meth:`DeskInputs.read` a function that returns the rows
+of a named range or Excel Table, and write the rows this module lays out.
+Nothing here imports xlwings.
+
+Every input is validated before anything is computed, and every message names
+the range (and the row and column) to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import _cells as cells
+from . import core
+from . import names as N
+from .core import CorrLevError
+from .core._validation import flags
+from .core.covariance import COV_METHODS
+
+Rows = list[list[Any]]
+Reader = Callable[[str], Rows]
+
+
+def _in(where: str, exc: CorrLevError) -> CorrLevError:
+    return CorrLevError(f"{where}: {exc}")
+
+
+@dataclass(frozen=True)
+class DeskInputs:
+    """Everything the dashboard, the rebalance and the snapshot need."""
+
+    symbols: list[str]
+    units: np.ndarray
+    price: np.ndarray
+    contract: np.ndarray
+    fx: np.ndarray
+    lot_units: np.ndarray
+    locked: np.ndarray
+    equity: float
+    cap: float
+    threshold: float
+    basket_cap: float | None
+    cov_method: str
+    lam: float
+    prices: np.ndarray  # (T, N) in the order of ``symbols``
+
+    @classmethod
+    def read(cls, read: Reader) -> DeskInputs:
+        """Read and validate the inputs; ``read(name)`` returns a range's rows."""
+        table = read(N.TABLE_INSTRUMENTS)
+        cols = _table_columns(table)
+        symbols = [str(s).strip() for s in cols[N.COL_SYMBOL]]
+        if not symbols:
+            raise CorrLevError(f"table {N.TABLE_INSTRUMENTS} has no instruments; add one row per position")
+        blank = [i for i, s in enumerate(symbols) if not s or s == "None"]
+        if blank:
+            raise CorrLevError(f"table {N.TABLE_INSTRUMENTS}, row {blank[0] + 1}: the {N.COL_SYMBOL} is blank")
+        dupes = sorted({s for s in symbols if symbols.count(s) > 1})
+        if dupes:
+            raise CorrLevError(f"table {N.TABLE_INSTRUMENTS}: symbol {dupes[0]} appears twice; list each instrument once")
+
+        def column(name: str) -> np.ndarray:
+            try:
+                return cells.vector([[v] for v in cols[name]], name)[0]
+            except CorrLevError as exc:
+                raise _in(f"table {N.TABLE_INSTRUMENTS}, column {name}", exc) from None
+
+        def scalar(name: str, default: float | None = None) -> float:
+            try:
+                return cells.scalar(read(name), name, default)
+            except CorrLevError as exc:
+                raise _in(f"named range {name}", exc) from None
+
+        def positive(name: str, value: float) -> float:
+            if not value > 0:
+                raise CorrLevError(f"named range {name}: must be a positive number; got {value:g}")
+            return value
+
+        units, price = column(N.COL_UNITS), column(N.COL_PRICE)
+        contract, fx, lot = column(N.COL_CONTRACT), column(N.COL_FX), column(N.COL_LOT)
+        for name, arr in ((N.COL_PRICE, price), (N.COL_CONTRACT, contract), (N.COL_FX, fx), (N.COL_LOT, lot)):
+            if np.any(arr <= 0):
+                i = int(np.flatnonzero(arr <= 0)[0])
+                raise CorrLevError(
+                    f"table {N.TABLE_INSTRUMENTS}, column {name}, row {i + 1} ({symbols[i]}): "
+                    f"must be positive; got {arr[i]:g}"
+                )
+        try:
+            locked = flags(cols[N.COL_LOCKED], len(symbols), N.COL_LOCKED)
+        except CorrLevError as exc:
+            raise _in(f"table {N.TABLE_INSTRUMENTS}, column {N.COL_LOCKED}", exc) from None
+
+        equity = positive(N.NAME_EQUITY, scalar(N.NAME_EQUITY))
+        cap = positive(N.NAME_CAP, scalar(N.NAME_CAP, 2.0))
+        threshold = scalar(N.NAME_THRESHOLD, 0.75)
+        if not -1 <= threshold < 1:
+            raise CorrLevError(f"named range {N.NAME_THRESHOLD}: must be a correlation in [-1, 1); got {threshold:g}")
+        bc = cells.optional(read(N.NAME_BASKET_CAP), N.NAME_BASKET_CAP)
+        if bc is not None and bc <= 0:
+            raise CorrLevError(f"named range {N.NAME_BASKET_CAP}: must be positive or blank; got {bc:g}")
+        method = cells.text(read(N.NAME_COV_METHOD), N.NAME_COV_METHOD, "sample")
+        try:
+            method = cells.choice(method, N.NAME_COV_METHOD, COV_METHODS)
+        except CorrLevError as exc:
+            raise _in(f"named range {N.NAME_COV_METHOD}", exc) from None
+        lam = scalar(N.NAME_LAMBDA, 0.94)
+
+        try:
+            hist = cells.block(read(N.NAME_PRICES), N.NAME_PRICES)
+        except CorrLevError as exc:
+            raise _in(f"named range {N.NAME_PRICES}", exc) from None
+        if hist.names is None:
+            raise CorrLevError(f"named range {N.NAME_PRICES}: the first row must hold the instrument symbols")
+        missing = [s for s in symbols if s not in hist.names]
+        if missing:
+            raise CorrLevError(
+                f"named range {N.NAME_PRICES}: no price column for {', '.join(missing)}; "
+                "add a column headed with each symbol of the Instruments table"
+            )
+        prices = hist.values[:, [hist.names.index(s) for s in symbols]]
+        if prices.shape[0] < 3:
+            raise CorrLevError(f"named range {N.NAME_PRICES}: needs at least 3 rows of prices; got {prices.shape[0]}")
+        return cls(symbols, units, price, contract, fx, lot, locked, equity, cap, threshold, bc,
+                   method, lam, prices)
+
+    @property
+    def positions(self) -> np.ndarray:
+        return core.notional(self.units, self.price, self.contract, self.fx)
+
+    @property
+    def lot_notional(self) -> np.ndarray:
+        return core.notional(self.lot_units, self.price, self.contract, self.fx)
+
+    def fingerprint(self) -> str:
+        """A short hash of every input, for the audit log."""
+        h = hashlib.sha256()
+        scalars = [self.equity, self.cap, self.threshold, self.basket_cap, self.cov_method, self.lam]
+        h.update(json.dumps([self.symbols, scalars]).encode())
+        for arr in (self.units, self.price, self.contract, self.fx, self.lot_units, self.locked, self.prices):
+            h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
+        return h.hexdigest()[:16]
+
+
+def _table_columns(rows: Rows) -> dict[str, list[Any]]:
+    if not rows or len(rows) < 1:
+        raise CorrLevError(f"table {N.TABLE_INSTRUMENTS} is missing or empty")
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    absent = [c for c in N.INSTRUMENT_COLUMNS if c not in header and c != N.COL_NOTIONAL]
+    if absent:
+        raise CorrLevError(
+            f"table {N.TABLE_INSTRUMENTS} has no column {absent[0]!r}; expected columns "
+            + ", ".join(N.INSTRUMENT_COLUMNS[:-1])
+        )
+    body = [r for r in rows[1:] if any(not cells._is_blank(v) for v in r)]
+    return {h: [r[j] for r in body] for j, h in enumerate(header) if h}
+
+
+@dataclass(frozen=True)
+class DeskAnalysis:
+    """The dashboard figures and the rebalance proposal of one desk book."""
+
+    inputs: DeskInputs
+    estimate: core.Estimate
+    corr: np.ndarray
+    leverage: core.Leverage
+    contributions: core.RiskContributions
+    baskets: np.ndarray
+    rebalance: core.RebalanceResult
+    headroom: core.Headroom
+
+
+def analyse(inputs: DeskInputs) -> DeskAnalysis:
+    """Covariance, leverage figures, baskets, headroom and the rebalance proposal."""
+    with np.errstate(all="ignore"):
+        r = core.returns(inputs.prices)
+    est = core.covariance(r, method=inputs.cov_method, lam=inputs.lam, names=inputs.symbols)
+    n = inputs.positions
+    lev = core.leverage(n, est.matrix, inputs.equity)
+    rc = core.risk_contributions(n, est.matrix)
+    labels = core.baskets(est.matrix, threshold=inputs.threshold)
+    res = core.rebalance(
+        n, est.matrix, inputs.equity, cap=inputs.cap, lots=inputs.lot_notional, locked=inputs.locked,
+        baskets=labels, basket_caps=inputs.basket_cap,
+    )
+    room = res.headroom or core.headroom(n, est.matrix, inputs.equity, cap=inputs.cap)
+    return DeskAnalysis(inputs, est, core.cov_to_corr(est.matrix), lev, rc, labels, res, room)
+
+
+# --------------------------------------------------------------------------- #
+# layouts (rows to write into sheets)
+
+AUDIT_HEADER = ["timestamp", "fingerprint", "status", "cap", "NOMLEV before", "NOMLEV after",
+                "EFFLEV before", "EFFLEV after", "CLM before", "CLM after", "cuts"]
+
+
+def summary_rows(a: DeskAnalysis) -> Rows:
+    """The headline figures, as label/value rows."""
+    lev, est = a.leverage, a.estimate
+    return [
+        ["NOMLEV", lev.nomlev],
+        ["EFFLEV", lev.efflev],
+        ["CLM", lev.clm],
+        ["CLM (independent baseline)", lev.clm_independent],
+        ["diversification ratio", lev.diversification_ratio],
+        ["daily vol / equity (PORTVOL)", lev.portvol],
+        ["cap", a.inputs.cap],
+        ["over cap", bool(lev.efflev > a.inputs.cap)],
+        ["covariance", est.method + (" (PSD-repaired)" if est.repaired else "")],
+        ["fewest overlapping returns", int(est.nobs.min())],
+    ]
+
+
+def instrument_rows(a: DeskAnalysis) -> Rows:
+    """Per instrument: position, risk contributions, basket and headroom."""
+    rows: Rows = [["instrument", "notional", "% of risk", "component", "basket",
+                   "headroom same", "headroom opposite"]]
+    for i, s in enumerate(a.inputs.symbols):
+        rows.append([s, a.inputs.positions[i], a.contributions.percent[i], a.contributions.component[i],
+                     int(a.baskets[i]), a.headroom.same[i], a.headroom.opposite[i]])
+    return rows
+
+
+def basket_rows(a: DeskAnalysis) -> Rows:
+    f = a.rebalance.baskets_before
+    rows: Rows = [["basket", "members", "NOMLEV", "EFFLEV", "cap", "over cap"]]
+    for k, b in enumerate(f.basket):
+        members = ", ".join(s for s, x in zip(a.inputs.symbols, a.baskets) if x == b)
+        rows.append([int(b), members, f.nomlev[k], f.efflev[k],
+                     f.cap[k] if np.isfinite(f.cap[k]) else "", bool(f.over_cap[k])])
+    return rows
+
+
+def proposal_rows(a: DeskAnalysis, when: dt.datetime) -> Rows:
+    """The Proposal sheet: every cut in lots, before/after figures, baskets."""
+    res, inp = a.rebalance, a.inputs
+    rows: Rows = [
+        ["corrlev-xl rebalance proposal", ""],
+        ["created", when.strftime("%Y-%m-%d %H:%M:%S")],
+        ["inputs fingerprint", inp.fingerprint()],
+        ["method", res.method],
+        ["status", res.status],
+        ["", res.message],
+        [],
+        ["figure", "before", "after"],
+        ["NOMLEV", res.before.nomlev, res.after.nomlev],
+        ["EFFLEV", res.before.efflev, res.after.efflev],
+        ["CLM", res.before.clm, res.after.clm],
+        ["cap", res.cap, res.cap],
+        [],
+        ["instrument", "units now", "units proposed", "lots cut", "notional now", "notional proposed",
+         "locked", "basket"],
+    ]
+    scale = np.divide(res.positions, res.positions_before, out=np.ones_like(res.positions),
+                      where=res.positions_before != 0)
+    for i, s in enumerate(inp.symbols):
+        rows.append([s, inp.units[i], inp.units[i] * scale[i], res.lots_cut[i], res.positions_before[i],
+                     res.positions[i], bool(inp.locked[i]), int(res.baskets[i])])
+    rows += [[], ["basket", "EFFLEV before", "EFFLEV after", "cap"]]
+    fb, fa = res.baskets_before, res.baskets_after
+    for k, b in enumerate(fb.basket):
+        rows.append([int(b), fb.efflev[k], fa.efflev[k], fb.cap[k] if np.isfinite(fb.cap[k]) else ""])
+    return cells.table(rows)
+
+
+def audit_row(a: DeskAnalysis, when: dt.datetime) -> list[Any]:
+    res = a.rebalance
+    cuts = "; ".join(
+        f"{s} -{int(k)} lot(s)" for s, k in zip(a.inputs.symbols, res.lots_cut) if k > 0
+    ) or "none"
+    return [when.strftime("%Y-%m-%d %H:%M:%S"), a.inputs.fingerprint(), res.status, res.cap,
+            res.before.nomlev, res.after.nomlev, res.before.efflev, res.after.efflev,
+            res.before.clm, res.after.clm, cuts]
+
+
+def snapshot_rows(
+    corr: np.ndarray, symbols: Sequence[str], when: dt.datetime, previous: np.ndarray | None
+) -> Rows:
+    """A timestamped correlation snapshot and its drift since the previous one."""
+    stamp = when.strftime("%Y-%m-%d %H:%M:%S")
+    rows: Rows = [[f"correlation snapshot {stamp}", *[""] * len(symbols)], ["", *symbols]]
+    rows += [[s, *corr[i]] for i, s in enumerate(symbols)]
+    rows.append([])
+    if previous is None:
+        rows.append(["drift: no earlier snapshot to compare with"])
+    else:
+        drift = corr - previous
+        i, j = np.unravel_index(np.argmax(np.abs(drift)), drift.shape)
+        rows.append([f"drift since previous snapshot (largest: {symbols[i]}/{symbols[j]} "
+                     f"{drift[i, j]:+.3f})", *[""] * len(symbols)])
+        rows.append(["", *symbols])
+        rows += [[s, *drift[k]] for k, s in enumerate(symbols)]
+    return cells.table(rows)
