@@ -23,7 +23,9 @@ Conventions
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +43,7 @@ _COM_ERRORS = {
     -2146826288: "#NULL!", -2146826252: "#NUM!", -2146826265: "#REF!",
     -2146826273: "#VALUE!", -2146826245: "#GETTING_DATA",
 }
+_COM_LOW, _COM_HIGH = min(_COM_ERRORS), max(_COM_ERRORS)
 _ERROR_TEXT = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!",
                "#SPILL!", "#CALC!", "#FIELD!", "#BUSY!", "#GETTING_DATA", "#BLOCKED!",
                "#CONNECT!", "#UNKNOWN!"}
@@ -83,17 +86,25 @@ def _is_blank(v: Any) -> bool:
 
 
 def _number(v: Any) -> float | None:
-    """The cell as a float, or None when it is not a number."""
+    """The cell as a finite float, or None when it is not a number.
+
+    Desktop Excel hands error cells over as COM integer codes, so those ints
+    are errors, not numbers; text such as "inf" or "nan" is not a number.
+    """
     if isinstance(v, bool):
         return None
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
-    if isinstance(v, str):
+    if isinstance(v, (int, np.integer)):
+        return None if v in _COM_ERRORS else float(v)
+    if isinstance(v, (float, np.floating)):
+        x = float(v)
+    elif isinstance(v, str):
         try:
-            return float(v.replace(",", ""))
+            x = float(v.replace(",", ""))
         except ValueError:
             return None
-    return None
+    else:
+        return None
+    return x if math.isfinite(x) else None
 
 
 def _is_label(v: Any) -> bool:
@@ -113,22 +124,60 @@ def _cell_problem(name: str, r: int, c: int, v: Any, blank_ok: bool) -> CorrLevE
     return CorrLevError(f"{name} has the text {str(v)!r} at {where}; expected a number")
 
 
+def _fast_body(rows: Sequence[Sequence[Any]], blank_ok: bool) -> np.ndarray | None:
+    """The numbers of a clean rectangular range in one numpy pass, else None.
+
+    Only plain numbers (and blank cells, as NaN, when allowed) take this path.
+    numpy would also read TRUE/FALSE as 1/0, text "nan" as NaN and COM error
+    codes as large negative numbers, so a range holding TRUE/FALSE, a number
+    in the COM error range or a NaN that is not a blank cell is left to
+    :func:`_parse_body`'s cell-by-cell path, which checks every type.  (Numeric
+    text such as "1.5" reads as a number on both paths.)
+    """
+    width = len(rows[0])
+    if width == 0 or any(len(r) != width for r in rows):
+        return None
+    try:
+        arr = np.fromiter(itertools.chain.from_iterable(rows), dtype=float, count=len(rows) * width)
+    except (TypeError, ValueError):
+        if not blank_ok:
+            return None
+        try:  # blanks sent as "" rather than None
+            rows = [[None if v == "" else v for v in r] if "" in r else r for r in rows]
+            arr = np.fromiter(itertools.chain.from_iterable(rows), dtype=float, count=len(rows) * width)
+        except (TypeError, ValueError):
+            return None
+    arr = arr.reshape(len(rows), width)
+    gaps = int(np.count_nonzero(np.isnan(arr)))
+    if gaps:
+        # NaN must come from blank cells (None), not from text such as "nan"
+        if not blank_ok or gaps != sum(r.count(None) for r in rows):
+            return None
+        if gaps == arr.size:
+            return arr
+        lo, hi = float(np.fmin.reduce(arr, axis=None)), float(np.fmax.reduce(arr, axis=None))
+    else:
+        lo, hi = float(arr.min()), float(arr.max())
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    if lo <= _COM_HIGH and hi >= _COM_LOW and ((arr >= _COM_LOW) & (arr <= _COM_HIGH)).any():
+        return None
+    if lo <= 1.0 and hi >= 0.0:
+        # 0 and 1 are common (a correlation matrix's diagonal): look only at those cells
+        for k in np.flatnonzero((arr == 1.0) | (arr == 0.0)).tolist():
+            if isinstance(rows[k // width][k % width], bool):
+                return None
+    return arr
+
+
 def _parse_body(rows: Sequence[Sequence[Any]], name: str, blank_ok: bool, row0: int) -> np.ndarray:
     """Numbers of a rectangular block; blanks become NaN when allowed."""
     if not rows:
         raise CorrLevError(f"{name} is empty; select a range with numbers")
+    arr = _fast_body(rows, blank_ok)
+    if arr is not None:
+        return arr
     width = len(rows[0])
-    try:
-        # Fast path for clean numeric ranges (None becomes NaN).  TRUE/FALSE
-        # would slip through as 1/0, so cells equal to 0 or 1 take the slow
-        # path, which checks every type.
-        arr = np.array(rows, dtype=float)
-        if arr.ndim == 2 and arr.shape[1] == width:
-            suspicious = (arr == 1.0) | (arr == 0.0)
-            if not suspicious.any() and (blank_ok or not np.isnan(arr).any()):
-                return arr
-    except (TypeError, ValueError):
-        pass
     out = np.empty((len(rows), width))
     for r, row in enumerate(rows):
         if len(row) != width:
@@ -186,6 +235,11 @@ def vector(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
     return arr, names
 
 
+def column(values: Sequence[Any], name: str) -> np.ndarray:
+    """A list of cells that must all be numbers (a table column's data cells)."""
+    return _parse_body([[v] for v in values], name, False, 0)[:, 0]
+
+
 def labelled_matrix(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
     """A square matrix, optionally with names in its first row and first column."""
     rows = _rows(value)
@@ -235,13 +289,26 @@ def choice(value: str, name: str, options: Sequence[str]) -> str:
     return _choice(value, name, options)
 
 
+def _shown(v: Any) -> str:
+    """A cell value as the user would recognise it in a message."""
+    err = _error_text(v)
+    if err:
+        return f"the error {err}"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float) and math.isfinite(v) and v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return repr(v) if isinstance(v, str) else str(v)
+
+
 def text(value: Any, name: str, default: str) -> str:
     """One text option (e.g. a method name); blank takes ``default``."""
     cells = [v for row in _rows(value) for v in row]
     if not cells or (len(cells) == 1 and _is_blank(cells[0])):
         return default
-    if len(cells) != 1 or not isinstance(cells[0], str):
-        raise CorrLevError(f"{name} must be one text value such as {default!r}")
+    if len(cells) != 1 or not isinstance(cells[0], str) or _error_text(cells[0]):
+        got = f"; got {_shown(cells[0])}" if len(cells) == 1 else f"; got {len(cells)} cells"
+        raise CorrLevError(f"{name} must be one text value such as {default!r}{got}")
     return cells[0].strip()
 
 
@@ -257,7 +324,7 @@ def flag(value: Any, name: str, default: bool) -> bool:
         return bool(v)
     if isinstance(v, str) and v.strip().lower() in ("true", "false"):
         return v.strip().lower() == "true"
-    raise CorrLevError(f"{name} must be TRUE or FALSE; got {v!r}")
+    raise CorrLevError(f"{name} must be TRUE or FALSE; got {_shown(v)}")
 
 
 def cells(value: Any) -> list[Any]:
@@ -269,13 +336,20 @@ def cells(value: Any) -> list[Any]:
 # writing
 
 
+_NOT_FINITE = "the result is not a finite number (an input is too extreme or degenerate); check the inputs"
+
+
 def _clean(v: Any) -> Any:
     if v is None:
         return ""
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, (float, np.floating)):
-        return "" if np.isnan(v) else float(v)
+        if np.isnan(v):
+            return ""
+        if np.isinf(v):
+            raise CorrLevError(_NOT_FINITE)
+        return float(v)
     if isinstance(v, (int, np.integer)):
         return int(v)
     return v
@@ -297,6 +371,8 @@ def matrix_out(
     arr = np.asarray(values, dtype=float)
     if arr.ndim == 1:
         arr = arr[:, None]
+    if np.isinf(arr).any():
+        raise CorrLevError(_NOT_FINITE)
     if np.isnan(arr).any():
         body = np.where(np.isnan(arr), None, arr.astype(object)).tolist()
         body = [["" if v is None else v for v in row] for row in body]
@@ -337,7 +413,7 @@ def cell_function(fn: Callable[..., Any]) -> Callable[..., Any]:
             return result
         if isinstance(result, (float, np.floating)) and not np.isfinite(result):
             log.error("cell function %s produced %r", label, result)
-            return [[f"{label}: the result is not a finite number; please report with your inputs"]]
+            return [[f"{label}: {_NOT_FINITE}"]]
         return [[_clean(result)]]
 
     return wrapper

@@ -71,7 +71,7 @@ class DeskInputs:
 
         def column(name: str) -> np.ndarray:
             try:
-                return cells.vector([[v] for v in cols[name]], name)[0]
+                return cells.column(cols[name], name)
             except CorrLevError as exc:
                 raise _in(f"table {N.TABLE_INSTRUMENTS}, column {name}", exc) from None
 

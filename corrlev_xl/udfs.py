@@ -16,6 +16,7 @@ covariance matrix also works (sample covariance of log returns).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,13 @@ EQUITY_DOC = "account equity in the account currency, > 0"
 
 
 def _covariance(value: Any, name: str = "cov") -> tuple[np.ndarray, list[str] | None]:
-    """A covariance matrix from a (labelled) matrix, or estimated from prices."""
+    """A covariance matrix from a (labelled) matrix, or estimated from prices.
+
+    A square range without a header row is a covariance matrix (a price
+    history of N instruments needs more than N rows for a usable estimate);
+    it must be symmetric and positive semi-definite.  A range with a header
+    row of names, or with more rows than columns, is a price history.
+    """
     rows = cells._rows(value)
     labelled = (
         len(rows) > 2
@@ -46,22 +53,89 @@ def _covariance(value: Any, name: str = "cov") -> tuple[np.ndarray, list[str] | 
     )
     if labelled:
         mat, names = cells.labelled_matrix(value, name)
-    else:
-        blk = cells.block(value, name)
-        mat, names = blk.values, blk.names
-        if blk.names is None and mat.shape[0] == mat.shape[1] and not np.isnan(mat).any():
-            if np.allclose(mat, mat.T, rtol=1e-8, atol=1e-14):
-                return mat, None
-        if mat.shape[0] < 3:
+        if mat.shape[0] != mat.shape[1]:
+            raise CorrLevError(f"{name} must be square; got {mat.shape[0]}×{mat.shape[1]}")
+        return _valid_cov(mat, name, names), names
+    blk = cells.block(value, name)
+    mat, names = blk.values, blk.names
+    if names is None and mat.shape[0] == mat.shape[1]:
+        if np.isnan(mat).any():
+            r, c = np.argwhere(np.isnan(mat))[0]
             raise CorrLevError(
-                f"{name} is a {mat.shape[0]}×{mat.shape[1]} range: expected a square covariance "
-                "matrix (from COVMATRIX) or a price history with at least 3 rows"
+                f"{name} has a blank cell at row {r + 1}, column {c + 1}; a covariance matrix needs a "
+                "number in every cell (a price history needs more rows than columns)"
             )
-        est = core.covariance(core.returns(mat), names=names)
-        return est.matrix, names
-    if mat.shape[0] != mat.shape[1]:
-        raise CorrLevError(f"{name} must be square; got {mat.shape[0]}×{mat.shape[1]}")
-    return mat, names
+        return _valid_cov(mat, name, None), None
+    if mat.shape[0] < 3:
+        raise CorrLevError(
+            f"{name} is a {mat.shape[0]}×{mat.shape[1]} range: expected a square covariance "
+            "matrix (from COVMATRIX) or a price history with at least 3 rows"
+        )
+    est = core.covariance(core.returns(mat), names=names)
+    return est.matrix, names
+
+
+_PSD_TOL = 1e-8  # on the correlation scale: rounding in a spilled matrix is far below this
+
+
+def _valid_cov(mat: np.ndarray, name: str, names: list[str] | None) -> np.ndarray:
+    """A covariance matrix typed or pasted by the user: symmetric, variances >= 0, PSD."""
+    def who(i: int) -> str:
+        return names[i] if names else f"instrument {i + 1}"
+
+    if not np.array_equal(mat, mat.T):
+        diff = np.abs(mat - mat.T)
+        tol = 1e-12 * float(np.abs(mat).max()) + 1e-8 * np.abs(mat)
+        if (diff > tol).any():
+            i, j = np.unravel_index(np.argmax(diff - tol), diff.shape)
+            raise CorrLevError(
+                f"{name} is not symmetric: row {i + 1}, column {j + 1} = {mat[i, j]:.6g} but row {j + 1}, "
+                f"column {i + 1} = {mat[j, i]:.6g}; a covariance matrix must be symmetric "
+                "(a price history needs more rows than columns)"
+            )
+        mat = (mat + mat.T) / 2
+    var = np.diag(mat)
+    if (var < 0).any():
+        k = int(np.flatnonzero(var < 0)[0])
+        raise CorrLevError(
+            f"{name} has the variance {var[k]:.6g} for {who(k)} (row {k + 1}, column {k + 1}); "
+            "variances on the diagonal must be >= 0"
+        )
+    d = np.sqrt(var)
+    live = d > 0
+    if not live.all():
+        off = mat[~live]
+        if off.any():
+            i, j = np.argwhere(off != 0)[0]
+            i = int(np.flatnonzero(~live)[i])
+            raise CorrLevError(
+                f"{name} gives {who(i)} a variance of 0 but a covariance of {mat[i, j]:.6g} with "
+                f"{who(int(j))}; that is not a valid covariance matrix"
+            )
+        if not live.any():
+            return mat
+    sub = mat[np.ix_(live, live)] if not live.all() else mat
+    ds = d[live]
+    corr = sub / ds[:, None] / ds[None, :]
+    worst = np.abs(corr).max()
+    if worst > 1 + _PSD_TOL:
+        i, j = np.unravel_index(np.argmax(np.abs(corr)), corr.shape)
+        idx = np.flatnonzero(live)
+        i, j = int(idx[i]), int(idx[j])
+        raise CorrLevError(
+            f"{name} implies a correlation of {corr.flat[np.argmax(np.abs(corr))]:.4g} between {who(i)} "
+            f"and {who(j)} (row {i + 1}, column {j + 1}); correlations must be within -1 and 1"
+        )
+    try:
+        np.linalg.cholesky(corr + _PSD_TOL * np.eye(corr.shape[0]))
+    except np.linalg.LinAlgError:
+        low = float(np.linalg.eigvalsh(corr)[0])
+        raise CorrLevError(
+            f"{name} is not positive semi-definite (its correlations are inconsistent: smallest "
+            f"eigenvalue {low:.3g}), so some book would get a negative variance; use a COVMATRIX "
+            "spill, which repairs this"
+        ) from None
+    return mat
 
 
 def _book(positions: Any, cov: Any) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
@@ -73,7 +147,17 @@ def _book(positions: Any, cov: Any) -> tuple[np.ndarray, np.ndarray, list[str] |
             f"positions has {n.size} values but the covariance matrix is {k}×{k}; "
             "expected one position per instrument"
         )
+    if pos_names and cov_names:
+        for k, (a, b) in enumerate(zip(pos_names, cov_names)):
+            if a.casefold() != b.casefold() and not (_AUTO.fullmatch(a) or _AUTO.fullmatch(b)):
+                raise CorrLevError(
+                    f"position {k + 1} is labelled {a!r} but the covariance matrix has {b!r} there; "
+                    "list the instruments in the same order in both"
+                )
     return n, sigma, cov_names or pos_names
+
+
+_AUTO = re.compile(r"#\d+")  # the label of a blank header cell
 
 
 def _equity(value: Any) -> float:
@@ -386,6 +470,9 @@ def REBALANCE(positions, cov, equity, cap=2.0, lots=None, locked=None, threshold
     lab, caps = _basket_setup(n, sigma, threshold, basket_caps, False)
     lot = None if not cells.cells(lots) else cells.vector(lots, "lots")[0]
     lock = None if not cells.cells(locked) else cells.cells(locked)
+    for k, v in enumerate(lock or []):
+        if cells._error_text(v):
+            raise CorrLevError(f"locked has the error {cells._error_text(v)} at item {k + 1}; enter TRUE or FALSE")
     res = core.rebalance(n, sigma, _equity(equity), cap=cells.scalar(cap, "cap", 2.0), lots=lot,
                          locked=lock, baskets=lab, basket_caps=caps,
                          method=cells.text(method, "method", "correlation"))
@@ -414,9 +501,8 @@ def _moments(x, y, cov, kind):
         return cells.scalar(x, "V(X)"), cells.scalar(y, "V(Y)"), cells.scalar(cov, "cov")
     if cells.cells(cov) and not all(cells._is_blank(v) for v in cells.cells(cov)):
         raise CorrLevError("give either two price series (and no cov) or V(X), V(Y) and cov")
-    bx, by = cells.block(x, "x"), cells.block(y, "y")
-    vx, vy, c, _ = core.pair_moments(bx.values.reshape(-1), by.values.reshape(-1),
-                                     kind=cells.text(kind, "kind", "diff"))
+    xs, ys = _series_pair(x, y)
+    vx, vy, c, _ = core.pair_moments(xs, ys, kind=cells.text(kind, "kind", "diff"))
     return vx, vy, c
 
 
@@ -433,6 +519,9 @@ def HEDGERATIO(x, y, cov=None, method="minvar", kind="diff", output="table"):
     """Hedge weights of Y against X: a, signed b, ratio (units Y per unit X) and spread variance."""
     vx, vy, c = _moments(x, y, cov, kind)
     h = core.hedge(vx, vy, c, method=cells.text(method, "method", "minvar"))
+    if not np.isfinite(h.ratio):
+        raise CorrLevError("V(Y) and Cov are both 0: Y carries no risk, so the minimum-variance book "
+                           "holds no X and there is no ratio of Y per X")
     out = cells.choice(cells.text(output, "output", "table"), "output",
                                   ("table", "a", "b", "ratio", "variance"))
     if out != "table":
@@ -477,9 +566,19 @@ def LOTS(ratio, lot_x, lot_y, lots_x=1, mode="nearest", var_x=None, var_y=None, 
                         [lt.lots_x, lt.lots_y, lt.units_x, lt.units_y, lt.ratio]])
 
 
+def _series(value: Any, name: str) -> np.ndarray:
+    """One price series: a column (optionally under a name) or a row."""
+    v = cells.block(value, name).values
+    if v.shape[0] > 1 and v.shape[1] > 1:
+        raise CorrLevError(f"{name} must be a single column (or row) of prices; got a {v.shape[0]}×{v.shape[1]} range")
+    return v.reshape(-1)
+
+
 def _series_pair(x, y):
-    bx, by = cells.block(x, "x"), cells.block(y, "y")
-    return bx.values.reshape(-1), by.values.reshape(-1)
+    xs, ys = _series(x, "x"), _series(y, "y")
+    if xs.size != ys.size:
+        raise CorrLevError(f"x has {xs.size} values but y has {ys.size}; give two series of equal length")
+    return xs, ys
 
 
 @xw.func
@@ -556,8 +655,9 @@ def CCYEXPOSURE(pairs, amounts, rates):
     names = [v for v in cells.cells(pairs) if not cells._is_blank(v)]
     if not names:
         raise CorrLevError("pairs is empty; list pairs such as 'USDJPY'")
-    if names and not cells._is_label(names[0]):
-        raise CorrLevError(f"pairs must be text such as 'USDJPY'; got {names[0]!r}")
+    for k, v in enumerate(names):
+        if not cells._is_label(v):
+            raise CorrLevError(f"pairs must be text such as 'USDJPY'; got {cells._shown(v)} at item {k + 1}")
     amt, _ = cells.vector(amounts, "amounts")
     px, _ = cells.vector(rates, "rates")
     if len(names) == amt.size + 1:  # a header cell above the pairs

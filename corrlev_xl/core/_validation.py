@@ -94,7 +94,10 @@ def unit_interval(value: float, name: str, *, open_low: bool = True) -> float:
 
 
 def vector(x: object, name: str, *, allow_nan: bool = False) -> FloatArray:
-    """A 1-D float array from a list, a row, a column or a 1×1 block."""
+    """A 1-D float array from a list, a row, a column or a 1×1 block.
+
+    ``allow_nan`` lets blanks (NaN) through; infinities are refused either way.
+    """
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
@@ -110,11 +113,17 @@ def vector(x: object, name: str, *, allow_nan: bool = False) -> FloatArray:
     if not allow_nan and not np.all(np.isfinite(arr)):
         bad = int(np.flatnonzero(~np.isfinite(arr))[0]) + 1
         raise fail(name, "numbers without blanks", f"a blank or non-number at item {bad}")
+    if allow_nan and np.isinf(arr).any():
+        bad = int(np.flatnonzero(np.isinf(arr))[0]) + 1
+        raise CorrLevError(f"{name} must be finite numbers; got infinity at item {bad}")
     return arr
 
 
 def matrix(x: object, name: str, *, allow_nan: bool = False, min_rows: int = 1) -> FloatArray:
-    """A 2-D float array; a 1-D input becomes a single column."""
+    """A 2-D float array; a 1-D input becomes a single column.
+
+    ``allow_nan`` lets blanks (NaN) through; infinities are refused either way.
+    """
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
@@ -128,6 +137,9 @@ def matrix(x: object, name: str, *, allow_nan: bool = False, min_rows: int = 1) 
     if not allow_nan and not np.all(np.isfinite(arr)):
         r, c = np.argwhere(~np.isfinite(arr))[0]
         raise fail(name, "numbers without blanks", f"a blank or non-number at row {r + 1}, column {c + 1}")
+    if allow_nan and np.isinf(arr).any():
+        r, c = np.argwhere(np.isinf(arr))[0]
+        raise CorrLevError(f"{name} must be finite numbers; got infinity at row {r + 1}, column {c + 1}")
     return arr
 
 

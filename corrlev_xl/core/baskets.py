@@ -16,7 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._types import FloatArray, IntArray
-from ._validation import CorrLevError, choice, positions_and_cov, positive, vector
+from ._validation import (
+    CorrLevError,
+    choice,
+    covariance_matrix,
+    fail,
+    positions_and_cov,
+    positive,
+    vector,
+)
 from .covariance import cov_to_corr
 from .leverage import _figures
 
@@ -54,11 +62,14 @@ def baskets(
     if positions is not None:
         n, cov_m = positions_and_cov(positions, cov)
     else:
-        n, cov_m = None, np.asarray(cov, dtype=float)
+        n, cov_m = None, covariance_matrix(cov)
     corr = cov_to_corr(cov_m)
-    t = float(threshold)
+    try:
+        t = float(threshold)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise fail("threshold", "a correlation in [-1, 1)", threshold) from None
     if not -1.0 <= t < 1.0:
-        raise CorrLevError(f"threshold must be a correlation in [-1, 1); got {threshold!r}")
+        raise fail("threshold", "a correlation in [-1, 1)", threshold)
     if n is not None:
         s = np.sign(n)
         corr = corr * np.outer(s, s)
@@ -121,9 +132,13 @@ def basket_leverage(
     """
     n, cov_m = positions_and_cov(positions, cov)
     E = positive(equity, "equity", " (account currency)")
-    lab = vector(labels, "baskets").astype(np.int64)
+    lab = vector(labels, "baskets")
     if lab.size != n.size:
         raise CorrLevError(f"baskets has {lab.size} values but there are {n.size} positions")
+    if np.any(lab != np.round(lab)):
+        k = int(np.flatnonzero(lab != np.round(lab))[0]) + 1
+        raise fail("baskets", "whole basket numbers, one per position", f"{lab[k - 1]:g} at item {k}")
+    lab = lab.astype(np.int64)
     ids = np.unique(lab)
     cap = _basket_caps(caps, ids.size)
     rows = []

@@ -49,6 +49,10 @@ from ._validation import (
 COV_METHODS = ("sample", "ewma", "ledoit_wolf")
 PSD_POLICIES = ("repair", "raise")
 _PSD_TOL = 1e-10
+# A series that is constant over an overlap (e.g. a fixed daily accrual) gets
+# a pairwise variance of pure rounding from the one-pass sums (~1e-16 of the
+# sum of squares), not 0; below _FLAT_RTOL of it counts as "no variation".
+_FLAT_RTOL = 1e-11
 
 
 @dataclass(frozen=True)
@@ -120,8 +124,8 @@ def covariance(
     --------
     >>> est = covariance([[0.01, 0.02], [-0.01, 0.0], [0.02, 0.01]])
     >>> est.matrix.round(6)
-    array([[0.000233, 0.000067],
-           [0.000067, 0.0001  ]])
+    array([[0.000233, 0.0001  ],
+           [0.0001  , 0.0001  ]])
     """
     method = choice(method, "method", COV_METHODS)
     psd = choice(psd, "psd", PSD_POLICIES)
@@ -261,9 +265,6 @@ def _prepare(
     returns: object, window: int | None, min_periods: int, names: Sequence[str] | None
 ) -> tuple[FloatArray, np.ndarray, FloatArray]:
     R = matrix(returns, "returns", allow_nan=True)
-    if np.isinf(R).any():
-        r, c = np.argwhere(np.isinf(R))[0]
-        raise CorrLevError(f"returns must be finite; got infinity at row {r + 1}, column {c + 1}")
     if window is not None:
         R = R[-integer(window, "window", 2) :]
     min_periods = integer(min_periods, "min_periods", 2)
@@ -293,7 +294,10 @@ def _sample(
     if M.all():
         X = R - R.mean(axis=0)
         C = X.T @ X / (R.shape[0] - 1)
-        var = np.diag(C)
+        if not pairwise_var:
+            return C, np.empty(0)
+        var = np.diag(C).copy()
+        var[np.ptp(R, axis=0) == 0] = 0.0  # a constant series: its variance is rounding
         return C, np.broadcast_to(var[:, None], C.shape)
     # Shift by the column means first: it changes no covariance and keeps the
     # one-pass sums well conditioned.
@@ -305,6 +309,7 @@ def _sample(
     if pairwise_var:
         Q = (X0 * X0).T @ Mf  # Q[i, j]: sum of x_i² over the overlap with j
         pair_var = (Q - S * S / counts) / (counts - 1)
+        pair_var[pair_var <= _FLAT_RTOL * Q / (counts - 1)] = 0.0
     return C, pair_var
 
 

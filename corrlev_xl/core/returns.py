@@ -44,9 +44,6 @@ def returns(prices: object, *, method: str = "log") -> FloatArray:
     """
     method = choice(method, "method", RETURN_METHODS)
     P = matrix(prices, "prices", allow_nan=True, min_rows=2)
-    if np.isinf(P).any():
-        r, c = np.argwhere(np.isinf(P))[0]
-        raise CorrLevError(f"prices must be finite numbers; got infinity at row {r + 1}, column {c + 1}")
     present = ~np.isnan(P)
     if method != "diff":
         bad = present & (P <= 0)

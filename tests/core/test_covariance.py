@@ -85,7 +85,9 @@ def test_sample_cov_equals_the_textbook_formula(seed):
 
 def test_docstring_example():
     est = covariance([[0.01, 0.02], [-0.01, 0.0], [0.02, 0.01]])
-    assert_allclose(est.matrix.round(6), [[0.000233, 0.000067], [0.000067, 0.0001]])
+    # By hand: deviations (1/300, -5/300, 4/300) and (0.01, -0.01, 0), ddof 1:
+    # var x = 42/90000 / 2, var y = 0.0002 / 2, cov = 0.0002 / 2.
+    assert_allclose(est.matrix, [[42 / 180000, 0.0001], [0.0001, 0.0001]], rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- #
@@ -283,9 +285,16 @@ def test_cov_to_corr_zero_variance_moves_with_nothing():
 GOOD = correlated_returns(np.random.default_rng(0), 30, 3)
 
 
-def _flat_second_column():
+def _flat_second_column(value=0.001):
     R = GOOD.copy()
-    R[:, 1] = 0.001
+    R[:, 1] = value  # a constant return, e.g. a fixed daily accrual
+    return R
+
+
+def _overlap_without_variation():
+    R = GOOD.copy()
+    R[:10, 1] = 0.002  # B is flat where A is quoted...
+    R[10:, 0] = np.nan  # ...and A is quoted only there
     return R
 
 
@@ -301,8 +310,8 @@ def _two_tiny_overlaps():
         (lambda: covariance(GOOD, method="garch"), r"method must be one of 'sample', 'ewma', 'ledoit_wolf'; got 'garch'"),
         (lambda: correlation(GOOD, method="kendall"), r"method must be one of 'sample', 'ewma', 'ledoit_wolf'"),
         (lambda: covariance(GOOD, psd="ignore"), r"psd must be one of 'repair', 'raise'; got 'ignore'"),
-        (lambda: covariance(np.where(GOOD > 0.01, np.inf, GOOD)), r"returns must be finite; got infinity at row"),
-        (lambda: correlation(np.where(GOOD > 0.01, -np.inf, GOOD)), r"returns must be finite; got infinity"),
+        (lambda: covariance(np.where(GOOD > 0.01, np.inf, GOOD)), r"returns must be finite numbers; got infinity at row \d+, column \d+"),
+        (lambda: correlation(np.where(GOOD > 0.01, -np.inf, GOOD)), r"returns must be finite numbers; got infinity"),
         (lambda: covariance(GOOD[:1]), r"instrument 1 has only 1 return\(s\); at least 2 are needed — supply a longer"),
         (
             lambda: covariance(GOOD[:1], names=["NAS100", "SP500", "US30"]),
@@ -321,8 +330,13 @@ def _two_tiny_overlaps():
             r"^B has no variation in its returns, so its correlation is undefined; remove it",
         ),
         (
-            lambda: correlation(_flat_second_column(), method="ewma"),
+            lambda: correlation(_flat_second_column(0.0), method="ewma"),
             r"instrument 2 has no variation in its returns",
+        ),
+        (lambda: correlation(_flat_second_column(0.0)), r"instrument 2 has no variation in its returns"),
+        (
+            lambda: correlation(_overlap_without_variation(), names=["A", "B", "C"]),
+            r"A and B have no variation over their common dates, so their correlation is undefined",
         ),
         (lambda: covariance(GOOD, method="ewma", lam=1.0), r"lam must be a number strictly between 0 and 1; got 1"),
         (lambda: covariance(GOOD, method="ewma", lam=0), r"lam must be a number strictly between 0 and 1"),

@@ -1,0 +1,64 @@
+"""The ``corrlev-xl`` console command.
+
+    corrlev-xl report [WORKBOOK] [-o OUT] [--no-write] [--quiet]
+    corrlev-xl templates build [--out DIR]
+    corrlev-xl addin install
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .core import CorrLevError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="corrlev-xl",
+        description="Correlation-adjusted (effective) leverage for Excel risk workbooks.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("report", help="figures and rebalance proposal of a desk workbook, without Excel")
+    r.add_argument("workbook", nargs="?", type=Path,
+                   help="desk workbook (.xlsx/.xlsm); default: the bundled sample desk template")
+    r.add_argument("-o", "--out", type=Path, help="where to write the copy with results "
+                   "(default: ./<name>-report.xlsx)")
+    r.add_argument("--no-write", action="store_true", help="print the summary only")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    t = sub.add_parser("templates", help="workbook templates and the ribbon add-in")
+    tsub = t.add_subparsers(dest="action", required=True)
+    b = tsub.add_parser("build", help="build the templates and the add-in reproducibly")
+    b.add_argument("--out", type=Path, default=Path("workbook_templates"), help="output folder")
+    a = sub.add_parser("addin", help="Excel add-ins (Windows/macOS)")
+    asub = a.add_subparsers(dest="action", required=True)
+    asub.add_parser("install", help="install the xlwings add-in and the CorrLev ribbon add-in")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "report":
+            from .report import run
+
+            return run(args.workbook, args.out, write=not args.no_write, quiet=args.quiet)
+        if args.command == "templates":
+            from .templates.build import build_all
+
+            for path in build_all(args.out):
+                print(f"built {path}")
+            return 0
+        if args.command == "addin":
+            from .templates.addin import install_addin
+
+            return install_addin()
+    except CorrLevError as exc:
+        print(f"corrlev-xl: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

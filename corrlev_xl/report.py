@@ -1,0 +1,194 @@
+"""The headless report: a desk workbook's figures and rebalance proposal without Excel.
+
+``corrlev-xl report [WORKBOOK]`` reads the workbook's named inputs, the
+Instruments table and the price history with openpyxl, runs the same analysis
+as the Rebalance macro (:mod:`corrlev_xl.deskbook`), prints a summary, and
+writes the results into a *copy* of the workbook (never into the input): a
+``Report`` sheet with the dashboard figures, the ``Proposal`` sheet and one
+more row in the ``Audit log``.  This is the documents' daily correlation
+re-check as a job anyone can schedule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from . import deskbook
+from . import names as N
+from .core import CorrLevError
+
+SHEET_REPORT_OUT = "Report"
+
+
+class _Progress:
+    """One line per step on stderr, with the time it took."""
+
+    def __init__(self, stream: TextIO, enabled: bool = True) -> None:
+        self.stream, self.enabled, self.t0 = stream, enabled, time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            print(f"[{time.perf_counter() - self.t0:6.2f}s] {message}", file=self.stream, flush=True)
+
+
+def openpyxl_reader(wb: Any) -> deskbook.Reader:
+    """``read(name)`` for an openpyxl workbook: a defined name or an Excel Table."""
+    tables = {t.name: (ws, t.ref) for ws in wb.worksheets for t in ws.tables.values()}
+
+    def read(name: str) -> deskbook.Rows:
+        if name in tables:
+            ws, ref = tables[name]
+            return _values(ws[ref])
+        if name not in wb.defined_names:
+            kind = "table" if name == N.TABLE_INSTRUMENTS else "named range"
+            raise CorrLevError(f"the workbook has no {kind} {name!r}; is it a corrlev-xl desk workbook?")
+        dests = list(wb.defined_names[name].destinations)
+        if not dests:
+            raise CorrLevError(f"named range {name} does not point at cells")
+        sheet, ref = dests[0]
+        if sheet not in wb.sheetnames:
+            raise CorrLevError(f"named range {name} points at a missing sheet {sheet!r}")
+        cells = wb[sheet][ref.replace("$", "")]
+        return _values(cells)
+
+    return read
+
+
+def _values(cells: Any) -> deskbook.Rows:
+    if not isinstance(cells, tuple):
+        return [[cells.value]]
+    if cells and not isinstance(cells[0], tuple):
+        return [[c.value for c in cells]]
+    return [[c.value for c in row] for row in cells]
+
+
+def load_inputs(path: Path, progress: _Progress | None = None) -> deskbook.DeskInputs:
+    """Read and validate a desk workbook's inputs (cached values of formulas)."""
+    import openpyxl
+
+    if not path.exists():
+        raise CorrLevError(f"{path} does not exist")
+    if progress:
+        progress(f"reading {path}")
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a bad file
+        raise CorrLevError(f"{path} is not a readable .xlsx/.xlsm workbook ({exc})") from None
+    return deskbook.DeskInputs.read(openpyxl_reader(wb))
+
+
+def default_workbook() -> Path:
+    """The bundled desk template (built on the fly when not in a source checkout)."""
+    here = Path(__file__).resolve().parent.parent / "workbook_templates" / "corrlev_desk.xlsx"
+    if here.exists():
+        return here
+    from .templates.workbooks import build_templates
+
+    out = Path.home() / ".cache" / "corrlev-xl"
+    paths = build_templates(out)
+    return next(p for p in paths if p.name == "corrlev_desk.xlsx")
+
+
+def _fmt_table(rows: list[list[Any]]) -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, bool):
+            return "YES" if v else "no"
+        if isinstance(v, float):
+            return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3f}"
+        return str(v)
+
+    text = [[cell(v) for v in r] for r in rows]
+    widths = [max(len(r[j]) for r in text if j < len(r)) for j in range(max(len(r) for r in text))]
+    lines = []
+    for k, r in enumerate(text):
+        lines.append("  ".join(v.rjust(widths[j]) if j else v.ljust(widths[j]) for j, v in enumerate(r)))
+        if k == 0 and len(rows) > 1:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def summary_text(a: deskbook.DeskAnalysis) -> str:
+    lev, res = a.leverage, a.rebalance
+    over = "ABOVE" if lev.efflev > a.inputs.cap else "within"
+    parts = [
+        f"corrlev-xl report — {len(a.inputs.symbols)} instruments, equity {a.inputs.equity:,.0f}",
+        "",
+        f"  NOMLEV {lev.nomlev:6.2f}x   EFFLEV {lev.efflev:6.2f}x   CLM {lev.clm:5.3f}   "
+        f"(EFFLEV {over} the cap {a.inputs.cap:g}x)",
+        f"  CLM vs independent {lev.clm_independent:5.3f}   diversification ratio "
+        f"{lev.diversification_ratio:5.2f}   daily vol/equity {lev.portvol:.2%}",
+        "",
+        _fmt_table(deskbook.instrument_rows(a)),
+        "",
+        _fmt_table(deskbook.basket_rows(a)),
+        "",
+        f"Rebalance: {res.status} — {res.message}",
+    ]
+    cuts = [[s, int(k), res.positions_before[i], res.positions[i]]
+            for i, (s, k) in enumerate(zip(a.inputs.symbols, res.lots_cut)) if k > 0]
+    if cuts:
+        parts += ["", _fmt_table([["cut", "lots", "notional now", "notional after"], *cuts])]
+    return "\n".join(parts)
+
+
+def write_copy(src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetime) -> Path:
+    """Copy ``src`` to ``dest`` and write the report, proposal and audit row into the copy."""
+    import openpyxl
+
+    if dest.resolve() == src.resolve():
+        raise CorrLevError("the output must be a different file from the input workbook")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    wb = openpyxl.load_workbook(dest, keep_vba=dest.suffix.lower() == ".xlsm")
+    for title, rows in (
+        (SHEET_REPORT_OUT, _report_rows(a, when)),
+        (N.SHEET_PROPOSAL, deskbook.proposal_rows(a, when)),
+    ):
+        if title in wb.sheetnames:
+            del wb[title]
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(list(r))
+        ws.column_dimensions["A"].width = 30
+        for col in "BCDEFGH":
+            ws.column_dimensions[col].width = 16
+    log = wb[N.SHEET_AUDIT] if N.SHEET_AUDIT in wb.sheetnames else wb.create_sheet(N.SHEET_AUDIT)
+    if log.max_row == 1 and log["A1"].value is None:
+        log.append(deskbook.AUDIT_HEADER)
+    log.append(deskbook.audit_row(a, when))
+    wb.save(dest)
+    return dest
+
+
+def _report_rows(a: deskbook.DeskAnalysis, when: dt.datetime) -> list[list[Any]]:
+    rows: list[list[Any]] = [["corrlev-xl headless report", when.strftime("%Y-%m-%d %H:%M:%S")], []]
+    rows += deskbook.summary_rows(a)
+    rows += [[]] + deskbook.instrument_rows(a) + [[]] + deskbook.basket_rows(a) + [[]]
+    rows.append(["correlation", *a.inputs.symbols])
+    rows += [[s, *np.round(a.corr[i], 6)] for i, s in enumerate(a.inputs.symbols)]
+    return [[v.item() if isinstance(v, np.generic) else v for v in r] for r in rows]
+
+
+def run(workbook: Path | None, out: Path | None, *, write: bool = True, quiet: bool = False,
+        stream: TextIO = sys.stdout) -> int:
+    """The ``report`` command; returns the process exit code."""
+    progress = _Progress(sys.stderr, enabled=not quiet)
+    src = Path(workbook) if workbook else default_workbook()
+    inputs = load_inputs(src, progress)
+    progress(f"estimating covariance ({inputs.prices.shape[0]} rows × {len(inputs.symbols)} instruments)")
+    a = deskbook.analyse(inputs)
+    progress("done: leverage, baskets, headroom and rebalance")
+    print(summary_text(a), file=stream)
+    if write:
+        when = dt.datetime.now().replace(microsecond=0)
+        dest = out or Path.cwd() / f"{src.stem}-report.xlsx"
+        write_copy(src, dest, a, when)
+        print(f"\nResults written to {dest} (the input {src.name} is unchanged).", file=stream)
+    return 0

@@ -1,0 +1,1 @@
+"""Workbook templates and the ribbon add-in, built reproducibly on any OS."""

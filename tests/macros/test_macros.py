@@ -1,0 +1,217 @@
+"""The macros through xlwings's own script path (``custom_scripts_call``) on book payloads."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import copy
+import datetime as dt
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xlwings as xw
+from xlwings.server import custom_scripts_call
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bookjson import address, payload, run  # noqa: E402
+
+from corrlev_xl import deskbook, macros  # noqa: E402
+from corrlev_xl import names as N  # noqa: E402
+from corrlev_xl.core import CorrLevError  # noqa: E402
+from corrlev_xl.sample import sample_book  # noqa: E402
+
+INPUT_SHEETS = ("Book", "Prices")
+
+
+def desk(*, equity=None, units=None, locked=None, drop_name=None, price_header=None, extra_sheets=None):
+    """The sample desk book as a book payload; keyword arguments spoil one input."""
+    b = sample_book()
+    head = list(N.INSTRUMENT_COLUMNS)
+    unit_vals = list(b.units) if units is None else units
+    lock_vals = [False] * len(b.symbols) if locked is None else locked
+    rows = [head] + [
+        [s, u, float(p), float(c), float(f), float(lt), lk, None]
+        for s, u, p, c, f, lt, lk in zip(b.symbols, unit_vals, b.last_prices, b.contract_size,
+                                         b.fx_rates, b.lot_units, lock_vals)
+    ]
+    n = len(rows)
+    inputs = [["Equity", b.equity if equity is None else equity], ["Cap", 2.0], ["Basket threshold", 0.75],
+              ["Basket cap", 1.2], ["Covariance", "sample"], ["EWMA lambda", 0.94]]
+    book_vals = rows + [[]] + inputs
+    symbols = list(b.symbols) if price_header is None else price_header
+    prices = [["Date", *symbols]] + [
+        [i, *[("" if np.isnan(v) else float(v)) for v in r]] for i, r in enumerate(b.prices)
+    ]
+    names = {nm: ("Book", f"B{n + 2 + k}") for k, nm in enumerate(
+        (N.NAME_EQUITY, N.NAME_CAP, N.NAME_THRESHOLD, N.NAME_BASKET_CAP, N.NAME_COV_METHOD, N.NAME_LAMBDA))}
+    names[N.NAME_PRICES] = ("Prices", address(1, 2, len(prices), len(symbols)))
+    if drop_name:
+        del names[drop_name]
+    tables = {N.TABLE_INSTRUMENTS: ("Book", address(1, 1, n, 8), address(1, 1, 1, 8), address(2, 1, n - 1, 8))}
+    sheets = {"Book": book_vals, "Prices": prices, **(extra_sheets or {})}
+    return payload(sheets, names, tables)
+
+
+def targets(actions):
+    """(func, sheet index) of every action."""
+    return [(a["func"], a["sheet_position"]) for a in actions]
+
+
+def expected_analysis():
+    b = sample_book()
+    book = xw.Book(json=desk())
+    return deskbook.analyse(deskbook.DeskInputs.read(macros._reader(book))), b
+
+
+def test_rebalance_writes_proposal_and_audit_row_only():
+    book, actions = run("rebalance", desk())
+    funcs = [a["func"] for a in actions]
+    assert funcs == ["addSheet", "setValues", "addSheet", "setValues", "setValues"]
+    assert actions[0]["args"] == [2, N.SHEET_PROPOSAL] and actions[2]["args"] == [3, N.SHEET_AUDIT]
+    # nothing touches the input sheets (indices 0 and 1)
+    assert all(a["sheet_position"] not in (0, 1) for a in actions if a["func"] == "setValues")
+
+    a, _ = expected_analysis()
+    proposal = actions[1]["values"]
+    when = dt.datetime.strptime(proposal[1][1], "%Y-%m-%d %H:%M:%S")
+    assert proposal == deskbook.proposal_rows(a, when)
+    assert (actions[1]["start_row"], actions[1]["start_column"]) == (0, 0)
+    # the figures in the proposal are the core's
+    fig = {r[0]: r[1:3] for r in proposal if r and r[0] in ("NOMLEV", "EFFLEV", "CLM")}
+    assert fig["EFFLEV"][0] == pytest.approx(a.leverage.efflev, rel=1e-12)
+    assert fig["EFFLEV"][1] <= 2.0 + 1e-9 < fig["EFFLEV"][0]
+
+    header, row = actions[3]["values"][0], actions[4]["values"][0]
+    assert header == deskbook.AUDIT_HEADER
+    assert actions[4]["start_row"] == 1
+    assert row[1] == a.inputs.fingerprint() and row[2] == "rebalanced"
+    assert row[6] == pytest.approx(a.leverage.efflev) and row[7] <= 2.0 + 1e-9
+
+
+def test_rebalance_appends_to_an_existing_audit_log():
+    log = [deskbook.AUDIT_HEADER, ["2026-01-01 09:00:00", "abc", "within cap", 2.0] + [1.0] * 6 + ["none"]]
+    _, actions = run("rebalance", desk(extra_sheets={N.SHEET_AUDIT: log}))
+    writes = [a for a in actions if a["func"] == "setValues" and a["sheet_position"] == 2]
+    assert len(writes) == 1 and writes[0]["start_row"] == 2  # third row, under the earlier entry
+    assert "addSheet" in [a["func"] for a in actions]  # the Proposal sheet only
+    assert [a["args"][1] for a in actions if a["func"] == "addSheet"] == [N.SHEET_PROPOSAL]
+
+
+def test_rebalance_replaces_an_old_proposal():
+    old = [["stale"] * 3] * 50
+    _, actions = run("rebalance", desk(extra_sheets={N.SHEET_PROPOSAL: old}))
+    funcs = [a["func"] for a in actions]
+    assert funcs[0] == "sheetClearContents" and "addSheet" in funcs
+    assert [a["args"][1] for a in actions if a["func"] == "addSheet"] == [N.SHEET_AUDIT]
+
+
+def test_locked_positions_are_not_cut():
+    b = sample_book()
+    locked = [s in ("NAS100", "SP500", "US30") for s in b.symbols]
+    _, actions = run("rebalance", desk(locked=locked))
+    proposal = actions[1]["values"]
+    start = next(i for i, r in enumerate(proposal) if r[0] == "instrument") + 1
+    body = {r[0]: r for r in proposal[start:start + len(b.symbols)]}
+    for s in ("NAS100", "SP500", "US30"):
+        assert body[s][3] == 0 and body[s][6] is True and body[s][1] == body[s][2]
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        ({"equity": -5}, r"named range Equity: must be a positive number; got -5"),
+        ({"equity": "n/a"}, r"named range Equity: Equity has the text 'n/a'"),
+        ({"drop_name": N.NAME_PRICES}, r"no named range 'PriceHistory'"),
+        ({"units": ["lots"] + [1.0] * 12}, r"table Instruments, column Units: Units has the text 'lots' at row 1"),
+        ({"price_header": ["USDJPY"] * 13}, r"no price column for EURUSD"),
+        ({"locked": ["maybe"] + [False] * 12}, r"column Locked: Locked must be TRUE/FALSE"),
+    ],
+)
+@pytest.mark.parametrize("script", ["rebalance", "refresh_correlations", "risk_report"])
+def test_a_failing_macro_writes_nothing(spoil, message, script):
+    book = xw.Book(json=desk(**spoil))
+    asyncio.run(custom_scripts_call(macros, script, typehint_to_value={xw.Book: book}))
+    # the only action is the message box: no cell, sheet or picture is touched
+    (alert,) = book.json()["actions"]
+    assert alert["func"] == "alert" and alert["args"][1] == "corrlev-xl: nothing was changed"
+    assert re.search(message, alert["args"][0])
+    assert macros._run(xw.Book(json=desk(**spoil)), macros.ACTIONS[script]) == alert["args"][0]
+
+
+def test_a_write_that_fails_midway_is_undone(monkeypatch):
+    book = xw.Book(json=desk(extra_sheets={N.SHEET_PROPOSAL: [["keep me", 1.0]]}))
+    real = macros._Changes.write
+    calls = {"n": 0}
+
+    def flaky(self, sheet, anchor, rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("Excel went away")
+        return real(self, sheet, anchor, rows)
+
+    monkeypatch.setattr(macros._Changes, "write", flaky)
+    asyncio.run(custom_scripts_call(macros, "rebalance", typehint_to_value={xw.Book: book}))
+    assert N.SHEET_AUDIT not in [s.name for s in book.sheets]  # created, then deleted
+    assert book.sheets[N.SHEET_PROPOSAL]["A1:B1"].value == ["keep me", 1.0]  # restored
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions][-2:] == ["sheetDelete", "alert"]
+    assert actions[-1]["args"][0] == "internal error (OSError: Excel went away); please report"
+
+
+def test_refresh_correlations_snapshot_then_drift():
+    book, actions = run("refresh_correlations", desk())
+    a, b = expected_analysis()
+    snap = actions[-1]["values"]
+    assert snap[0][0].startswith("correlation snapshot ")
+    assert snap[1] == ["", *b.symbols]
+    np.testing.assert_allclose(np.array([r[1:] for r in snap[2:2 + len(b.symbols)]], float), a.corr, rtol=1e-12)
+    assert snap[2 + len(b.symbols) + 1][0] == "drift: no earlier snapshot to compare with"
+
+    # a second run compares with the first snapshot, shifted so the drift is known
+    previous = copy.deepcopy(snap)
+    previous[2][2] = previous[3][1] = previous[2][2] - 0.25  # corr(USDJPY, EURUSD) was 0.25 lower
+    _, actions2 = run("refresh_correlations", desk(extra_sheets={N.SHEET_SNAPSHOTS: previous}))
+    out = actions2[-1]["values"]
+    assert actions2[-1]["start_row"] == len(previous) + 1  # below the earlier snapshot, one blank row
+    k = 2 + len(b.symbols) + 1
+    assert "USDJPY/EURUSD +0.250" in out[k][0] or "EURUSD/USDJPY +0.250" in out[k][0]
+    drift = np.array([r[1:] for r in out[k + 2:k + 2 + len(b.symbols)]], float)
+    assert drift[0, 1] == pytest.approx(0.25) and np.abs(np.delete(drift.ravel(), [1, len(b.symbols)])).max() < 1e-12
+
+
+def test_risk_report_inserts_two_pictures():
+    pytest.importorskip("matplotlib")
+    _, actions = run("risk_report", desk())
+    pics = [a for a in actions if a["func"] == "addPicture"]
+    assert len(pics) == 2
+    for p in pics:
+        assert base64.b64decode(p["args"][0])[:8] == b"\x89PNG\r\n\x1a\n"
+    values = next(a for a in actions if a["func"] == "setValues")["values"]
+    a, _ = expected_analysis()
+    eff = next(r for r in values if r[0] == "EFFLEV")
+    assert eff[1] == pytest.approx(a.leverage.efflev)
+
+
+def test_classic_runpython_entry_uses_the_caller_book(monkeypatch):
+    book = xw.Book(json=desk())
+    monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
+    assert macros.on_ribbon("btnRebalance").startswith("EFFLEV ")
+    assert N.SHEET_PROPOSAL in [s.name for s in book.sheets]
+
+
+def test_every_ribbon_button_has_a_handler():
+    assert set(macros.HANDLERS) == set(N.RIBBON_BUTTONS)
+    for button, (_label, handler) in N.RIBBON_BUTTONS.items():
+        assert macros.HANDLERS[button] is macros.ACTIONS[handler]
+        assert hasattr(macros, handler)  # the xlwings script of the same name
+    with pytest.raises(CorrLevError, match="unknown ribbon button 'btnNope'"):
+        macros.on_ribbon("btnNope")
+
+
+def test_import_functions_explains_itself_off_windows():
+    book = xw.Book(json=desk())
+    assert "needs desktop Excel on Windows" in macros._run(book, macros.ACTIONS["import_functions"])
