@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+import pandas as pd
 
 from . import deskbook
 from . import names as N
@@ -97,21 +98,11 @@ def default_workbook() -> Path:
 
 
 def _fmt_table(rows: list[list[Any]]) -> str:
-    def cell(v: Any) -> str:
-        if isinstance(v, bool):
-            return "YES" if v else "no"
-        if isinstance(v, float):
-            return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3f}"
-        return str(v)
-
-    text = [[cell(v) for v in r] for r in rows]
-    widths = [max(len(r[j]) for r in text if j < len(r)) for j in range(max(len(r) for r in text))]
-    lines = []
-    for k, r in enumerate(text):
-        lines.append("  ".join(v.rjust(widths[j]) if j else v.ljust(widths[j]) for j, v in enumerate(r)))
-        if k == 0 and len(rows) > 1:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    """A header row and data rows as an aligned text table."""
+    frame = pd.DataFrame(rows[1:], columns=rows[0])
+    return frame.to_string(
+        index=False, float_format=lambda v: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3f}"
+    )
 
 
 def summary_text(a: deskbook.DeskAnalysis) -> str:

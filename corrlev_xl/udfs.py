@@ -87,7 +87,7 @@ def _valid_cov(mat: np.ndarray, name: str, names: list[str] | None) -> np.ndarra
         diff = np.abs(mat - mat.T)
         tol = 1e-12 * float(np.abs(mat).max()) + 1e-8 * np.abs(mat)
         if (diff > tol).any():
-            i, j = np.unravel_index(np.argmax(diff - tol), diff.shape)
+            i, j = sorted(np.unravel_index(np.argmax(diff - tol), diff.shape))
             raise CorrLevError(
                 f"{name} is not symmetric: row {i + 1}, column {j + 1} = {mat[i, j]:.6g} but row {j + 1}, "
                 f"column {i + 1} = {mat[j, i]:.6g}; a covariance matrix must be symmetric "
@@ -216,9 +216,10 @@ def _estimate(prices, method, returns, lam, window, corr: bool):
         window=cells.whole(window, "window"),
         names=names,
     )
+    est_m = (est.matrix + est.matrix.T) / 2  # exactly symmetric, so a spill reads back as it was
     what = "corr" if corr else "cov"
     corner = f"{what} {est.method}" + (" (PSD-repaired)" if est.repaired else "")
-    return cells.matrix_out(est.matrix, names, names, corner=corner) if names else cells.matrix_out(est.matrix)
+    return cells.matrix_out(est_m, names, names, corner=corner) if names else cells.matrix_out(est_m)
 
 
 @xw.func

@@ -153,6 +153,8 @@ def basket_leverage(
 def _basket_caps(caps: object | None, k: int) -> FloatArray:
     if caps is None:
         return np.full(k, np.inf)
+    if isinstance(caps, np.ndarray) and caps.shape == (k,) and np.all(np.isposinf(caps) | (caps > 0)):
+        return caps.astype(float)  # already one per basket, inf = no cap (as caps=None gives)
     c = vector(caps, "basket caps")
     if np.any(c <= 0):
         raise CorrLevError("basket caps must be positive (effective leverage per basket)")

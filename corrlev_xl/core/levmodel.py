@@ -72,7 +72,10 @@ def leverage_model(
     for key, pair in (bounds or {}).items():
         if key not in b:
             raise CorrLevError(f"bounds has unknown factor {key!r}; expected one of {', '.join(b)}")
-        lo, hi = (float(v) for v in pair)
+        try:
+            lo, hi = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise CorrLevError(f"bounds for {key} must be two numbers (low, high); got {pair!r}") from None
         if not (0 < lo <= hi):
             raise CorrLevError(f"bounds for {key} must satisfy 0 < low <= high; got ({lo}, {hi})")
         b[key] = (lo, hi)

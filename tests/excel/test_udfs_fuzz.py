@@ -86,11 +86,9 @@ def shaped(draw, elements):
 
 
 @st.composite
-def prices(draw):
+def prices(draw, T: int, N: int):
     """Positive prices, maybe with a header row of names and a few blanks."""
-    T, N = draw(st.integers(2, 12)), draw(st.integers(1, 5))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     P = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, (T, N)), axis=0))
     rows: list[list] = P.tolist()
     for _ in range(draw(st.integers(0, 3))):
@@ -101,24 +99,63 @@ def prices(draw):
 
 
 @st.composite
-def cov_matrix(draw):
+def cov_matrix(draw, N: int):
     """A covariance matrix (random factor model, maybe singular), maybe labelled."""
-    N = draw(st.integers(1, 6))
     k = draw(st.integers(1, N))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     F = rng.normal(0, 0.01, (N, k))
     C = F @ F.T
-    C = (C + C.T) / 2
-    rows: list[list] = C.tolist()
+    rows: list[list] = ((C + C.T) / 2).tolist()
     if draw(st.booleans()):
         names = [f"I{j}" for j in range(N)]
         rows = [["cov", *names], *([nm, *r] for nm, r in zip(names, rows))]
     return rows
 
 
-plausible = st.one_of(prices(), cov_matrix(), shaped(numbers), shaped(st.floats(0.01, 1e5)),
-                      st.sampled_from(WORDS).map(lambda w: [[w]]))
-argument = st.one_of(shaped(cell), plausible, st.just(None), st.just([[None]]))
+def vec(elements, N: int):
+    """N values as a row or a column."""
+    return st.lists(elements, min_size=N, max_size=N).flatmap(
+        lambda v: st.sampled_from([[v], [[x] for x in v]]))
+
+
+def one(elements):
+    return elements.map(lambda v: [[v]])
+
+
+PAIRS = ["USDJPY", "EUR/JPY", "EURUSD", "GBP/USD", "ZARJPY", "AUD-NZD"]
+nonzero = st.floats(-1e6, 1e6).filter(lambda v: abs(v) > 1e-3)
+positive = st.floats(1e-3, 1e6)
+word = one(st.sampled_from(WORDS))
+
+
+def plausible(func: str, arg: str, T: int, N: int):
+    """A value that makes sense for the argument, so the call gets past the first check."""
+    scalar_pair = func in ("PAIRVAR", "LOTS", "HEDGERATIO")
+    table = {
+        "prices": prices(T, N), "close": prices(T, N), "high": prices(T, N), "low": prices(T, N),
+        "x": prices(T, 1) if not scalar_pair else one(positive),
+        "y": prices(T, 1) if not scalar_pair else one(positive),
+        "cov": one(st.floats(-100, 100)) if scalar_pair else st.one_of(cov_matrix(N), prices(T, N)),
+        "positions": vec(nonzero, N), "units": vec(nonzero, N), "amounts": vec(nonzero, N),
+        "price": vec(positive, N), "contract_size": one(positive), "fx_rate": vec(positive, N),
+        "rates": vec(positive, N), "lots": vec(positive, N), "locked": vec(st.booleans(), N),
+        "pairs": vec(st.sampled_from(PAIRS), N), "trend": vec(st.sampled_from([-1, 0, 1]), N),
+        "equity": one(positive), "cap": one(st.floats(0.1, 5)), "basket_caps": one(st.floats(0.1, 5)),
+        "threshold": one(st.floats(-1, 1)), "lam": one(st.floats(0.5, 0.999)),
+        "position_aware": one(st.booleans()), "series": one(st.booleans()),
+        "var_x": one(st.floats(0, 100)), "var_y": one(st.floats(0, 100)),
+    }
+    if arg in table:
+        return table[arg]
+    if arg in ("window", "period", "short", "long", "budget", "horizon", "periods_per_year", "lots_x"):
+        return one(st.integers(1, 300))
+    if arg in ("method", "returns", "kind", "baseline", "linkage", "mode", "output"):
+        return word
+    return one(numbers)
+
+
+generic = st.one_of(shaped(cell), shaped(numbers), shaped(st.floats(0.01, 1e5)), word,
+                    st.just(None), st.just([[None]]))
 
 
 @st.composite
@@ -127,7 +164,12 @@ def calls(draw):
     spec = FUNCS[name].__xlfunc__["args"]
     required = sum("optional" not in a for a in spec)
     k = draw(st.integers(required, len(spec)))
-    return name, [draw(argument) for _ in range(k)]
+    T, N = draw(st.integers(2, 12)), draw(st.integers(1, 6))
+    args = []
+    for a in spec[:k]:
+        sensible = draw(st.integers(0, 3)) > 0  # three in four arguments make sense
+        args.append(draw(plausible(name, a["name"], T, N) if sensible else generic))
+    return name, args
 
 
 def _outcome(name: str, out) -> str:
