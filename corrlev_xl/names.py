@@ -47,6 +47,18 @@ NAME_COV_METHOD = "CovMethod"
 NAME_LAMBDA = "EwmaLambda"
 INPUT_NAMES = (NAME_EQUITY, NAME_CAP, NAME_THRESHOLD, NAME_BASKET_CAP, NAME_COV_METHOD, NAME_LAMBDA)
 
+# Plain-range names the desk template's formulas use (no structured references,
+# so every reader — LibreOffice, the `formulas` package — understands them)
+NAME_POSITIONS = "Positions"  # the Notional column's data cells
+NAME_COV_MATRIX = "CovMatrix"  # the labelled COVMATRIX block on the dashboard
+NAME_COV_VALUES = "CovValues"  # its numeric N×N part
+
+# Names of the pair-trading workbook
+NAME_PAIR_PRICES = "PairPrices"  # header row + both legs, oldest first
+NAME_PAIR_X = "PairX"  # leg X prices (no header)
+NAME_PAIR_Y = "PairY"  # leg Y prices (no header)
+NAME_PAIR_DATES = "PairDates"
+
 # Ribbon: button id -> handler name in corrlev_xl.macros
 RIBBON_TAB = "CorrLev"
 RIBBON_CALLBACK = "CorrLevRibbon"

@@ -263,17 +263,22 @@ def _name(names: Sequence[str] | None, i: int) -> str:
 
 def _prepare(
     returns: object, window: int | None, min_periods: int, names: Sequence[str] | None
-) -> tuple[FloatArray, np.ndarray, FloatArray]:
+) -> tuple[FloatArray, np.ndarray | None, FloatArray]:
+    """Returns, their presence mask (``None`` when nothing is blank) and overlap counts."""
     R = matrix(returns, "returns", allow_nan=True)
     if window is not None:
         R = R[-integer(window, "window", 2) :]
     min_periods = integer(min_periods, "min_periods", 2)
-    M = ~np.isnan(R)
-    if M.all():
+    blank = np.isnan(R)
+    M: np.ndarray | None = None
+    if not blank.any():
         counts = np.full((R.shape[1], R.shape[1]), float(R.shape[0]))
     else:
-        Mf = M.astype(float)
-        counts = Mf.T @ Mf
+        M = ~blank
+        # Overlap counts are whole numbers: a float32 product is exact up to
+        # 2**24 rows and twice as fast as float64.
+        Mf = M.astype(np.float32 if R.shape[0] < 2**24 else np.float64)
+        counts = (Mf.T @ Mf).astype(np.float64)
     short = counts < min_periods
     if short.any():
         i, j = np.argwhere(short)[0]
@@ -288,10 +293,10 @@ def _prepare(
 
 
 def _sample(
-    R: FloatArray, M: np.ndarray, counts: FloatArray, *, pairwise_var: bool = False
+    R: FloatArray, M: np.ndarray | None, counts: FloatArray, *, pairwise_var: bool = False
 ) -> tuple[FloatArray, FloatArray]:
     """Unbiased pairwise covariance; optionally each pair's own variances."""
-    if M.all():
+    if M is None:
         X = R - R.mean(axis=0)
         C = X.T @ X / (R.shape[0] - 1)
         if not pairwise_var:
@@ -301,7 +306,7 @@ def _sample(
         return C, np.broadcast_to(var[:, None], C.shape)
     # Shift by the column means first: it changes no covariance and keeps the
     # one-pass sums well conditioned.
-    X0 = np.where(M, R - np.nanmean(R, axis=0), 0.0)
+    X0 = _centred(R, M)
     Mf = M.astype(float)
     S = X0.T @ Mf  # S[i, j]: sum of x_i over the rows where i and j are both present
     C = (X0.T @ X0 - S * S.T / counts) / (counts - 1)
@@ -313,14 +318,26 @@ def _sample(
     return C, pair_var
 
 
-def _ewma(R: FloatArray, M: np.ndarray, lam: float, names: Sequence[str] | None) -> FloatArray:
+def _centred(R: FloatArray, M: np.ndarray | None) -> FloatArray:
+    """``R`` minus each column's mean over its present rows, 0 where blank.
+
+    The same numbers as ``np.where(M, R - np.nanmean(R, axis=0), 0.0)``,
+    without ``nanmean``'s extra copies.
+    """
+    if M is None:
+        return R - R.mean(axis=0)
+    mean = np.where(M, R, 0.0).sum(axis=0) / np.count_nonzero(M, axis=0)
+    return np.where(M, R - mean, 0.0)
+
+
+def _ewma(R: FloatArray, M: np.ndarray | None, lam: float, names: Sequence[str] | None) -> FloatArray:
     """RiskMetrics EWMA covariance (zero mean), weights normalised per pair."""
     T = R.shape[0]
     w = lam ** np.arange(T - 1, -1, -1, dtype=float)
+    if M is None:
+        return (R * w[:, None]).T @ R / w.sum()
     X0 = np.where(M, R, 0.0)
     Xw = X0 * w[:, None]
-    if M.all():
-        return Xw.T @ X0 / w.sum()
     Mf = M.astype(float)
     denom = (Mf * w[:, None]).T @ Mf
     if np.any(denom <= 0):
@@ -332,7 +349,7 @@ def _ewma(R: FloatArray, M: np.ndarray, lam: float, names: Sequence[str] | None)
     return Xw.T @ X0 / denom
 
 
-def _ledoit_wolf(R: FloatArray, M: np.ndarray, counts: FloatArray) -> tuple[FloatArray, float]:
+def _ledoit_wolf(R: FloatArray, M: np.ndarray | None, counts: FloatArray) -> tuple[FloatArray, float]:
     """Ledoit–Wolf shrinkage towards ``mu·I`` with pairwise moments.
 
     With complete data this is exactly the estimator of Ledoit & Wolf (2004)
@@ -342,7 +359,7 @@ def _ledoit_wolf(R: FloatArray, M: np.ndarray, counts: FloatArray) -> tuple[Floa
     ``min(beta, delta)/delta``.  With gaps each (i, j) term uses its overlap.
     """
     N = R.shape[1]
-    X0 = np.where(M, R - np.nanmean(R, axis=0), 0.0)
+    X0 = _centred(R, M)
     S = X0.T @ X0 / counts
     X2 = X0 * X0
     mu = np.trace(S) / N
@@ -367,14 +384,18 @@ def _ensure_psd(C: FloatArray, psd: str, what: str) -> tuple[FloatArray, bool, f
     if not live.any():
         return C, False, float("nan")
     scale = d[live]
-    corr = C[np.ix_(live, live)] / np.outer(scale, scale)
+    sub = C if live.all() else C[np.ix_(live, live)]
+    corr = sub / np.outer(scale, scale)
     # Fast path: a Cholesky factorisation with a whisker of jitter succeeds
-    # for every positive semi-definite matrix met in practice.
+    # for every positive semi-definite matrix met in practice.  The jitter
+    # goes on in place; corr is rebuilt without it if the check fails.
+    corr.flat[:: corr.shape[0] + 1] += _PSD_TOL
     try:
-        np.linalg.cholesky(corr + _PSD_TOL * np.eye(corr.shape[0]))
+        np.linalg.cholesky(corr)
         return C, False, float("nan")
     except np.linalg.LinAlgError:
         pass
+    corr = sub / np.outer(scale, scale)
     min_eig = float(np.linalg.eigvalsh(corr)[0])
     if min_eig >= -_PSD_TOL:
         return C, False, min_eig

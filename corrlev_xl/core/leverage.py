@@ -114,7 +114,10 @@ def _figures(n: FloatArray, cov: FloatArray, E: float, root_t: float = 1.0) -> L
     clm = port / sa if sa > 0 else float("nan")
     clm_i = port / indep if indep > 0 else float("nan")
     eff = nom * clm if sa > 0 else 0.0
-    return Leverage(nom, port * root_t / E, sa * root_t / E, clm, clm_i, eff)
+    # Plain Python floats, as the dataclass documents (not numpy scalars).
+    return Leverage(
+        nom, float(port * root_t / E), float(sa * root_t / E), float(clm), float(clm_i), float(eff)
+    )
 
 
 def portvol(positions: object, cov: object, equity: float, *, horizon: float = 1.0) -> float:

@@ -262,7 +262,7 @@ def currency_exposure(
     leaving short EUR/USD:
 
     >>> ccy, x = currency_exposure(["USDJPY", "EURJPY"], [150_000, -100_000], [100.0, 150.0])
-    >>> dict(zip(ccy, x.round(6)))
+    >>> dict(zip(ccy, x.round(6).tolist()))
     {'USD': 150000.0, 'JPY': 0.0, 'EUR': -100000.0}
     """
     names = [str(p) for p in np.asarray(pairs, dtype=object).reshape(-1)]

@@ -345,10 +345,10 @@ def _greedy(
         total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
         excess = float(_excess(eff(q, L, S), cap)) + total_b
         order.append(i)
-        if excess < best[0]:
+        if excess < best[0] - _EPS:  # clearly lower: rounding does not count
             best = (excess, n.copy(), len(order))
-    if excess > _EPS and best[0] < excess:
-        # The caps were never met: propose the book with the lowest excess seen.
+    if excess > _EPS:
+        # The caps were never met: propose the first book with the lowest excess.
         n, order = best[1], order[: best[2]]
     return n, np.asarray(order, dtype=np.int64)
 

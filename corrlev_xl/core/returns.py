@@ -44,23 +44,32 @@ def returns(prices: object, *, method: str = "log") -> FloatArray:
     """
     method = choice(method, "method", RETURN_METHODS)
     P = matrix(prices, "prices", allow_nan=True, min_rows=2)
-    present = ~np.isnan(P)
+    if method == "log":
+        # Fast path: with no blank and no price <= 0 every log is finite, so
+        # one pass over the logs replaces the two checks below.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            X = np.log(P)
+        if np.isfinite(X).all():
+            return np.diff(X, axis=0)
+    blank = np.isnan(P)
     if method != "diff":
-        bad = present & (P <= 0)
+        bad = P <= 0  # False on blanks
         if bad.any():
             r, c = np.argwhere(bad)[0]
             raise CorrLevError(
                 f"prices must be > 0 for {method} returns; got {P[r, c]:.6g} at row {r + 1}, "
                 f"column {c + 1} (use method 'diff' for spreads that can be negative)"
             )
-    X = np.log(P) if method == "log" else P
-    if present.all():
+    if method != "log":
+        X = P
+    if not blank.any():
         if method == "simple":
             return P[1:] / P[:-1] - 1.0
         return np.diff(X, axis=0)
     # Forward-fill each column to its last quote, difference, then blank the
     # rows without a quote of their own.
     T, N = P.shape
+    present = ~blank
     last = np.where(present, np.arange(T)[:, None], 0)
     np.maximum.accumulate(last, axis=0, out=last)
     filled = X[last, np.arange(N)]

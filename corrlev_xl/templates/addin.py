@@ -44,6 +44,11 @@ def excel_startup_dir() -> Path:
         return Path(app.startup_path)
 
 
+def _fail(message: str) -> int:
+    print(f"    {message}", file=sys.stderr)
+    return 1
+
+
 def install_addin(*, platform: str = sys.platform) -> int:
     """Install the xlwings add-in and ``corrlev.xlam``; return the exit status (0 = installed)."""
     if not platform.startswith(("win", "darwin")):
@@ -51,19 +56,16 @@ def install_addin(*, platform: str = sys.platform) -> int:
         return 1
     print("1/3 Installing the xlwings add-in (its RunPython runs the ribbon buttons' Python) ...")
     if subprocess.run([sys.executable, "-m", "xlwings.cli", "addin", "install"]).returncode != 0:
-        print("    failed: quit Excel, then run 'xlwings addin install' and look at its message.", file=sys.stderr)
-        return 1
+        return _fail("xlwings addin install failed: quit Excel, run it yourself and read its message.")
     startup = excel_startup_dir()
     if not (startup / "xlwings.xlam").is_file():
-        print(f"    xlwings.xlam is not in {startup}: quit Excel and run this command again.", file=sys.stderr)
-        return 1
+        return _fail(f"xlwings.xlam is not in {startup}: quit Excel and run this command again.")
     print(f"2/3 Copying {ADDIN_NAME} into Excel's startup folder {startup} ...")
     with tempfile.TemporaryDirectory() as tmp:
         try:
             shutil.copyfile(build_addin(tmp), startup / ADDIN_NAME)
         except PermissionError:
-            print(f"    {startup / ADDIN_NAME} is in use: quit Excel and run this command again.", file=sys.stderr)
-            return 1
+            return _fail(f"{startup / ADDIN_NAME} is in use: quit Excel and run this command again.")
     print(f"""3/3 Done. Next:
   - Quit Excel completely and start it again: the "CorrLev" tab appears next to "xlwings".
   - The buttons run corrlev_xl in the Python named in the xlwings tab (Interpreter) or in

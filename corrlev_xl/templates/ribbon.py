@@ -52,7 +52,8 @@ ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.workshe
 <Override PartName="/xl/styles.xml" \
 ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>
 <Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/>
-<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>
+<Override PartName="/docProps/core.xml" \
+ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>
 </Types>"""
 _ROOT_RELS = f"""<Relationships xmlns="{_PKG_RELS}">
 <Relationship Id="rId1" Type="{_DOC_RELS}/officeDocument" Target="xl/workbook.xml"/>
@@ -79,7 +80,8 @@ Target="vbaProject.bin"/>
 _SHEET = f'<worksheet xmlns="{_MAIN}"><sheetPr codeName="Sheet1"/><sheetData/></worksheet>'
 _STYLES = f"""<styleSheet xmlns="{_MAIN}">
 <fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>
-<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
+<fills count="2"><fill><patternFill patternType="none"/></fill>\
+<fill><patternFill patternType="gray125"/></fill></fills>
 <borders count="1"><border/></borders>
 <cellStyleXfs count="1"><xf/></cellStyleXfs>
 <cellXfs count="1"><xf xfId="0"/></cellXfs>

@@ -22,7 +22,7 @@ import re
 import struct
 import uuid
 
-__all__ = ["build_vba_project", "compress", "module_name"]
+__all__ = ["build_vba_project", "compress", "module_name", "write_compound_file"]
 
 CODEPAGE = 1252
 _CHUNK = 4096
@@ -152,8 +152,8 @@ def write_compound_file(tree: dict) -> bytes:
             number(child)
 
     def link(entry: _Entry) -> None:
-        # Siblings form a binary search tree in MS-CFB 2.6.4 order (length, then
-        # upper case); balanced and all black, as Apache POI writes it.
+        # Siblings form a balanced binary search tree in MS-CFB 2.6.4 order (name
+        # length, then upper case), every node black: "the simplest implementation".
         kids = sorted(entry.children, key=lambda e: (len(e.name), e.name.upper()))
 
         def subtree(lo: int, hi: int) -> int:
@@ -307,11 +307,12 @@ def build_vba_project(modules: list[str], *, project_name: str,
                 f'CMG="{_encrypt(bytes(4), project_id, 0x5A)}"',  # not protected
                 f'DPB="{_encrypt(bytes(1), project_id, 0x5B)}"',  # no password
                 f'GC="{_encrypt(bytes([0xFF]), project_id, 0x5C)}"',  # visible
-                "", "[Host Extender Info]", "&H00000001={3832D640-CF90-11CF-8E43-00A0C911005A};VBE;&H00000000",
+                "", "[Host Extender Info]",
+                "&H00000001={3832D640-CF90-11CF-8E43-00A0C911005A};VBE;&H00000000",
                 "", "[Workspace]", *(f"{n}=0, 0, 0, 0, C" for n in sources)]
     project_wm = b"".join(n.encode(f"cp{CODEPAGE}") + b"\0" + n.encode("utf-16-le") + b"\0\0"
                           for n in sources) + b"\0\0"
     vba = {"_VBA_PROJECT": bytes.fromhex("CC61FFFF000100"), "dir": compress(bytes(d))}
     vba |= {name: compress(source.encode(f"cp{CODEPAGE}")) for name, source in sources.items()}
-    return write_compound_file({"VBA": vba, "PROJECT": ("\r\n".join(project) + "\r\n").encode(f"cp{CODEPAGE}"),
-                                "PROJECTwm": project_wm})
+    project_text = ("\r\n".join(project) + "\r\n").encode(f"cp{CODEPAGE}")
+    return write_compound_file({"VBA": vba, "PROJECT": project_text, "PROJECTwm": project_wm})

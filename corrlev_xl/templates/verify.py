@@ -59,8 +59,8 @@ NS_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 _PUBLIC_SUB = re.compile(r"^[ \t]*(?:Public[ \t]+)?Sub[ \t]+(\w+)[ \t]*\(([^)]*)\)(.*?)^[ \t]*End[ \t]+Sub",
                          re.IGNORECASE | re.MULTILINE | re.DOTALL)
-_RIBBON_PARAMETER = re.compile(r"\s*(?:ByVal\s+|ByRef\s+)?\w+\s+As\s+(?:Office\.)?(?:IRibbonControl|Object)\s*",
-                               re.IGNORECASE)
+_RIBBON_PARAMETER = re.compile(
+    r"\s*(?:ByVal\s+|ByRef\s+)?\w+\s+As\s+(?:Office\.)?(?:IRibbonControl|Object)\s*", re.IGNORECASE)
 _CODE_NAME = re.compile(r'codeName="([^"]+)"')
 
 
@@ -120,8 +120,9 @@ def check_olevba(path: str | Path, bas: Path = VBA_SOURCE) -> list[Check]:
     name, source = _bas(bas)
     modules = read_vba(path)
     code = modules.get(name)
+    same = code is not None and _lines(code) == _lines(source)
     return [Check(f"olevba reads module {name}", code is not None, f"modules {sorted(modules)}"),
-            Check(f"olevba code of {name} equals {bas.name}", code is not None and _lines(code) == _lines(source),
+            Check(f"olevba code of {name} equals {bas.name}", same,
                   "" if code is None else f"{len(_lines(code))} vs {len(_lines(source))} characters")]
 
 
@@ -138,7 +139,8 @@ def libreoffice_missing() -> str | None:
 def check_libreoffice(path: str | Path, bas: Path = VBA_SOURCE) -> list[Check]:
     """(b) LibreOffice lists the same modules as olevba, and the .bas module's source."""
     name, source = _bas(bas)
-    run = subprocess.run([SYSTEM_PYTHON, str(LO_SCRIPT), str(path)], capture_output=True, text=True, timeout=300)
+    run = subprocess.run([SYSTEM_PYTHON, str(LO_SCRIPT), str(path)],
+                         capture_output=True, text=True, timeout=300)
     if run.returncode != 0:
         return [Check("LibreOffice loads the file", False, run.stderr.strip()[-1000:])]
     listing = json.loads(run.stdout)
@@ -150,7 +152,7 @@ def check_libreoffice(path: str | Path, bas: Path = VBA_SOURCE) -> list[Check]:
         return checks
     # LibreOffice drops the Attribute VB_Name line and prepends two lines of its own.
     lo_lines = _lines(library[name]).split("\n")
-    while lo_lines and (lo_lines[0].startswith("Rem Attribute VBA_ModuleType") or lo_lines[0] == "Option VBASupport 1"):
+    while lo_lines and re.fullmatch(r"Rem Attribute VBA_ModuleType=.*|Option VBASupport 1", lo_lines[0]):
         lo_lines.pop(0)
     expected = _lines(re.sub(r'\AAttribute VB_Name = "\w+"\r?\n', "", source))
     return checks + [
@@ -163,7 +165,10 @@ def _handler_checks() -> list[Check]:
     if importlib.util.find_spec("corrlev_xl.macros") is None:
         return [Check("Python handlers", True,
                       "TODO: corrlev_xl.macros does not exist yet; checked names.RIBBON_BUTTONS only")]
-    macros = importlib.import_module("corrlev_xl.macros")
+    try:
+        macros = importlib.import_module("corrlev_xl.macros")
+    except Exception as error:  # noqa: BLE001 - a module that cannot be imported is the finding
+        return [Check("corrlev_xl.macros imports", False, repr(error))]
     checks = [Check("corrlev_xl.macros.on_ribbon exists", callable(getattr(macros, "on_ribbon", None)))]
     for button_id, (_label, handler) in names.RIBBON_BUTTONS.items():
         checks.append(Check(f"{button_id} has handler corrlev_xl.macros.{handler}",
@@ -181,9 +186,10 @@ def check_wiring(path: str | Path) -> list[Check]:
         project = _project_stream(package)
     tabs = [tab.get("label") for tab in ui.iter(f"{NS_CUSTOMUI}tab")]
     buttons = [(b.get("id"), b.get("label"), b.get("onAction")) for b in ui.iter(f"{NS_CUSTOMUI}button")]
-    wanted = [(button_id, label, names.RIBBON_CALLBACK) for button_id, (label, _h) in names.RIBBON_BUTTONS.items()]
+    wanted = [(button, label, names.RIBBON_CALLBACK) for button, (label, _h) in names.RIBBON_BUTTONS.items()]
     checks = [Check(f"one ribbon tab {names.RIBBON_TAB!r}", tabs == [names.RIBBON_TAB], f"{tabs}"),
-              Check("buttons (id, label, onAction) follow names.RIBBON_BUTTONS", buttons == wanted, f"{buttons}")]
+              Check("buttons (id, label, onAction) follow names.RIBBON_BUTTONS", buttons == wanted,
+                    f"{buttons}")]
 
     standard = set(re.findall(r"^Module=(\w+)\r?$", project, re.MULTILINE))
     modules = read_vba(path)
@@ -197,9 +203,9 @@ def check_wiring(path: str | Path) -> list[Check]:
             and _RIBBON_PARAMETER.fullmatch(match.group(2)) is not None,
             f"found in {[module for module, _m in found]}; standard modules {sorted(standard)}"))
         if match is not None:
-            body = match.group(3)
+            calls = ("RunPython", "corrlev_xl.macros", "on_ribbon(", "control.Id")
             checks.append(Check(f"{action} passes control.Id to corrlev_xl.macros.on_ribbon via RunPython",
-                                all(s in body for s in ("RunPython", "corrlev_xl.macros", "on_ribbon(", "control.Id"))))
+                                all(call in match.group(3) for call in calls)))
     return checks + _handler_checks()
 
 
@@ -212,7 +218,8 @@ def check_package(path: str | Path) -> list[Check]:
         types = ElementTree.fromstring(package.read("[Content_Types].xml"))
         overrides = {o.get("PartName"): o.get("ContentType") for o in types.iter(f"{NS_TYPES}Override")}
         defaults = {d.get("Extension"): d.get("ContentType") for d in types.iter(f"{NS_TYPES}Default")}
-        untyped = sorted(p for p in parts if "/" + p not in overrides and p.rsplit(".", 1)[-1] not in defaults)
+        untyped = sorted(p for p in parts
+                         if "/" + p not in overrides and p.rsplit(".", 1)[-1] not in defaults)
         root_rels = _relationships(package, "_rels/.rels")
         book_rels = _relationships(package, "xl/_rels/workbook.xml.rels")
         dangling = sorted(part for _kind, part in root_rels + book_rels if part.lstrip("/") not in parts)
@@ -226,18 +233,20 @@ def check_package(path: str | Path) -> list[Check]:
                 copy.writestr(part, data.replace(CT_ADDIN.encode(), CT_XLSM.encode())
                               if part == "[Content_Types].xml" else data)
         crc = package.testzip()
+    opening = "openpyxl opens it (add-in content type shimmed to .xlsm in memory)"
     try:
         book = openpyxl.load_workbook(shimmed, keep_vba=True)
-        opened = Check("openpyxl opens it (add-in content type shimmed to .xlsm in memory)",
-                       book.vba_archive is not None and "xl/vbaProject.bin" in book.vba_archive.namelist(),
-                       f"sheets {book.sheetnames}")
+        vba_kept = "xl/vbaProject.bin" in book.vba_archive.namelist()
+        opened = Check(opening, vba_kept, f"sheets {book.sheetnames}")
+        book.vba_archive.close()
     except Exception as error:  # noqa: BLE001 - any failure to open is the finding
-        opened = Check("openpyxl opens it (add-in content type shimmed to .xlsm in memory)", False, repr(error))
+        opened = Check(opening, False, repr(error))
     return [
         Check("zip CRCs", crc is None, f"first bad part {crc}" if crc else ""),
         Check("workbook part is an add-in", overrides.get("/xl/workbook.xml") == CT_ADDIN,
               f"{overrides.get('/xl/workbook.xml')}"),
-        Check("vbaProject.bin content type", overrides.get("/xl/vbaProject.bin", defaults.get("bin")) == CT_VBA),
+        Check("vbaProject.bin content type",
+              overrides.get("/xl/vbaProject.bin", defaults.get("bin")) == CT_VBA),
         Check("every part has a content type", not untyped, f"untyped {untyped}"),
         Check("every Override names an existing part", all(p.lstrip("/") in parts for p in overrides)),
         Check("package relationship to the workbook", (REL_DOCUMENT, "/xl/workbook.xml") in root_rels),
@@ -258,7 +267,8 @@ def verify(path: str | Path, *, libreoffice: bool = True) -> list[Check]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m corrlev_xl.templates.verify", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m corrlev_xl.templates.verify",
+                                     description="Check a built corrlev.xlam with independent readers.")
     parser.add_argument("path", type=Path, help="the built corrlev.xlam")
     parser.add_argument("--no-libreoffice", action="store_true", help="skip the LibreOffice reader")
     args = parser.parse_args(argv)

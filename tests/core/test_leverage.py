@@ -118,6 +118,13 @@ def test_definitions_match_plain_formulas(seed):
     assert leverage(n, cov, E).efflev == pytest.approx(lev.efflev, rel=1e-12)
 
 
+def test_figures_are_plain_floats():
+    # The dataclass documents floats; numpy scalars would leak into sheets and reprs.
+    lev = leverage([1e5, -5e4], [[1e-4, 2e-5], [2e-5, 4e-4]], 1e5)
+    for value in (lev.nomlev, lev.portvol, lev.standalone, lev.clm, lev.clm_independent, lev.efflev):
+        assert type(value) is float
+
+
 def test_flat_book_has_zero_effective_leverage():
     lev = leverage([0.0, 0.0], np.eye(2) * 1e-4, 1000.0)
     assert lev.nomlev == 0 and lev.efflev == 0 and lev.portvol == 0

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import olefile
 import pytest
+import xlwings
 from oletools.olevba import decompress_stream
 
-import xlwings
 from corrlev_xl import names
 from corrlev_xl.templates import addin, verify
 from corrlev_xl.templates.ribbon import ADDIN_NAME, VBA_SOURCE, build_addin
@@ -36,7 +36,8 @@ def assert_all_pass(checks: list[verify.Check]) -> None:
 
 
 def assert_some_fail(checks: list[verify.Check], pattern: str) -> None:
-    assert any(not check.ok and re.search(pattern, check.name) for check in checks), "\n".join(map(str, checks))
+    failed = [check.name for check in checks if not check.ok]
+    assert any(re.search(pattern, name) for name in failed), "\n".join(map(str, checks))
 
 
 def rewrite(xlam: Path, out: Path, parts: dict[str, bytes]) -> Path:
@@ -94,7 +95,8 @@ def test_checks_catch_vba_that_differs_from_the_bas(xlam: Path, tmp_path: Path) 
         assert_some_fail(verify.check_libreoffice(broken), "source")
 
 
-def test_wiring_catches_a_button_without_a_python_handler(xlam: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wiring_catches_a_button_without_a_python_handler(xlam: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("corrlev_xl.macros")  # import it before the names change under it
     buttons = dict(names.RIBBON_BUTTONS, btnRebalance=("Rebalance", "no_such_handler"))
     monkeypatch.setattr(names, "RIBBON_BUTTONS", buttons)
@@ -111,6 +113,27 @@ def test_committed_addin_is_a_fresh_build(xlam: Path) -> None:
     committed = REPO / "workbook_templates" / ADDIN_NAME
     assert committed.is_file(), "run: corrlev-xl templates build"
     assert committed.read_bytes() == xlam.read_bytes(), "stale: run corrlev-xl templates build"
+
+
+def test_compound_file_siblings_are_searchable_in_cfb_order(xlam: Path) -> None:
+    """MS-CFB 2.6.4: a reader finds a stream by walking a binary search tree of its siblings."""
+    with zipfile.ZipFile(xlam) as package:
+        vba = package.read("xl/vbaProject.bin")
+    with olefile.OleFileIO(io.BytesIO(vba)) as ole:
+        entries = ole.direntries
+
+        def in_order(sid: int) -> list[str]:
+            if sid == olefile.NOSTREAM:
+                return []
+            return in_order(entries[sid].sid_left) + [entries[sid].name] + in_order(entries[sid].sid_right)
+
+        storages = [e for e in entries
+                    if e is not None and e.entry_type in (olefile.STGTY_ROOT, olefile.STGTY_STORAGE)]
+        assert [e.name for e in storages] == ["Root Entry", "VBA"]
+        for storage in storages:
+            siblings = in_order(storage.sid_child)
+            assert siblings == sorted(siblings, key=lambda name: (len(name), name.upper()))
+            assert sorted(siblings) == sorted(kid.name for kid in storage.kids)
 
 
 # -- MS-OVBA compression against oletools' decompressor --------------------------------
@@ -164,7 +187,9 @@ def _decrypt(hex_text: str, project_id: str) -> bytes:
 
 
 def _project_lines(xlam: Path) -> dict[str, str]:
-    with zipfile.ZipFile(xlam) as package, olefile.OleFileIO(io.BytesIO(package.read("xl/vbaProject.bin"))) as ole:
+    with zipfile.ZipFile(xlam) as package:
+        vba = package.read("xl/vbaProject.bin")
+    with olefile.OleFileIO(io.BytesIO(vba)) as ole:
         text = ole.openstream("PROJECT").read().decode("cp1252")
     return dict(re.findall(r'^(ID|CMG|DPB|GC)="([^"]*)"', text, re.MULTILINE))
 
