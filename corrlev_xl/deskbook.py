@@ -192,7 +192,8 @@ def analyse(inputs: DeskInputs) -> DeskAnalysis:
         n, est.matrix, inputs.equity, cap=inputs.cap, lots=inputs.lot_notional, locked=inputs.locked,
         baskets=labels, basket_caps=inputs.basket_cap,
     )
-    room = res.headroom or core.headroom(n, est.matrix, inputs.equity, cap=inputs.cap)
+    # Room to add risk: of the book as it is when within the cap, else of the proposed book.
+    room = res.headroom or core.headroom(res.positions, est.matrix, inputs.equity, cap=inputs.cap)
     return DeskAnalysis(inputs, est, core.cov_to_corr(est.matrix), lev, rc, labels, res, room)
 
 
@@ -224,6 +225,7 @@ def instrument_rows(a: DeskAnalysis) -> Rows:
     """Per instrument: position, risk contributions, basket and headroom."""
     rows: Rows = [["instrument", "notional", "% of risk", "component", "basket",
                    "headroom same", "headroom opposite"]]
+    # headroom is of the proposed book when the current one is over a cap (see analyse)
     for i, s in enumerate(a.inputs.symbols):
         rows.append([s, a.inputs.positions[i], a.contributions.percent[i], a.contributions.component[i],
                      int(a.baskets[i]), a.headroom.same[i], a.headroom.opposite[i]])

@@ -105,6 +105,17 @@ def _fmt_table(rows: list[list[Any]]) -> str:
     )
 
 
+def _instrument_text(a: deskbook.DeskAnalysis) -> list[list[Any]]:
+    """Instrument rows for the console: percent as %, money rounded."""
+    rows = deskbook.instrument_rows(a)
+    after = "" if a.rebalance.status == "within cap" else " after cuts"
+    head = ["instrument", "notional", "% of risk", "risk/day", "basket",
+            f"room same{after}", f"room opposite{after}"]
+    body = [[s, f"{n:,.0f}", f"{p:.1%}", f"{c:,.0f}", b, f"{hs:,.0f}", f"{ho:,.0f}"]
+            for s, n, p, c, b, hs, ho in rows[1:]]
+    return [head, *body]
+
+
 def summary_text(a: deskbook.DeskAnalysis) -> str:
     lev, res = a.leverage, a.rebalance
     over = "ABOVE" if lev.efflev > a.inputs.cap else "within"
@@ -116,7 +127,7 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
         f"  CLM vs independent {lev.clm_independent:5.3f}   diversification ratio "
         f"{lev.diversification_ratio:5.2f}   daily vol/equity {lev.portvol:.2%}",
         "",
-        _fmt_table(deskbook.instrument_rows(a)),
+        _fmt_table(_instrument_text(a)),
         "",
         _fmt_table(deskbook.basket_rows(a)),
         "",
