@@ -116,8 +116,10 @@ def main() -> int:
     results: list[bool] = []
 
     print(f"corrlev-xl core benchmark: T={T}, N={N}, best of {k}, seed {SEED}")
-    print(f"  python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-          f"{os.cpu_count()} CPU(s), {blas}")
+    print(
+        f"  python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
+        f"{os.cpu_count()} CPU(s), {blas}"
+    )
 
     # 1. Clean pipeline against bare numpy --------------------------------- #
     print("\n1. returns + covariance + correlation + EFFLEV, clean data")
@@ -157,7 +159,7 @@ def main() -> int:
         warnings.simplefilter("ignore", CovarianceRepairedWarning)
         cov_core = covariance(Rg, psd="raise").matrix
         corr_core = correlation(Rg, psd="raise").matrix
-        kp = max(3, k // 5)  # pandas is slow: fewer rounds
+        kp = max(5, k // 3)  # pandas is slow: fewer rounds
         t_ccov, t_pcov = best_of(lambda: covariance(Rg, psd="raise"), df.cov, k=kp)
         t_ccorr, t_pcorr = best_of(lambda: correlation(Rg, psd="raise"), df.corr, k=kp)
     d_cov = float(np.max(np.abs(cov_core - df.cov().to_numpy())))
@@ -192,8 +194,13 @@ def main() -> int:
     (t_reb,) = best_of(do_rebalance, k=k)
     res = do_rebalance()
     row(f"baskets (threshold 0.5): {n_baskets}, largest {sizes.max()} names, cap {bcap:g} each", "", "", None)
-    row(f"EFFLEV {res.before.efflev:.3f} -> {res.after.efflev:.3f}; "
-        f"{int(res.lots_cut.sum())} lots cut in {res.order.size} steps", res.status, "", None)
+    row(
+        f"EFFLEV {res.before.efflev:.3f} -> {res.after.efflev:.3f}; "
+        f"{int(res.lots_cut.sum())} lots cut in {res.order.size} steps",
+        res.status,
+        "",
+        None,
+    )
     row("rebalance time", f"{t_reb * 1e3:.2f} ms", "< 50 ms", t_reb < 0.05)
     results.append(t_reb < 0.05 and res.status == "rebalanced")
 
@@ -232,8 +239,12 @@ def main() -> int:
         quad = n_ * n_ * 8
         pc, pg = peak(clean), peak(gappy)
         flat.append(max(pc, pg) / (base + quad))
-        row(f"T={t_:>5} N={n_}: table {base / 2**20:.1f} MB, N² {quad / 2**20:.2f} MB",
-            f"{pc / 2**20:.1f} / {pg / 2**20:.1f} MB", "clean/gappy", None)
+        row(
+            f"T={t_:>5} N={n_}: table {base / 2**20:.1f} MB, N² {quad / 2**20:.2f} MB",
+            f"{pc / 2**20:.1f} / {pg / 2**20:.1f} MB",
+            "clean/gappy",
+            None,
+        )
         row("  peak / (T·N·8 + N²·8)", f"{pc / (base + quad):.1f}x / {pg / (base + quad):.1f}x", "", None)
     spread = max(flat) / min(flat)
     row("largest / smallest ratio across sizes (flat = linear)", f"{spread:.2f}", "<= 1.5", spread <= 1.5)

@@ -162,9 +162,13 @@ def write_copy(src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetim
         for col in "BCDEFGH":
             ws.column_dimensions[col].width = 16
     log = wb[N.SHEET_AUDIT] if N.SHEET_AUDIT in wb.sheetnames else wb.create_sheet(N.SHEET_AUDIT)
-    if log.max_row == 1 and log["A1"].value is None:
-        log.append(deskbook.AUDIT_HEADER)
-    log.append(deskbook.audit_row(a, when))
+    empty = log.max_row == 1 and log.cell(1, 1).value is None
+    rows = [deskbook.AUDIT_HEADER] if empty else []
+    rows.append(deskbook.audit_row(a, when))
+    start = 1 if empty else log.max_row + 1
+    for r, values in enumerate(rows):
+        for c, v in enumerate(values):
+            log.cell(start + r, c + 1, v)
     wb.save(dest)
     return dest
 
@@ -179,9 +183,10 @@ def _report_rows(a: deskbook.DeskAnalysis, when: dt.datetime) -> list[list[Any]]
 
 
 def run(workbook: Path | None, out: Path | None, *, write: bool = True, quiet: bool = False,
-        stream: TextIO = sys.stdout) -> int:
+        stream: TextIO | None = None) -> int:
     """The ``report`` command; returns the process exit code."""
-    progress = _Progress(sys.stderr, enabled=not quiet)
+    stream = stream or sys.stdout
+    progress = _Progress(sys.stderr, enabled=not quiet)  # stderr, so stdout stays the summary
     src = Path(workbook) if workbook else default_workbook()
     inputs = load_inputs(src, progress)
     progress(f"estimating covariance ({inputs.prices.shape[0]} rows × {len(inputs.symbols)} instruments)")

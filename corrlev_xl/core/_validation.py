@@ -124,6 +124,13 @@ def matrix(x: object, name: str, *, allow_nan: bool = False, min_rows: int = 1) 
 
     ``allow_nan`` lets blanks (NaN) through; infinities are refused either way.
     """
+    return matrix_and_blanks(x, name, allow_nan=allow_nan, min_rows=min_rows)[0]
+
+
+def matrix_and_blanks(
+    x: object, name: str, *, allow_nan: bool = False, min_rows: int = 1
+) -> tuple[FloatArray, bool]:
+    """:func:`matrix`, and whether it has any blank (saves callers a second pass)."""
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
@@ -135,14 +142,14 @@ def matrix(x: object, name: str, *, allow_nan: bool = False, min_rows: int = 1) 
     if arr.shape[0] < min_rows or arr.shape[1] == 0:
         raise fail(name, f"at least {min_rows} rows and 1 column", f"a {_shape(arr)} block")
     if np.isfinite(arr).all():  # the common case: one pass
-        return arr
+        return arr, False
     if not allow_nan:
         r, c = np.argwhere(~np.isfinite(arr))[0]
         raise fail(name, "numbers without blanks", f"a blank or non-number at row {r + 1}, column {c + 1}")
     if np.isinf(arr).any():
         r, c = np.argwhere(np.isinf(arr))[0]
         raise CorrLevError(f"{name} must be finite numbers; got infinity at row {r + 1}, column {c + 1}")
-    return arr
+    return arr, True
 
 
 def covariance_matrix(cov: object, name: str = "cov") -> FloatArray:
@@ -151,9 +158,12 @@ def covariance_matrix(cov: object, name: str = "cov") -> FloatArray:
     n, m = arr.shape
     if n != m:
         raise fail(name, "a square matrix (one row and one column per instrument)", f"{n}×{m}")
-    scale = max(float(np.max(np.abs(arr))), np.finfo(float).tiny)
+    absolute = np.abs(arr)
+    scale = max(float(absolute.max()), np.finfo(float).tiny)
     # np.allclose(arr, arr.T, rtol=1e-8, atol=1e-12·scale) for finite input, in fewer passes.
-    if not (np.abs(arr - arr.T) <= 1e-12 * scale + 1e-8 * np.abs(arr.T)).all():
+    gap = arr - arr.T
+    np.abs(gap, out=gap)
+    if not (gap <= 1e-12 * scale + 1e-8 * absolute.T).all():
         i, j = np.unravel_index(np.argmax(np.abs(arr - arr.T)), arr.shape)
         raise fail(
             name,
@@ -163,7 +173,9 @@ def covariance_matrix(cov: object, name: str = "cov") -> FloatArray:
     if np.any(np.diag(arr) < 0):
         k = int(np.flatnonzero(np.diag(arr) < 0)[0]) + 1
         raise fail(name, "a matrix with variances >= 0 on its diagonal", f"{arr[k - 1, k - 1]:.6g} at item {k}")
-    return (arr + arr.T) / 2
+    out = arr + arr.T
+    out *= 0.5  # (arr + arr.T) / 2, exactly
+    return out
 
 
 _TRUE = ("true", "yes", "y", "x", "1")

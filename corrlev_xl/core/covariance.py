@@ -41,7 +41,7 @@ from ._validation import (
     choice,
     covariance_matrix,
     integer,
-    matrix,
+    matrix_and_blanks,
     unit_interval,
     vector,
 )
@@ -137,7 +137,7 @@ def covariance(
         C = _ewma(R, M, unit_interval(lam, "lam"), names)
     else:
         C, shrink = _ledoit_wolf(R, M, counts)
-    C, repaired, min_eig = _ensure_psd(C, psd, "covariance")
+    C, repaired, min_eig = _ensure_psd(C, psd, "covariance", complete=M is None)
     return Estimate(C, counts.astype(np.int64), method, repaired, min_eig, shrink)
 
 
@@ -190,7 +190,7 @@ def correlation(
         )
     corr = np.clip((corr + corr.T) / 2, -1.0, 1.0)
     np.fill_diagonal(corr, 1.0)
-    corr, repaired, min_eig = _ensure_psd(corr, psd, "correlation")
+    corr, repaired, min_eig = _ensure_psd(corr, psd, "correlation", complete=M is None)
     return Estimate(corr, counts.astype(np.int64), method, repaired, min_eig, shrink)
 
 
@@ -265,16 +265,17 @@ def _prepare(
     returns: object, window: int | None, min_periods: int, names: Sequence[str] | None
 ) -> tuple[FloatArray, np.ndarray | None, FloatArray]:
     """Returns, their presence mask (``None`` when nothing is blank) and overlap counts."""
-    R = matrix(returns, "returns", allow_nan=True)
+    R, gaps = matrix_and_blanks(returns, "returns", allow_nan=True)
     if window is not None:
         R = R[-integer(window, "window", 2) :]
     min_periods = integer(min_periods, "min_periods", 2)
-    blank = np.isnan(R)
     M: np.ndarray | None = None
-    if not blank.any():
+    if gaps:
+        M = ~np.isnan(R)
+    if M is None or M.all():  # no blank (in the window)
+        M = None
         counts = np.full((R.shape[1], R.shape[1]), float(R.shape[0]))
     else:
-        M = ~blank
         # Overlap counts are whole numbers: a float32 product is exact up to
         # 2**24 rows and twice as fast as float64.
         Mf = M.astype(np.float32 if R.shape[0] < 2**24 else np.float64)
@@ -306,7 +307,7 @@ def _sample(
         return C, np.broadcast_to(var[:, None], C.shape)
     # Shift by the column means first: it changes no covariance and keeps the
     # one-pass sums well conditioned.
-    X0 = _centred(R, M)
+    X0 = _centred(R, M, np.diag(counts))
     Mf = M.astype(float)
     S = X0.T @ Mf  # S[i, j]: sum of x_i over the rows where i and j are both present
     C = (X0.T @ X0 - S * S.T / counts) / (counts - 1)
@@ -318,16 +319,17 @@ def _sample(
     return C, pair_var
 
 
-def _centred(R: FloatArray, M: np.ndarray | None) -> FloatArray:
-    """``R`` minus each column's mean over its present rows, 0 where blank.
+def _centred(R: FloatArray, M: np.ndarray | None, n: FloatArray) -> FloatArray:
+    """``R`` minus each column's mean over its ``n`` present rows, 0 where blank.
 
     The same numbers as ``np.where(M, R - np.nanmean(R, axis=0), 0.0)``,
     without ``nanmean``'s extra copies.
     """
     if M is None:
         return R - R.mean(axis=0)
-    mean = np.where(M, R, 0.0).sum(axis=0) / np.count_nonzero(M, axis=0)
-    return np.where(M, R - mean, 0.0)
+    X0 = np.where(M, R, 0.0)
+    np.subtract(X0, X0.sum(axis=0) / n, out=X0, where=M)
+    return X0
 
 
 def _ewma(R: FloatArray, M: np.ndarray | None, lam: float, names: Sequence[str] | None) -> FloatArray:
@@ -359,7 +361,7 @@ def _ledoit_wolf(R: FloatArray, M: np.ndarray | None, counts: FloatArray) -> tup
     ``min(beta, delta)/delta``.  With gaps each (i, j) term uses its overlap.
     """
     N = R.shape[1]
-    X0 = _centred(R, M)
+    X0 = _centred(R, M, np.diag(counts))
     S = X0.T @ X0 / counts
     X2 = X0 * X0
     mu = np.trace(S) / N
@@ -377,8 +379,17 @@ def _clip_eigen(A: FloatArray) -> FloatArray:
     return (V * np.maximum(w, 0.0)) @ V.T
 
 
-def _ensure_psd(C: FloatArray, psd: str, what: str) -> tuple[FloatArray, bool, float]:
-    """Keep ``C`` if positive semi-definite, else repair or refuse it."""
+def _ensure_psd(
+    C: FloatArray, psd: str, what: str, *, complete: bool = False
+) -> tuple[FloatArray, bool, float]:
+    """Keep ``C`` if positive semi-definite, else repair or refuse it.
+
+    ``complete``: the estimate comes from data without blanks, so it is a
+    (weighted) Gram matrix — or Ledoit–Wolf's blend of one with a scaled
+    identity — and positive semi-definite by construction: nothing to check.
+    """
+    if complete:
+        return C, False, float("nan")
     d = np.sqrt(np.clip(np.diag(C), 0.0, None))
     live = d > 0
     if not live.any():

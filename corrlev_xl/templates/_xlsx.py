@@ -34,7 +34,7 @@ Cache = Mapping[str, Mapping[str, Any]]  # sheet title -> cell ("B3") -> value
 
 def xl_float(x: float) -> float:
     """``x`` as it reads back from an openpyxl-written cell (16 significant digits)."""
-    return float("%.16g" % x)
+    return float(f"{x:.16g}")
 
 
 def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:

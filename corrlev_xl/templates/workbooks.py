@@ -40,11 +40,17 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RegularTextRun,
+    RichTextProperties,
+)
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.table import Table, TableStyleInfo
@@ -63,6 +69,7 @@ LOT_UNITS = 10_000
 ROLL_WINDOW = 60
 
 Rows = list[list[Any]]
+InputNotes = dict[str, tuple[str, Any, str]]  # range name -> (cell, value as shown, meaning)
 
 # number formats
 LEV = '0.00"x"'
@@ -280,9 +287,10 @@ def _page(ws: Worksheet, area: str | None, *, landscape: bool = True, one_page: 
         ws.print_title_rows = title_rows
 
 
-def _chart_text(size: float, bold: bool = False) -> RichText:
+def _chart_text(size: float, bold: bool = False, rotate: float = 0) -> RichText:
     cp = CharacterProperties(sz=int(size * 100), b=bold)
-    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=cp), endParaRPr=cp)])
+    body = RichTextProperties(rot=int(rotate * 60000), vert="horz") if rotate else None
+    return RichText(bodyPr=body, p=[Paragraph(pPr=ParagraphProperties(defRPr=cp), endParaRPr=cp)])
 
 
 def _chart_title(text: str, size: float = 11) -> Title:
@@ -335,11 +343,16 @@ def _conf_sheet(b: _Builder) -> Worksheet:
     ws["A1"].font = BOLD
     notes = [
         "How xlwings uses this sheet",
-        "Settings for this workbook only; they override the xlwings ribbon (add-in) settings and any xlwings.conf file.",
-        "Keys start in A1 and run down without blank rows; xlwings stops reading at the first blank cell in column A.",
-        f"UDF Modules = {N.UDF_MODULES}: the Python module whose cell functions Import Functions brings into this workbook.",
-        "To pin the Python for this workbook, add a row: Interpreter_Win in A2, C:\\path\\to\\pythonw.exe in B2",
-        "(or Conda Path | C:\\Users\\you\\miniconda3 and Conda Env | myenv).  Leave a key out rather than empty:",
+        "Settings for this workbook only; they override the xlwings ribbon (add-in) settings and any "
+        "xlwings.conf file.",
+        "Keys start in A1 and run down without blank rows; xlwings stops reading at the first blank cell in "
+        "column A.",
+        f"UDF Modules = {N.UDF_MODULES}: the Python module whose cell functions Import Functions brings "
+        f"into this workbook.",
+        "To pin the Python for this workbook, add a row: Interpreter_Win in A2, C:\\path\\to\\pythonw.exe "
+        "in B2",
+        "(or Conda Path | C:\\Users\\you\\miniconda3 and Conda Env | myenv).  Leave a key out rather than "
+        "empty:",
         "an empty value here still overrides the ribbon.",
     ]
     # the notes sit in column D, so that nothing below the keys in column A can be read as a key
@@ -359,17 +372,28 @@ def _install_lines(book_kind: str) -> list[tuple[str, str] | str]:
         ("", "(corrlev-xl addin install does both add-ins: xlwings and the CorrLev ribbon.)"),
         ("2. Trust", "Excel: File > Options > Trust Center > Trust Center Settings > Macro Settings:"),
         ("", 'tick "Trust access to the VBA project object model" (Import Functions writes a VBA module).'),
-        ("3. Save as .xlsm", "Save this workbook as a macro-enabled workbook (.xlsm); Import Functions refuses .xlsx."),
+        ("3. Save as "
+         ".xlsm", "Save this workbook as a macro-enabled workbook (.xlsm); Import Functions refuses .xlsx."),
         ("4. Reference", "VBA editor (Alt+F11) > Tools > References: tick xlwings."),
-        ("5. Python", "xlwings tab: set Interpreter (or Conda Path / Conda Env) to the Python where corrlev-xl is installed."),
-        ("", f"The {N.SHEET_CONF} sheet already sets UDF Modules = {N.UDF_MODULES}; do not rename that sheet."),
+        ("5. "
+         "Python", "xlwings tab: set Interpreter (or Conda Path / Conda Env) to the Python where corrlev-xl "
+                   "is installed."),
+        ("", f"The {N.SHEET_CONF} sheet already sets UDF Modules = {N.UDF_MODULES}; do not rename that "
+             f"sheet."),
         ("6. Import", "xlwings tab > Import Functions, then Ctrl+Alt+F9 to recalculate everything."),
-        ("Before step 6", "Excel recalculates on opening: cells that call the functions show #NAME? until they are imported."),
-        ("Without Excel", "Previewers, pandas and openpyxl show the values stored when the template was built; LibreOffice"),
+        ("Before step "
+         "6", "Excel recalculates on opening: cells that call the functions show #NAME? until they are "
+              "imported."),
+        ("Without "
+         "Excel", "Previewers, pandas and openpyxl show the values stored when the template was built; "
+                  "LibreOffice"),
         ("", "keeps the single-cell figures but recalculates array formulas (#NAME? in the tables)."),
         ("macOS", "xlwings cell functions need Windows; on a Mac the stored values stay visible and"),
-        ("", f"corrlev-xl report computes the same figures without Excel{' (desk workbook)' if book_kind == 'desk' else ''}."),
-        ("Array formulas", "Tables and matrices are legacy array formulas {=...} over blocks sized for the sample."),
+        ("", f"corrlev-xl report computes the same figures without "
+             f"Excel{' (desk workbook)' if book_kind == 'desk' else ''}."),
+        ("Array "
+         "formulas", "Tables and matrices are legacy array formulas {=...} over blocks sized for the "
+                     "sample."),
         ("", "To resize one: select the new block, type the formula, press Ctrl+Shift+Enter."),
     ]
 
@@ -378,7 +402,7 @@ def _install_lines(book_kind: str) -> list[tuple[str, str] | str]:
 # the desk risk workbook
 
 
-def _about_desk(b: _Builder, book: SampleBook, inputs: dict[str, tuple[str, Any, str]]) -> None:
+def _about_desk(b: _Builder, book: SampleBook, inputs: InputNotes) -> None:
     ws = b.sheet(N.SHEET_ABOUT)
     _title(ws, "corrlev-xl — desk risk workbook")
     ws["A2"] = SYNTHETIC
@@ -388,16 +412,22 @@ def _about_desk(b: _Builder, book: SampleBook, inputs: dict[str, tuple[str, Any,
     ws["A3"].font = NOTE
     lines: list[tuple[str, str] | str] = [
         "What it is",
-        ("Purpose", "Correlation-adjusted (effective) leverage of a multi-asset book, as Excel cell functions."),
-        ("", "EFFLEV = NOMLEV x CLM: nominal leverage scaled by how much the positions really offset (CLM in 0..1)."),
-        ("Sheets", f"{N.SHEET_BOOK}: the {N.TABLE_INSTRUMENTS} table (positions) and the named inputs (yellow)."),
+        ("Purpose", "Correlation-adjusted (effective) leverage of a multi-asset book, as Excel cell "
+                    "functions."),
+        ("", "EFFLEV = NOMLEV x CLM: nominal leverage scaled by how much the positions really offset (CLM "
+             "in 0..1)."),
+        ("Sheets", f"{N.SHEET_BOOK}: the {N.TABLE_INSTRUMENTS} table (positions) and the named inputs "
+                   f"(yellow)."),
         ("", f"{N.SHEET_DASHBOARD}: correlation heatmap, covariance, leverage figures, risk contributions, "
              "baskets, headroom."),
-        ("", f"{N.SHEET_CHECKS}: the same figures recomputed with built-in Excel formulas only; differences ~0."),
-        ("", f"{N.SHEET_PRICES}: {len(book.dates)} daily closes of {len(book.symbols)} instruments, oldest first; "
+        ("", f"{N.SHEET_CHECKS}: the same figures recomputed with built-in Excel formulas only; differences "
+             f"~0."),
+        ("", f"{N.SHEET_PRICES}: {len(book.dates)} daily closes of {len(book.symbols)} instruments, oldest "
+             f"first; "
              "blank = no quote (US index holidays); prints the latest 40."),
         ("", f"{N.SHEET_CONF}: xlwings settings for this workbook (UDF Modules)."),
-        ("Missing data", "Blank prices are missing data: returns use pairwise-complete observations, never zeros."),
+        ("Missing "
+         "data", "Blank prices are missing data: returns use pairwise-complete observations, never zeros."),
         "",
         "Named inputs (Formulas > Name Manager)",
     ]
@@ -408,7 +438,8 @@ def _about_desk(b: _Builder, book: SampleBook, inputs: dict[str, tuple[str, Any,
         (N.NAME_DATES, f"{N.SHEET_PRICES}: the dates (column A)."),
         (N.NAME_POSITIONS, f"{N.SHEET_BOOK}: the {N.COL_NOTIONAL} column of the {N.TABLE_INSTRUMENTS} table "
                            "(signed, USD)."),
-        (N.NAME_COV_MATRIX, f"{N.SHEET_DASHBOARD}: the labelled COVMATRIX block; {N.NAME_COV_VALUES}: its numbers."),
+        (N.NAME_COV_MATRIX, f"{N.SHEET_DASHBOARD}: the labelled COVMATRIX block; {N.NAME_COV_VALUES}: its "
+                            f"numbers."),
         "",
     ]
     lines += _install_lines("desk")
@@ -418,7 +449,7 @@ def _about_desk(b: _Builder, book: SampleBook, inputs: dict[str, tuple[str, Any,
     _page(ws, None)
 
 
-def _book_sheet(b: _Builder, book: SampleBook) -> tuple[Worksheet, list[float], dict[str, tuple[str, Any, str]]]:
+def _book_sheet(b: _Builder, book: SampleBook) -> tuple[Worksheet, list[float], InputNotes]:
     ws = b.sheet(N.SHEET_BOOK)
     _title(ws, "Book — positions and named inputs",
            f"{SYNTHETIC}  Yellow cells are inputs; {N.COL_NOTIONAL} is a formula.")
@@ -445,7 +476,8 @@ def _book_sheet(b: _Builder, book: SampleBook) -> tuple[Worksheet, list[float], 
         k = _decimals(book.prices[:, i])
         fmt_price[r] = "#,##0" + ("." + "0" * k if k else "")
         text = f"={L[N.COL_UNITS]}{r}*{L[N.COL_PRICE]}{r}*{L[N.COL_CONTRACT]}{r}*{L[N.COL_FX]}{r}"
-        notionals.append(b.formula(ws, f"{L[N.COL_NOTIONAL]}{r}", text, units * price[i] * contract * fx[i], MONEY))
+        value = units * price[i] * contract * fx[i]  # the order Excel multiplies in
+        notionals.append(b.formula(ws, f"{L[N.COL_NOTIONAL]}{r}", text, value, MONEY))
     last = top + len(book.symbols)
     for r in range(top + 1, last + 1):
         ws[f"{L[N.COL_UNITS]}{r}"].number_format = "#,##0;-#,##0"
@@ -467,7 +499,8 @@ def _book_sheet(b: _Builder, book: SampleBook) -> tuple[Worksheet, list[float], 
         N.NAME_EQUITY: (book.equity, MONEY, "USD (the account currency): account equity, > 0"),
         N.NAME_CAP: (book.cap, LEV, "leverage units: cap on EFFLEV (desk range 1.8x-2.2x)"),
         N.NAME_THRESHOLD: (book.threshold, CORR, "correlation above which instruments share a basket"),
-        N.NAME_BASKET_CAP: (book.basket_cap, LEV, "leverage units: cap on each basket's EFFLEV (blank = none)"),
+        N.NAME_BASKET_CAP: (book.basket_cap, LEV, "leverage units: cap on each basket's EFFLEV (blank = "
+                                                  "none)"),
         N.NAME_COV_METHOD: ("sample", None, "covariance estimator: " + ", ".join(COV_METHODS)),
         N.NAME_LAMBDA: (0.94, "0.00", "EWMA decay per day (used when CovMethod = ewma)"),
     }
@@ -498,7 +531,8 @@ def _book_sheet(b: _Builder, book: SampleBook) -> tuple[Worksheet, list[float], 
     notes = [
         f"{N.COL_NOTIONAL} = {N.COL_UNITS} x {N.COL_PRICE} x {N.COL_CONTRACT} x {N.COL_FX}, signed, in USD. "
         f"The name {N.NAME_POSITIONS} is this column; the Dashboard reads it.",
-        f"{N.COL_PRICE}: the latest close on the {N.SHEET_PRICES} sheet (typed values: refresh them with your feed). "
+        f"{N.COL_PRICE}: the latest close on the {N.SHEET_PRICES} sheet (typed values: refresh them with "
+        f"your feed). "
         f"{N.COL_FX}: USD per unit of the quote currency.",
         f"{N.COL_LOT} (units per lot) and {N.COL_LOCKED} (TRUE = never cut) are used by the Rebalance macro "
         "(CorrLev ribbon).",
@@ -562,7 +596,8 @@ def _price_rows(book: SampleBook, symbols: Sequence[str]) -> Rows:
     idx = [book.symbols.index(s) for s in symbols]
     rows: Rows = [list(symbols)]
     for t in range(len(book.dates)):
-        rows.append([None if np.isnan(book.prices[t, j]) else xl_float(float(book.prices[t, j])) for j in idx])
+        quotes = book.prices[t, idx]
+        rows.append([None if np.isnan(v) else xl_float(float(v)) for v in quotes])
     return rows
 
 
@@ -588,8 +623,10 @@ def _dashboard(b: _Builder, book: SampleBook, notionals: list[float]) -> dict[st
         ("EFFLEV", f"=EFFLEV({pos},{cm},{eq})", _call(udfs.EFFLEV, positions, cov_stored, E), LEV,
          "NOMLEV x CLM; capped"),
         ("Cap", f"={N.NAME_CAP}", [[cap]], LEV, "named input (Book)"),
-        ("CLM", f"=CLM({pos},{cm})", _call(udfs.CLM, positions, cov_stored), RATIO, "risk / stand-alone risk"),
-        ("CLM indep.", f'=CLM({pos},{cm},"independent")', _call(udfs.CLM, positions, cov_stored, "independent"),
+        ("CLM", f"=CLM({pos},{cm})", _call(udfs.CLM, positions, cov_stored), RATIO, "risk / stand-alone "
+                                                                                    "risk"),
+        ("CLM "
+         "indep.", f'=CLM({pos},{cm},"independent")', _call(udfs.CLM, positions, cov_stored, "independent"),
          RATIO, "> 1: correlations add"),
         ("Daily vol", f"=PORTVOL({pos},{cm},{eq})", _call(udfs.PORTVOL, positions, cov_stored, E), "0.00%",
          "1-day vol / equity"),
@@ -617,7 +654,8 @@ def _dashboard(b: _Builder, book: SampleBook, notionals: list[float]) -> dict[st
     assert cells["Daily vol"] == "L5"
     ws.row_dimensions[5].height = 22
     over = values["EFFLEV"] > cap
-    status = (f'=IF({cells["EFFLEV"]}>{N.NAME_CAP},"EFFLEV is above the cap: cut the most correlated positions '
+    status = (f'=IF({cells["EFFLEV"]}>{N.NAME_CAP},"EFFLEV is above the cap: cut the most correlated '
+              f'positions '
               'first (CorrLev > Rebalance).","EFFLEV is within the cap; Headroom shows the room left.")')
     b.formula(ws, "B7", status,
               "EFFLEV is above the cap: cut the most correlated positions first (CorrLev > Rebalance)."
@@ -626,11 +664,12 @@ def _dashboard(b: _Builder, book: SampleBook, notionals: list[float]) -> dict[st
     ws.conditional_formatting.add(
         cells["EFFLEV"], CellIsRule(operator="greaterThan", formula=[N.NAME_CAP], fill=RED_FILL,
                                     font=Font(size=14, bold=True, color="FFFFFF")))
-    ws.conditional_formatting.add(
-        "B7", FormulaRule(formula=[f"${cells['EFFLEV'][0]}$5>{N.NAME_CAP}"], font=Font(bold=True, color="C00000")))
+    over_cap = f"${cells['EFFLEV'][0]}$5>{N.NAME_CAP}"
+    ws.conditional_formatting.add("B7", FormulaRule(formula=[over_cap], font=Font(bold=True, color="C00000")))
 
     # correlation heatmap and covariance matrix (left)
-    ws.cell(row=corr_top - 1, column=1, value="Correlation of daily log returns (pairwise complete)").font = SECTION
+    ws.cell(row=corr_top - 1, column=1, value="Correlation of daily log returns (pairwise "
+                                              "complete)").font = SECTION
     corr = b.block(ws, _a1(1, corr_top),
                    f'=CORRMATRIX({N.NAME_PRICES},{N.NAME_COV_METHOD},"log",{N.NAME_LAMBDA})', corr_rows)
     _style_block(ws, corr, fmts=CORR)
@@ -655,15 +694,16 @@ def _dashboard(b: _Builder, book: SampleBook, notionals: list[float]) -> dict[st
     ws.cell(row=4, column=R, value=f"Correlation baskets (all pairs above {N.NAME_THRESHOLD}; "
                                    f"cap {N.NAME_BASKET_CAP})").font = SECTION
     bl_rows = _call(udfs.BASKETLEV, positions, cov_stored, E, thr, bcap)
-    bl = b.block(ws, _a1(R, 5), f"=BASKETLEV({pos},{cm},{eq},{N.NAME_THRESHOLD},{N.NAME_BASKET_CAP})", bl_rows)
+    bl = b.block(ws, _a1(R, 5), f"=BASKETLEV({pos},{cm},{eq},{N.NAME_THRESHOLD},{N.NAME_BASKET_CAP})",
+                 bl_rows)
     _style_block(ws, bl, labels=False, fmts=["0", None, LEV, LEV, RATIO, LEV, None])
     for i in range(bl.r1 + 1, bl.r2 + 1):
         ws.cell(row=i, column=bl.c1).alignment = Alignment(horizontal="center")
         ws.cell(row=i, column=bl.c2).alignment = Alignment(horizontal="center")
     # highlight a basket over its cap (LibreOffice 7.4 crashes printing a rule on the TRUE cell itself)
     flag = f"${get_column_letter(bl.c2)}{bl.r1 + 1}=TRUE"
-    ws.conditional_formatting.add(_rng(bl.c1, bl.r1 + 1, bl.c2 - 1, bl.r2),
-                                  FormulaRule(formula=[flag], fill=PINK_FILL, font=Font(bold=True, color="C00000")))
+    rule = FormulaRule(formula=[flag], fill=PINK_FILL, font=Font(bold=True, color="C00000"))
+    ws.conditional_formatting.add(_rng(bl.c1, bl.r1 + 1, bl.c2 - 1, bl.r2), rule)
     rc_top = max(bl.r2 + 3, 17)
     ws.cell(row=rc_top - 1, column=R, value="Risk contributions (daily)").font = SECTION
     rc_rows = _call(udfs.RISKCONTRIB, positions, cov_stored)
@@ -730,9 +770,11 @@ def _dashboard(b: _Builder, book: SampleBook, notionals: list[float]) -> dict[st
 def _checks(b: _Builder, book: SampleBook, dash: dict[str, Any]) -> None:
     ws = b.sheet(N.SHEET_CHECKS)
     _title(ws, "Checks — built-in Excel formulas against the corrlev cell functions",
-           "Column C (green) uses only built-in functions (SUM, MMULT, SUMPRODUCT, CORREL, VAR ...) and has no "
+           "Column C (green) uses only built-in functions (SUM, MMULT, SUMPRODUCT, CORREL, VAR ...) and has "
+           "no "
            "stored value: every spreadsheet computes it.")
-    ws["A3"] = "Column B repeats the cell function's result from the Dashboard. The difference should be ~0 (rounding)."
+    ws["A3"] = ("Column B repeats the cell function's result from the Dashboard. "
+                "The difference should be ~0 (rounding).")
     ws["A3"].font = NOTE
     n = len(book.symbols)
     kpi, corr, cov, rc = dash["kpi"], dash["corr"], dash["cov"], dash["risk"]
@@ -751,14 +793,16 @@ def _checks(b: _Builder, book: SampleBook, dash: dict[str, Any]) -> None:
     h0 = 5  # header row of the figures table; the per-instrument table starts at t0
     t0 = h0 + 14
     sig = f"$D${t0 + 1}:$D${t0 + n}"
-    head = ["Figure", "corrlev function", "built-in formula", "difference", "how the built-in value is computed"]
+    head = ["Figure", "corrlev "
+                      "function", "built-in formula", "difference", "how the built-in value is computed"]
     for k in range(7):
         c = ws.cell(row=h0, column=1 + k, value=head[k] if k < len(head) else None)
         c.font, c.fill, c.border = BOLD, HEADER_FILL, BOTTOM
         c.alignment = Alignment(horizontal="right" if k in (1, 2, 3) else "left")
     row = {key: h0 + 1 + k for k, key in enumerate(("nom", "pv", "sa", "clm", "clmi", "eff"))}
     rows = [
-        ("NOMLEV", f"={D}!{kpi['NOMLEV']}", f"=SUM(ABS({pos}))/{eq}", True, LEV, "SUM(ABS(Positions))/Equity"),
+        ("NOMLEV", f"={D}!{kpi['NOMLEV']}", f"=SUM(ABS({pos}))/{eq}", True, LEV,
+         "SUM(ABS(Positions))/Equity"),
         ("PORTVOL (daily vol / equity)", f"={D}!{kpi['Daily vol']}",
          f"=SQRT(MMULT(MMULT(TRANSPOSE({pos}),{cv}),{pos}))/{eq}", True, "0.0000%",
          "SQRT(MMULT(MMULT(TRANSPOSE(Positions),CovValues),Positions))/Equity"),
@@ -846,19 +890,22 @@ def _about_pairs(b: _Builder, book: SampleBook) -> None:
     _title(ws, "corrlev-xl — pair-trading workbook")
     ws["A2"] = SYNTHETIC
     ws["A2"].font = WARN
-    ws["A3"] = (f"{x} and {y} come from the bundled sample book (a fixed random seed, correlation about -0.83 "
+    ws["A3"] = (f"{x} and {y} come from the bundled sample book (a fixed random seed, correlation about "
+                f"-0.83 "
                 "as in the source document); replace them with your own data.")
     ws["A3"].font = NOTE
     lines: list[tuple[str, str] | str] = [
         "What it is",
-        ("Purpose", "Hedge ratio, whole lots, spread and correlation watch of a two-instrument pair (spread trading)."),
+        ("Purpose", "Hedge ratio, whole lots, spread and correlation watch of a two-instrument pair (spread "
+                    "trading)."),
         ("Sheets", f"{N.SHEET_PAIR}: correlation, HEDGERATIO, LOTS, CORRBREAK, the spread and the rolling "
                    "correlation (charts; their series in columns O:P)."),
         ("", f"{N.SHEET_DOCUMENT}: the pair-trading document's worked numbers (a 0.152, b 0.848, V 0.614, "
              "V(X + 5Y) 22.85) with built-in checks."),
         ("", f"{N.SHEET_PAIR_PRICES}: {len(book.dates)} daily closes of {x} and {y}, oldest first."),
         ("", f"{N.SHEET_CONF}: xlwings settings for this workbook (UDF Modules)."),
-        ("Method", "a + b = 1 minimum-variance weights of daily log returns, so a and b are shares of notional "
+        ("Method", "a + b = 1 minimum-variance weights of daily log returns, so a and b are shares of "
+                   "notional "
                    "(the legs are quoted in USD and JPY);"),
         ("", "the lots convert that to units of each leg at the latest prices. Negative correlation: "
              "both legs in the same direction."),
@@ -882,12 +929,13 @@ def _line_chart(ws: Worksheet, series: Block, dates: Reference, title: str, ytit
     ch = LineChart()
     ch.title = _chart_title(title, 10)
     ch.style = 2
-    ch.add_data(Reference(ws, min_col=series.c1, min_row=series.r1 - 1, max_row=series.r2), titles_from_data=True)
+    data = Reference(ws, min_col=series.c1, min_row=series.r1 - 1, max_row=series.r2)  # with the header
+    ch.add_data(data, titles_from_data=True)
     ch.set_categories(dates)
     ch.legend = None
     ch.y_axis.title = _axis_title(ytitle)
     ch.x_axis.title = _axis_title("date")
-    ch.x_axis.txPr = _chart_text(8)
+    ch.x_axis.txPr = _chart_text(8, rotate=-45)
     ch.y_axis.txPr = _chart_text(8)
     ch.x_axis.number_format = "yyyy-mm"
     ch.x_axis.tickLblPos = "low"  # dates under the plot even when the values are negative
@@ -910,7 +958,8 @@ def _pair_sheet(b: _Builder, book: SampleBook) -> None:
     x, y = PAIR_LEGS
     T = len(book.dates)
     _title(ws, f"{x} against {y} — hedge, lots, spread and correlation watch",
-           f"{SYNTHETIC}  Daily log returns, so a and b are shares of notional (the legs are quoted in USD and JPY). "
+           f"{SYNTHETIC}  Daily log returns, so a and b are shares of notional (the legs are quoted in USD "
+           f"and JPY). "
            "Green cells: built-in formula checks.")
     pp = _price_rows(book, PAIR_LEGS)
     xs = [[r[0]] for r in pp[1:]]
@@ -934,8 +983,8 @@ def _pair_sheet(b: _Builder, book: SampleBook) -> None:
     # hedge ratio (A11:B15) and its built-in checks (D11:E15)
     ws["A10"] = "Minimum-variance hedge, a + b = 1 (log returns)"
     ws["A10"].font = SECTION
-    hedge_rows = _call(udfs.HEDGERATIO, xs, ys, None, "minvar", "log")
-    hedge = b.block(ws, "A11", f'=HEDGERATIO({PX},{PY},,"minvar","log")', hedge_rows)
+    hedge_rows = _call(udfs.HEDGERATIO, xs, ys, "", "minvar", "log")
+    hedge = b.block(ws, "A11", f'=HEDGERATIO({PX},{PY},"","minvar","log")', hedge_rows)
     assert hedge.ref == "A11:B15"
     _style_block(ws, hedge, header=False, fmts=[None, RATIO])
     ws["B14"].number_format = COV
@@ -1009,7 +1058,8 @@ def _pair_sheet(b: _Builder, book: SampleBook) -> None:
         ws.cell(row=r, column=sc).number_format = "0.0000"
         ws.cell(row=r, column=sc + 1).number_format = RATIO
     dates = Reference(b.wb[N.SHEET_PAIR_PRICES], min_col=1, min_row=2, max_row=T + 1)
-    _line_chart(ws, spread, dates, f"Hedged pair: a·ln {x} + b·ln {y}  (a, b from HEDGERATIO)", "log value", "H4")
+    _line_chart(ws, spread, dates, f"Hedged pair: a·ln {x} + b·ln {y}  (a, b from "
+                                   f"HEDGERATIO)", "log value", "H4")
     _line_chart(ws, roll, dates, f"{ROLL_WINDOW}-day rolling correlation of daily log returns (ROLLCORR)",
                 "correlation", "H24", ymin=-1, ymax=0)
     _widths(ws, {"A": 34, "B": 13, "C": 12, "D": 25, "E": 13, "F": 10, "G": 3, "H": 15, "I": 15, "J": 15,
@@ -1022,7 +1072,8 @@ def _pair_sheet(b: _Builder, book: SampleBook) -> None:
 def _document_sheet(b: _Builder) -> None:
     ws = b.sheet(N.SHEET_DOCUMENT)
     _title(ws, "The pair-trading document's worked example: EUR/USD (X) and ZAR/JPY (Y)",
-           "Inputs as printed in the document (price units). Column B: corrlev cell functions; column C: built-in "
+           "Inputs as printed in the document (price units). Column B: corrlev cell functions; column C: "
+           "built-in "
            "formulas (green), computed by the spreadsheet itself;")
     ws["A3"] = "column E: the document's own figures, typed as text for reference."
     ws["A3"].font = NOTE
@@ -1031,6 +1082,7 @@ def _document_sheet(b: _Builder) -> None:
     for k, h in enumerate(heads):
         c = ws.cell(row=4, column=1 + k, value=h or None)
         c.font, c.fill, c.border = BOLD, HEADER_FILL, BOTTOM
+        c.alignment = Alignment(horizontal="right" if k == 1 else "left", indent=1 if k == 4 else 0)
     inputs = [("V(X), variance of EUR/USD", vx, "68.867"), ("V(Y), variance of ZAR/JPY", vy, "2.8"),
               ("Cov(X, Y)", cv, "-11.602"), ("Lot size (units)", LOT_UNITS, "10,000")]
     for k, (label, v, doc) in enumerate(inputs):
@@ -1046,7 +1098,7 @@ def _document_sheet(b: _Builder) -> None:
     for k, h in enumerate(("Figure", "corrlev function", "built-in formula", "difference", "document")):
         c = ws.cell(row=11, column=1 + k, value=h)
         c.font, c.fill, c.border = BOLD, HEADER_FILL, BOTTOM
-        c.alignment = Alignment(horizontal="right" if k in (1, 2, 3) else "left")
+        c.alignment = Alignment(horizontal="right" if k in (1, 2, 3) else "left", indent=1 if k == 4 else 0)
     hedge = b.block(ws, "A12", "=HEDGERATIO(B5,B6,B7)", _call(udfs.HEDGERATIO, vx, vy, cv))
     assert hedge.ref == "A12:B16"
     _style_block(ws, hedge, header=False, fmts=[None, RATIO])
@@ -1064,7 +1116,8 @@ def _document_sheet(b: _Builder) -> None:
         ws.cell(row=r, column=5, value=doc)
 
     pairvar = [
-        ("V(X + 5Y), the lot book EUR/USD 10k + ZAR/JPY 50k", 1, 5, "=B5+5^2*B6+2*5*B7", "22.859 (unrounded inputs)"),
+        ("V(X + 5Y), the lot book EUR/USD 10k + ZAR/JPY "
+         "50k", 1, 5, "=B5+5^2*B6+2*5*B7", "22.859 (unrounded inputs)"),
         ("V(5Y)", 0, 5, "=5^2*B6", "70.001"),
         ("V(X)", 1, 0, "=B5", "68.867"),
         ("V(0.152X + 0.848Y)", 0.152, 0.848, "=0.152^2*B5+0.848^2*B6+2*0.152*0.848*B7", "0.614"),
@@ -1093,6 +1146,8 @@ def _document_sheet(b: _Builder) -> None:
     b.check(ws, "C26", "=INT(C14)", fmt="0")
     b.check(ws, "D26", "=C26-B26", fmt="0")
     ws["E26"] = "5 (EUR/USD 10k, ZAR/JPY 50k)"
+    for r in (*range(5, 10), *range(12, 21), 26):  # the document's figures, clear of the differences
+        ws.cell(row=r, column=5).alignment = Alignment(horizontal="left", indent=1)
     _widths(ws, {"A": 50, "B": 17, "C": 17, "D": 13, "E": 30, "F": 9})
     ws.freeze_panes = "A5"
     _page(ws, "A1:F27")

@@ -22,9 +22,7 @@ def random_cov(rng: np.random.Generator, n: int, *, k: int | None = None) -> np.
     return random_corr(rng, n, k=k) * np.outer(vol, vol)
 
 
-def correlated_returns(
-    rng: np.random.Generator, T: int, n: int, *, scale: float = 0.01
-) -> np.ndarray:
+def correlated_returns(rng: np.random.Generator, T: int, n: int, *, scale: float = 0.01) -> np.ndarray:
     """T×n returns with a random correlation and a small drift."""
     L = np.linalg.cholesky(random_corr(rng, n))
     return (rng.standard_normal((T, n)) @ L.T + 0.05) * scale

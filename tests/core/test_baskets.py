@@ -151,7 +151,9 @@ def test_basket_leverage_is_leverage_of_each_sub_book():
     for k, b in enumerate(fig.basket):
         m = labels == b
         lev = leverage(n[m], cov[np.ix_(m, m)], 1e5)
-        assert_allclose([fig.nomlev[k], fig.efflev[k], fig.clm[k]], [lev.nomlev, lev.efflev, lev.clm], rtol=1e-12)
+        assert_allclose(
+            [fig.nomlev[k], fig.efflev[k], fig.clm[k]], [lev.nomlev, lev.efflev, lev.clm], rtol=1e-12
+        )
     assert_allclose(fig.cap, [1.0, 0.5, 2.0])
     assert_array_equal(fig.over_cap, fig.efflev > fig.cap)
     # One cap for all; no caps -> inf.
@@ -170,17 +172,29 @@ CORR = np.array([[1.0, 0.9], [0.9, 1.0]])
     [
         (lambda: baskets(CORR, threshold=1.0), r"threshold must be a correlation in \[-1, 1\); got 1"),
         (lambda: baskets(CORR, threshold=-1.5), r"threshold must be a correlation in \[-1, 1\); got -1.5"),
-        (lambda: baskets(CORR, threshold="high"), r"threshold must be a correlation in \[-1, 1\); got 'high'"),
+        (
+            lambda: baskets(CORR, threshold="high"),
+            r"threshold must be a correlation in \[-1, 1\); got 'high'",
+        ),
         (lambda: baskets(CORR, threshold=None), r"threshold must be a correlation in \[-1, 1\)"),
         (lambda: baskets(CORR, threshold=float("nan")), r"threshold must be a correlation"),
         (lambda: baskets(CORR, linkage="ward"), r"linkage must be one of 'complete', 'single'; got 'ward'"),
-        (lambda: baskets(CORR, positions=[1, 2, 3]), r"positions has 3 values but the covariance matrix is 2×2"),
+        (
+            lambda: baskets(CORR, positions=[1, 2, 3]),
+            r"positions has 3 values but the covariance matrix is 2×2",
+        ),
         (lambda: baskets([[1, 0.9], [0.8, 1]]), r"cov must be symmetric"),
         (lambda: baskets([[1, 0.9, 0.1], [0.9, 1, 0.2]]), r"cov must be a square matrix"),
         (lambda: baskets([[1, 0.9], [0.9]]), r"cov must be numbers only"),
         (lambda: basket_leverage([1, 2], CORR, 1.0, [1]), r"baskets has 1 values but there are 2 positions"),
-        (lambda: basket_leverage([1, 2], CORR, 1.0, [1.5, 2]), r"baskets must be whole basket numbers.*1.5 at item 1"),
-        (lambda: basket_leverage([1, 2], CORR, 1.0, [1, 2], caps=[1.0, 0.0]), r"basket caps must be positive"),
+        (
+            lambda: basket_leverage([1, 2], CORR, 1.0, [1.5, 2]),
+            r"baskets must be whole basket numbers.*1.5 at item 1",
+        ),
+        (
+            lambda: basket_leverage([1, 2], CORR, 1.0, [1, 2], caps=[1.0, 0.0]),
+            r"basket caps must be positive",
+        ),
         (
             lambda: basket_leverage([1, 2], CORR, 1.0, [1, 2], caps=[1.0, np.nan]),
             r"basket caps must be numbers without blanks",

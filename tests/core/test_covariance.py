@@ -188,7 +188,9 @@ def test_non_psd_pairwise_estimate_is_repaired_and_reported():
     R = _non_psd_gappy_returns()
     raw = pd.DataFrame(R).cov().to_numpy()
     assert np.linalg.eigvalsh(raw)[0] < 0  # the premise
-    with pytest.warns(CovarianceRepairedWarning, match="not positive semi-definite.*keeping every volatility"):
+    with pytest.warns(
+        CovarianceRepairedWarning, match="not positive semi-definite.*keeping every volatility"
+    ):
         est = covariance(R)
     assert est.repaired and est.min_eigenvalue < -0.1
     assert np.linalg.eigvalsh(est.matrix)[0] >= -1e-12 * np.abs(est.matrix).max()
@@ -198,7 +200,9 @@ def test_non_psd_pairwise_estimate_is_repaired_and_reported():
     assert corr.repaired
     assert_allclose(np.diag(corr.matrix), 1.0)
     assert np.linalg.eigvalsh(corr.matrix)[0] >= -1e-12
-    with pytest.raises(CorrLevError, match=r"covariance estimate is not positive semi-definite .*use psd 'repair'"):
+    with pytest.raises(
+        CorrLevError, match=r"covariance estimate is not positive semi-definite .*use psd 'repair'"
+    ):
         covariance(R, psd="raise")
     with pytest.raises(CorrLevError, match=r"correlation estimate is not positive semi-definite"):
         correlation(R, psd="raise")
@@ -307,12 +311,27 @@ def _two_tiny_overlaps():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: covariance(GOOD, method="garch"), r"method must be one of 'sample', 'ewma', 'ledoit_wolf'; got 'garch'"),
-        (lambda: correlation(GOOD, method="kendall"), r"method must be one of 'sample', 'ewma', 'ledoit_wolf'"),
+        (
+            lambda: covariance(GOOD, method="garch"),
+            r"method must be one of 'sample', 'ewma', 'ledoit_wolf'; got 'garch'",
+        ),
+        (
+            lambda: correlation(GOOD, method="kendall"),
+            r"method must be one of 'sample', 'ewma', 'ledoit_wolf'",
+        ),
         (lambda: covariance(GOOD, psd="ignore"), r"psd must be one of 'repair', 'raise'; got 'ignore'"),
-        (lambda: covariance(np.where(GOOD > 0.01, np.inf, GOOD)), r"returns must be finite numbers; got infinity at row \d+, column \d+"),
-        (lambda: correlation(np.where(GOOD > 0.01, -np.inf, GOOD)), r"returns must be finite numbers; got infinity"),
-        (lambda: covariance(GOOD[:1]), r"instrument 1 has only 1 return\(s\); at least 2 are needed — supply a longer"),
+        (
+            lambda: covariance(np.where(GOOD > 0.01, np.inf, GOOD)),
+            r"returns must be finite numbers; got infinity at row \d+, column \d+",
+        ),
+        (
+            lambda: correlation(np.where(GOOD > 0.01, -np.inf, GOOD)),
+            r"returns must be finite numbers; got infinity",
+        ),
+        (
+            lambda: covariance(GOOD[:1]),
+            r"instrument 1 has only 1 return\(s\); at least 2 are needed — supply a longer",
+        ),
         (
             lambda: covariance(GOOD[:1], names=["NAS100", "SP500", "US30"]),
             r"NAS100 has only 1 return\(s\)",
@@ -338,9 +357,15 @@ def _two_tiny_overlaps():
             lambda: correlation(_overlap_without_variation(), names=["A", "B", "C"]),
             r"A and B have no variation over their common dates, so their correlation is undefined",
         ),
-        (lambda: covariance(GOOD, method="ewma", lam=1.0), r"lam must be a number strictly between 0 and 1; got 1"),
+        (
+            lambda: covariance(GOOD, method="ewma", lam=1.0),
+            r"lam must be a number strictly between 0 and 1; got 1",
+        ),
         (lambda: covariance(GOOD, method="ewma", lam=0), r"lam must be a number strictly between 0 and 1"),
-        (lambda: covariance(GOOD, method="ewma", lam="fast"), r"lam must be a number strictly between 0 and 1"),
+        (
+            lambda: covariance(GOOD, method="ewma", lam="fast"),
+            r"lam must be a number strictly between 0 and 1",
+        ),
         (lambda: covariance(GOOD, window=1), r"window must be a whole number >= 2; got 1"),
         (lambda: covariance(GOOD, window=2.5), r"window must be a whole number >= 2; got 2.5"),
         (lambda: covariance(GOOD, min_periods=1), r"min_periods must be a whole number >= 2"),
@@ -350,7 +375,10 @@ def _two_tiny_overlaps():
         (lambda: cov_to_corr([[1, 2], [3, 4]]), r"cov must be symmetric"),
         (lambda: corr_to_cov(np.eye(3), [0.1, 0.2]), r"vols has 2 values but the correlation matrix is 3×3"),
         (lambda: corr_to_cov(np.eye(2), [0.1, -0.2]), r"vols must all be >= 0"),
-        (lambda: corr_to_cov(np.eye(2) * 2, [0.1, 0.2]), r"corr must have 1 on its diagonal; is it a covariance"),
+        (
+            lambda: corr_to_cov(np.eye(2) * 2, [0.1, 0.2]),
+            r"corr must have 1 on its diagonal; is it a covariance",
+        ),
     ],
 )
 def test_bad_input(call, match):
@@ -363,5 +391,7 @@ def test_ewma_overlap_with_zero_weight_is_refused():
     R = np.full((3000, 2), np.nan)
     R[:3, :] = [[0.01, 0.02], [-0.01, 0.0], [0.02, 0.01]]
     R[3:, 0] = np.random.default_rng(0).standard_normal(2997) * 0.01
-    with pytest.raises(CorrLevError, match=r"overlap only on dates whose EWMA weight is zero; use a decay lam closer"):
+    with pytest.raises(
+        CorrLevError, match=r"overlap only on dates whose EWMA weight is zero; use a decay lam closer"
+    ):
         covariance(R, method="ewma", lam=0.5)

@@ -281,7 +281,8 @@ COV2 = np.array([[1e-4, 2e-5], [2e-5, 4e-4]])
     [
         (
             lambda: efflev([1, 2, 3, 4, 5], np.eye(4), 1.0),
-            r"^positions has 5 values but the covariance matrix is 4×4; expected one position per instrument$",
+            r"^positions has 5 values but the covariance matrix is 4×4; "
+            r"expected one position per instrument$",
         ),
         (lambda: efflev([1, 2], COV2, 0.0), r"equity must be a positive number \(account currency\); got 0"),
         (lambda: efflev([1, 2], COV2, -5), r"equity must be a positive number \(account currency\); got -5"),
@@ -295,8 +296,14 @@ COV2 = np.array([[1e-4, 2e-5], [2e-5, 4e-4]])
             r"cov must be symmetric.*row 1, column 2 = 2e-05 but row 2, column 1 = 3e-05",
         ),
         (lambda: efflev([1, 2], [[-1e-4, 0], [0, 1e-4]], 1.0), r"variances >= 0 on its diagonal.*item 1"),
-        (lambda: efflev([1, 2], [[1e-4, np.nan], [np.nan, 1e-4]], 1.0), r"cov must be numbers without blanks"),
-        (lambda: efflev([1, 2], [[1e-4, np.inf], [np.inf, 1e-4]], 1.0), r"cov must be numbers without blanks"),
+        (
+            lambda: efflev([1, 2], [[1e-4, np.nan], [np.nan, 1e-4]], 1.0),
+            r"cov must be numbers without blanks",
+        ),
+        (
+            lambda: efflev([1, 2], [[1e-4, np.inf], [np.inf, 1e-4]], 1.0),
+            r"cov must be numbers without blanks",
+        ),
         (lambda: efflev([1, np.nan], COV2, 1.0), r"positions must be numbers without blanks.*item 2"),
         (lambda: efflev([1, np.inf], COV2, 1.0), r"positions must be numbers without blanks.*item 2"),
         (lambda: efflev([1, "x"], COV2, 1.0), r"positions must be numbers only"),
@@ -304,11 +311,17 @@ COV2 = np.array([[1e-4, 2e-5], [2e-5, 4e-4]])
         (lambda: efflev([[1, 2], [3, 4]], COV2, 1.0), r"positions must be a single row or column"),
         (lambda: efflev([1, 2], np.zeros((2, 2, 2)), 1.0), r"cov must be a 2-D block"),
         (lambda: portvol([1, 2], COV2, 1.0, horizon=0), r"horizon must be a positive number \(periods\)"),
-        (lambda: clm([1, 2], COV2, baseline="market"), r"baseline must be one of 'standalone', 'independent'"),
+        (
+            lambda: clm([1, 2], COV2, baseline="market"),
+            r"baseline must be one of 'standalone', 'independent'",
+        ),
         (lambda: clm([0, 0], COV2), r"the book is flat"),
         (lambda: clm([1, 0], [[0, 0], [0, 1e-4]]), r"zero volatility, so CLM is undefined"),
         (lambda: risk_contributions([0, 0], COV2), r"the book has no risk"),
-        (lambda: risk_contributions([1, 2, 3], COV2), r"positions has 3 values but the covariance matrix is 2×2"),
+        (
+            lambda: risk_contributions([1, 2, 3], COV2),
+            r"positions has 3 values but the covariance matrix is 2×2",
+        ),
     ],
 )
 def test_bad_input_raises_an_actionable_message(call, match):

@@ -300,15 +300,27 @@ Y = np.arange(10.0) ** 1.5 + 50
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: hedge(1.0, 1.0, 1.5), r"cov 1.5 is larger than sqrt\(V\(X\)·V\(Y\)\) = 1.*correlation would exceed 1"),
+        (
+            lambda: hedge(1.0, 1.0, 1.5),
+            r"cov 1.5 is larger than sqrt\(V\(X\)·V\(Y\)\) = 1.*correlation would exceed 1",
+        ),
         (lambda: hedge(-1.0, 1.0, 0.0), r"V\(X\) must be a variance >= 0; got -1"),
         (lambda: hedge(1.0, float("nan"), 0.0), r"V\(Y\) must be a variance >= 0"),
         (lambda: hedge(1.0, 1.0, float("inf")), r"cov must be a finite number"),
         (lambda: hedge(0.0, 0.0, 0.0), r"V\(X\) and V\(Y\) are both 0"),
-        (lambda: hedge(1.0, 0.0, 0.0, method="ols"), r"V\(Y\) is 0: the OLS hedge ratio -Cov/V\(Y\) is undefined"),
-        (lambda: hedge(1.0, 1.0, 0.5, method="kalman"), r"method must be one of 'minvar', 'ols'; got 'kalman'"),
+        (
+            lambda: hedge(1.0, 0.0, 0.0, method="ols"),
+            r"V\(Y\) is 0: the OLS hedge ratio -Cov/V\(Y\) is undefined",
+        ),
+        (
+            lambda: hedge(1.0, 1.0, 0.5, method="kalman"),
+            r"method must be one of 'minvar', 'ols'; got 'kalman'",
+        ),
         (lambda: pair_variance(1, 1, -2.0, 1.0, 0.0), r"V\(X\) must be a variance >= 0"),
-        (lambda: lots(5.5, 10_000, 10_000, mode="round"), r"mode must be one of 'nearest', 'floor', 'ceil', 'best'"),
+        (
+            lambda: lots(5.5, 10_000, 10_000, mode="round"),
+            r"mode must be one of 'nearest', 'floor', 'ceil', 'best'",
+        ),
         (lambda: lots(5.5, 0, 10_000), r"lot_x must be a positive number \(units per lot\); got 0"),
         (lambda: lots(5.5, 10_000, -1), r"lot_y must be a positive number \(units per lot\)"),
         (lambda: lots(float("inf"), 10_000, 10_000), r"ratio must be a finite number"),
@@ -322,12 +334,21 @@ Y = np.arange(10.0) ** 1.5 + 50
         (lambda: pair_moments([1.0, np.nan, 3.0], [1.0, 2.0, np.nan], kind="level"), r"share 1 observation"),
         (lambda: pair_moments(X, Y, kind="pct"), r"kind must be one of 'diff', 'log', 'simple', 'level'"),
         (lambda: pair_moments(-X, Y, kind="log"), r"prices must be > 0 for log returns"),
-        (lambda: pair_moments(X, np.where(X > 105, np.inf, Y)), r"y must be finite numbers; got infinity at item 7"),
+        (
+            lambda: pair_moments(X, np.where(X > 105, np.inf, Y)),
+            r"y must be finite numbers; got infinity at item 7",
+        ),
         (lambda: spread(X, Y[:3], 1, 1), r"x has 10 values but y has 3"),
         (lambda: spread(X, ["a"] * 10, 1, 1), r"y must be numbers only"),
         (lambda: rolling_corr(X, Y, window=2), r"window must be a whole number >= 3; got 2"),
-        (lambda: corr_break(X, Y, short=20, long=20), r"short window \(20\) must be shorter than long window \(20\)"),
-        (lambda: corr_break(X, Y, threshold=0), r"threshold must be a positive number \(correlation points\)"),
+        (
+            lambda: corr_break(X, Y, short=20, long=20),
+            r"short window \(20\) must be shorter than long window \(20\)",
+        ),
+        (
+            lambda: corr_break(X, Y, threshold=0),
+            r"threshold must be a positive number \(correlation points\)",
+        ),
         (
             lambda: currency_exposure(["USDJPY", "GOLD"], [1, 1], [150.0, 2000.0]),
             r"pair 2 is 'GOLD'; expected a currency pair such as 'EURUSD' or 'EUR/USD'",

@@ -221,7 +221,11 @@ def test_correlated_names_are_cut_first():
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), N=st.integers(2, 8), method=st.sampled_from(["correlation", "proportional"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    N=st.integers(2, 8),
+    method=st.sampled_from(["correlation", "proportional"]),
+)
 def test_rebalanced_book_is_under_every_cap_and_never_flips(seed, N, method):
     rng = np.random.default_rng(seed)
     cov = random_cov(rng, N, k=int(rng.integers(1, N + 1)))
@@ -431,21 +435,45 @@ N2 = [300_000.0, 100_000.0]
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: rebalance(N2, COV, 1e5, method="sell_all"), r"method must be one of 'correlation', 'proportional'"),
-        (lambda: rebalance(N2, COV, 1e5, cap=0), r"cap must be a positive number \(effective leverage\); got 0"),
+        (
+            lambda: rebalance(N2, COV, 1e5, method="sell_all"),
+            r"method must be one of 'correlation', 'proportional'",
+        ),
+        (
+            lambda: rebalance(N2, COV, 1e5, cap=0),
+            r"cap must be a positive number \(effective leverage\); got 0",
+        ),
         (lambda: rebalance(N2, COV, 1e5, cap="two"), r"cap must be a positive number"),
         (lambda: rebalance(N2, COV, -1.0), r"equity must be a positive number \(account currency\)"),
         (lambda: rebalance([1, 2, 3], COV, 1e5), r"positions has 3 values but the covariance matrix is 2×2"),
-        (lambda: rebalance(N2, COV, 1e5, lots=[1e4, 1e4, 1e4]), r"lots has 3 values but there are 2 positions"),
-        (lambda: rebalance(N2, COV, 1e5, lots=[1e4, 0]), r"lots must be positive notionals per lot; got 0 at item 2"),
+        (
+            lambda: rebalance(N2, COV, 1e5, lots=[1e4, 1e4, 1e4]),
+            r"lots has 3 values but there are 2 positions",
+        ),
+        (
+            lambda: rebalance(N2, COV, 1e5, lots=[1e4, 0]),
+            r"lots must be positive notionals per lot; got 0 at item 2",
+        ),
         (lambda: rebalance(N2, COV, 1e5, lots=[1e4, -5]), r"lots must be positive notionals per lot; got -5"),
         (lambda: rebalance(N2, COV, 1e5, lots=[1e4, np.nan]), r"lots must be numbers without blanks"),
         (lambda: rebalance(N2, COV, 1e5, locked=[True]), r"locked has 1 values but there are 2 positions"),
-        (lambda: rebalance(N2, COV, 1e5, locked=["maybe", True]), r"locked must be TRUE/FALSE \(or yes/no\); got 'maybe'"),
-        (lambda: rebalance(N2, COV, 1e5, baskets=[1, 1.5]), r"baskets must be 2 whole basket numbers, one per position"),
+        (
+            lambda: rebalance(N2, COV, 1e5, locked=["maybe", True]),
+            r"locked must be TRUE/FALSE \(or yes/no\); got 'maybe'",
+        ),
+        (
+            lambda: rebalance(N2, COV, 1e5, baskets=[1, 1.5]),
+            r"baskets must be 2 whole basket numbers, one per position",
+        ),
         (lambda: rebalance(N2, COV, 1e5, baskets=[1]), r"baskets must be 2 whole basket numbers"),
-        (lambda: rebalance(N2, COV, 1e5, baskets=[1, 2], basket_caps=[1, -1]), r"basket caps must be positive"),
-        (lambda: rebalance(N2, COV, 1e5, baskets=[1, 2], basket_caps=[]), r"basket caps must be at least one number"),
+        (
+            lambda: rebalance(N2, COV, 1e5, baskets=[1, 2], basket_caps=[1, -1]),
+            r"basket caps must be positive",
+        ),
+        (
+            lambda: rebalance(N2, COV, 1e5, baskets=[1, 2], basket_caps=[]),
+            r"basket caps must be at least one number",
+        ),
         (
             lambda: rebalance([1, 2, 3], np.eye(3), 1.0, baskets=[1, 2, 3], basket_caps=[1, 1]),
             r"basket caps has 2 values but there are 3 baskets",

@@ -92,9 +92,17 @@ def test_single_column_input():
 @pytest.mark.parametrize(
     ("prices", "kwargs", "match"),
     [
-        ([[1.0, -2.0], [1.0, 2.0]], {}, r"prices must be > 0 for log returns; got -2 at row 1, column 2 "
-         r"\(use method 'diff'"),
-        ([[1.0], [0.0]], {"method": "simple"}, r"prices must be > 0 for simple returns; got 0 at row 2, column 1"),
+        (
+            [[1.0, -2.0], [1.0, 2.0]],
+            {},
+            r"prices must be > 0 for log returns; got -2 at row 1, column 2 "
+            r"\(use method 'diff'",
+        ),
+        (
+            [[1.0], [0.0]],
+            {"method": "simple"},
+            r"prices must be > 0 for simple returns; got 0 at row 2, column 1",
+        ),
         ([[1.0], [np.inf]], {}, r"prices must be finite numbers; got infinity at row 2, column 1"),
         ([[1.0], [-np.inf]], {"method": "diff"}, r"prices must be finite numbers; got infinity"),
         ([[1.0, 2.0]], {}, r"prices must be at least 2 rows and 1 column; got .*1×2 block"),

@@ -105,9 +105,7 @@ def test_sample_vols_match_the_table(book):
 
 
 def test_positions_are_notionals_in_usd(book):
-    assert_allclose(
-        book.positions, notional(book.units, book.last_prices, book.contract_size, book.fx_rates)
-    )
+    assert_allclose(book.positions, notional(book.units, book.last_prices, book.contract_size, book.fx_rates))
     jpy = SYMBOLS.index("USDJPY")
     assert book.positions[jpy] == pytest.approx(500_000.0)  # USD-based: units are USD
     assert book.fx_rates[jpy] == pytest.approx(1 / book.last_prices[jpy])

@@ -50,7 +50,17 @@ def test_core_never_imports_xlwings():
 
 
 def test_core_modules_import_only_numpy_and_the_standard_library():
-    allowed = {"numpy", "__future__", "collections", "dataclasses", "re", "warnings", "math", "typing", "datetime"}
+    allowed = {
+        "numpy",
+        "__future__",
+        "collections",
+        "dataclasses",
+        "re",
+        "warnings",
+        "math",
+        "typing",
+        "datetime",
+    }
     for info in pkgutil.iter_modules(core.__path__):
         mod = importlib.import_module(f"corrlev_xl.core.{info.name}")
         src = inspect.getsource(mod)
@@ -83,7 +93,7 @@ def test_error_type_and_template():
     assert str(fail("lam", "in (0, 1)", 1.5)) == "lam must be in (0, 1); got 1.5"
     assert str(fail("method", "one of 'a'", "b")) == "method must be one of 'a'; got 'b'"
     assert str(fail("x", "set")) == "x must be set"
-    assert "psd=\"raise\"" in CovarianceRepairedWarning.__doc__
+    assert 'psd="raise"' in CovarianceRepairedWarning.__doc__
 
 
 def test_scalar_helpers():
@@ -136,7 +146,9 @@ def test_positions_and_cov_message_is_the_spec_example():
 
 
 def test_flags():
-    assert_array_equal(flags(["x", "", "No", True, None, np.nan, 1, 0], 8, "locked"), [1, 0, 0, 1, 0, 0, 1, 0])
+    assert_array_equal(
+        flags(["x", "", "No", True, None, np.nan, 1, 0], 8, "locked"), [1, 0, 0, 1, 0, 0, 1, 0]
+    )
     with pytest.raises(CorrLevError, match=r"locked has 2 values but there are 3 positions"):
         flags([True, False], 3, "locked")
     with pytest.raises(CorrLevError, match=r"locked must be TRUE/FALSE \(or yes/no\); got 2 at item 1"):

@@ -149,13 +149,22 @@ C_OK = random_prices(np.random.default_rng(0), 30, 2)
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: volatility(R_OK[:1]), r"instrument 1 has fewer than 2 returns; supply a longer price history"),
+        (
+            lambda: volatility(R_OK[:1]),
+            r"instrument 1 has fewer than 2 returns; supply a longer price history",
+        ),
         (lambda: volatility(np.where(np.arange(20)[:, None] > 0, np.nan, R_OK)), r"fewer than 2 returns"),
-        (lambda: volatility(R_OK, method="parkinson"), r"method must be one of 'std', 'ewma'; got 'parkinson'"),
+        (
+            lambda: volatility(R_OK, method="parkinson"),
+            r"method must be one of 'std', 'ewma'; got 'parkinson'",
+        ),
         (lambda: volatility(R_OK, method="ewma", lam=1.5), r"lam must be a number strictly between 0 and 1"),
         (lambda: volatility(R_OK, window=1), r"window must be a whole number >= 2"),
         (lambda: volatility(R_OK, periods_per_year=0), r"periods_per_year must be a positive number"),
-        (lambda: volatility([[0.01], [np.inf], [0.02]]), r"returns must be finite numbers; got infinity at row 2"),
+        (
+            lambda: volatility([[0.01], [np.inf], [0.02]]),
+            r"returns must be finite numbers; got infinity at row 2",
+        ),
         (lambda: volatility([["x"], [1.0]]), r"returns must be numbers only"),
         (lambda: atr(C_OK, C_OK), r"high and low go together"),
         (lambda: atr(C_OK, low=C_OK), r"high and low go together"),
@@ -165,7 +174,10 @@ C_OK = random_prices(np.random.default_rng(0), 30, 2)
         (lambda: atr(C_OK, period=2.5), r"period must be a whole number >= 1"),
         (lambda: atr(C_OK[:5], period=14), r"ATR needs more than 14 prices; got 5"),
         (lambda: atr(C_OK[:1]), r"close must be at least 2 rows"),
-        (lambda: atr(np.where(C_OK > C_OK.max() - 1, np.inf, C_OK)), r"close must be finite numbers; got infinity"),
+        (
+            lambda: atr(np.where(C_OK > C_OK.max() - 1, np.inf, C_OK)),
+            r"close must be finite numbers; got infinity",
+        ),
         (
             lambda: atr(C_OK, np.where(C_OK > C_OK.max() - 1, np.inf, C_OK * 1.01), C_OK * 0.99),
             r"high must be finite numbers; got infinity",

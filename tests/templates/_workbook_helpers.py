@@ -1,0 +1,224 @@
+"""Helpers for the workbook-template tests: formula lookup, the `formulas` engine, core figures."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+from openpyxl.worksheet.formula import ArrayFormula
+
+from corrlev_xl import core, udfs
+from corrlev_xl import names as N
+from corrlev_xl.sample import SampleBook, sample_book
+from corrlev_xl.templates.render import cell_functions
+from corrlev_xl.templates.workbooks import LOT_UNITS, PAIR_LEGS, ROLL_WINDOW
+
+CALL = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
+
+
+@dataclass(frozen=True)
+class FormulaCell:
+    sheet: str
+    ref: str  # "B5", or the block "A10:N23" of an array formula
+    text: str  # with the leading "="
+    array: bool
+
+    @property
+    def anchor(self) -> str:
+        return self.ref.split(":")[0]
+
+    def calls(self) -> set[str]:
+        return {c.upper() for c in CALL.findall(self.text)}
+
+
+def formula_cells(path: Path) -> list[FormulaCell]:
+    """Every formula in the workbook (array formulas once, with their block)."""
+    wb = openpyxl.load_workbook(path)
+    out = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if isinstance(v, ArrayFormula):
+                    out.append(FormulaCell(ws.title, v.ref.replace("$", ""), v.text, True))
+                elif isinstance(v, str) and v.startswith("="):
+                    out.append(FormulaCell(ws.title, c.coordinate, v, False))
+    return out
+
+
+def cached_cells(path: Path) -> dict[str, set[str]]:
+    """Sheet -> formula cells that carry a cached value (``<v>…</v>``; ``<v></v>`` is a blank text)."""
+    from corrlev_xl.templates._xlsx import _sheet_parts
+
+    out: dict[str, set[str]] = {}
+    with zipfile.ZipFile(path) as z:
+        for sheet, part in _sheet_parts(z).items():
+            xml = z.read(part).decode("utf-8")
+            out[sheet] = set(re.findall(r'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f[^>]*(?:/>|>[^<]*</f>)\s*<v>', xml))
+    return out
+
+
+def find(cells: list[FormulaCell], sheet: str, starts: str) -> FormulaCell:
+    """The one formula on ``sheet`` whose text starts with ``starts`` (e.g. ``"=EFFLEV("``)."""
+    hits = [c for c in cells if c.sheet == sheet and c.text.startswith(starts)]
+    assert len(hits) == 1, f"{len(hits)} formulas on {sheet} start with {starts!r}"
+    return hits[0]
+
+
+def values(wb: Any, sheet: str, ref: str) -> list[list[Any]]:
+    """Cell values of a range (rows), or [[value]] for one cell."""
+    got = wb[sheet][ref]
+    if not isinstance(got, tuple):
+        return [[got.value]]
+    return [[c.value for c in row] for row in got]
+
+
+def numbers(rows: list[list[Any]]) -> np.ndarray:
+    return np.array([[np.nan if v in (None, "") else float(v) for v in r] for r in rows])
+
+
+# --------------------------------------------------------------------------- #
+# the `formulas` package with the corrlev cell functions registered
+
+
+def _cell(v: Any) -> Any:
+    import schedula as sh
+    from formulas.tokens.operand import XlError
+
+    if v is sh.EMPTY:
+        return None
+    if isinstance(v, XlError):
+        return str(v)
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _raw(arg: Any) -> Any:
+    """What xlwings hands a raw cell function: a scalar for one cell, else a list of rows."""
+    if isinstance(arg, np.ndarray):
+        if arg.size == 1:
+            return _cell(arg.ravel()[0])
+        return [[_cell(v) for v in row] for row in arg.reshape(arg.shape[0], -1)]
+    return _cell(arg)
+
+
+def _adapter(fn: Callable[..., list[list[Any]]]) -> Callable[..., Any]:
+    from formulas.functions import Array
+
+    def call(*args: Any) -> Any:
+        rows = fn(*(_raw(a) for a in args))
+        if len(rows) == 1 and len(rows[0]) == 1:
+            return rows[0][0]
+        out = np.empty((len(rows), max(len(r) for r in rows)), dtype=object)
+        out[:] = ""
+        for i, r in enumerate(rows):
+            out[i, : len(r)] = r
+        return out.view(Array)
+
+    call.__name__ = fn.__name__
+    return call
+
+
+@cache
+def register_cell_functions() -> frozenset[str]:
+    """Register every corrlev cell function with `formulas` (ranges arrive as object arrays)."""
+    import formulas
+    from formulas.functions import wrap_func
+
+    table = formulas.get_functions()  # the dict the parser reads (lru-cached)
+    names = cell_functions()
+    for name in names:
+        table[name] = wrap_func(_adapter(getattr(udfs, name)))
+    return frozenset(names)
+
+
+class FormulasBook:
+    """A workbook calculated by the `formulas` package."""
+
+    def __init__(self, path: Path) -> None:
+        import formulas
+
+        register_cell_functions()
+        self.name = Path(path).name
+        self.solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
+
+    def get(self, sheet: str, ref: str) -> np.ndarray:
+        base = f"'[{self.name}]{sheet.upper()}'!"
+        for key in (base + ref, base + ref.split(":")[0]):
+            if key in self.solution:
+                return np.asarray(self.solution[key].value, dtype=object)
+        raise KeyError(f"{sheet}!{ref} not in the formulas solution")
+
+
+# --------------------------------------------------------------------------- #
+# the figures, straight from corrlev_xl.core and the sample book
+
+
+@dataclass(frozen=True)
+class DeskFigures:
+    book: SampleBook
+    cov: np.ndarray
+    corr: np.ndarray
+    lev: core.Leverage
+    rc: core.RiskContributions
+    baskets: core.BasketFigures
+    labels: np.ndarray
+    headroom: core.Headroom
+
+
+@cache
+def desk_figures() -> DeskFigures:
+    book = sample_book()
+    r = core.returns(book.prices)
+    cov = core.covariance(r, method="sample").matrix
+    corr = core.correlation(r, method="sample").matrix
+    n = book.positions
+    labels = core.baskets(cov, threshold=book.threshold)
+    return DeskFigures(
+        book, cov, corr, core.leverage(n, cov, book.equity), core.risk_contributions(n, cov),
+        core.basket_leverage(n, cov, book.equity, labels, caps=book.basket_cap), labels,
+        core.headroom(n, cov, book.equity, cap=book.cap),
+    )
+
+
+@dataclass(frozen=True)
+class PairFigures:
+    corr: float
+    var_x: float
+    var_y: float
+    cov: float
+    hedge: core.Hedge
+    units_ratio: float
+    lots: core.Lots
+    corr_break: core.CorrBreak
+    spread: np.ndarray
+    rolling: np.ndarray
+
+
+@cache
+def pair_figures() -> PairFigures:
+    book = sample_book()
+    ix, iy = (book.symbols.index(s) for s in PAIR_LEGS)
+    x, y = book.prices[:, ix], book.prices[:, iy]
+    vx, vy, c, _ = core.pair_moments(x, y, kind="log")
+    h = core.hedge(vx, vy, c)
+    usdjpy = book.last_prices[book.symbols.index("USDJPY")]
+    units_ratio = h.ratio * x[-1] / (y[-1] / usdjpy)
+    r = np.vstack([np.full((1, 2), np.nan), core.returns(np.column_stack([x, y]))])
+    return PairFigures(
+        float(np.corrcoef(r[1:, 0], r[1:, 1])[0, 1]), vx, vy, c, h, units_ratio,
+        core.lots(units_ratio, LOT_UNITS, LOT_UNITS), core.corr_break(r[:, 0], r[:, 1]),
+        core.spread(np.log(x), np.log(y), h.a, h.b), core.rolling_corr(r[:, 0], r[:, 1], window=ROLL_WINDOW),
+    )
+
+
+DESK_SHEETS = (N.SHEET_ABOUT, N.SHEET_BOOK, N.SHEET_DASHBOARD, N.SHEET_CHECKS, N.SHEET_PRICES, N.SHEET_CONF)
+PAIR_SHEETS = (N.SHEET_ABOUT, N.SHEET_PAIR, N.SHEET_DOCUMENT, N.SHEET_PAIR_PRICES, N.SHEET_CONF)

@@ -1,0 +1,460 @@
+"""The workbook templates: reproducible builds, names, cached values, and three independent checks.
+
+1. The values stored in the templates (computed by the corrlev cell functions
+   at build time) agree with :mod:`corrlev_xl.core` run on the sample book.
+2. LibreOffice, headless, computes the built-in cross-check formulas (Checks
+   sheet, check columns of the pair workbook) from the stored inputs; they
+   agree with the stored function results and with the core.
+3. The `formulas` package evaluates every formula of the templates, with the
+   corrlev functions registered, and gets the core's numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pytest
+from _workbook_helpers import (
+    DESK_SHEETS,
+    PAIR_SHEETS,
+    FormulaCell,
+    FormulasBook,
+    cached_cells,
+    desk_figures,
+    find,
+    formula_cells,
+    numbers,
+    pair_figures,
+    values,
+)
+from numpy.testing import assert_allclose
+
+from corrlev_xl import names as N
+from corrlev_xl.templates import render
+from corrlev_xl.templates._xlsx import freeze_arrays
+from corrlev_xl.templates.workbooks import DESK_FILE, PAIRS_FILE, build_templates
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = ROOT / "workbook_templates"
+RTOL = 1e-9
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return {p.name: p for p in build_templates(tmp_path_factory.mktemp("templates"))}
+
+
+@pytest.fixture(scope="session")
+def desk(built: dict[str, Path]) -> Path:
+    return built[DESK_FILE]
+
+
+@pytest.fixture(scope="session")
+def pairs(built: dict[str, Path]) -> Path:
+    return built[PAIRS_FILE]
+
+
+@pytest.fixture(scope="session")
+def desk_cells(desk: Path) -> list[FormulaCell]:
+    return formula_cells(desk)
+
+
+@pytest.fixture(scope="session")
+def pair_cells(pairs: Path) -> list[FormulaCell]:
+    return formula_cells(pairs)
+
+
+@pytest.fixture(scope="session")
+def stored(built: dict[str, Path]) -> dict[str, Any]:
+    """The cached values, as any reader that does not recalculate sees them."""
+    return {name: openpyxl.load_workbook(p, data_only=True) for name, p in built.items()}
+
+
+# --------------------------------------------------------------------------- #
+# reproducible builds
+
+
+def test_build_is_byte_identical(built: dict[str, Path], tmp_path: Path) -> None:
+    again = {p.name: p for p in build_templates(tmp_path)}
+    for name, path in built.items():
+        assert again[name].read_bytes() == path.read_bytes(), f"{name} differs between two builds"
+
+
+@pytest.mark.parametrize("name", [DESK_FILE, PAIRS_FILE])
+def test_committed_template_equals_a_fresh_build(built: dict[str, Path], name: str) -> None:
+    committed = COMMITTED / name
+    assert committed.exists(), f"{committed} is missing; run: corrlev-xl templates build"
+    if committed.read_bytes() != built[name].read_bytes():
+        with zipfile.ZipFile(committed) as a, zipfile.ZipFile(built[name]) as b:
+            parts = [{i.filename: z.read(i) for i in z.infolist()} for z in (a, b)]
+        same_parts = parts[0] == parts[1]
+        hint = ("the parts are equal, only the deflate streams differ (another zlib build?)" if same_parts
+                else "its contents differ (a change in the builder, the core, the sample book or openpyxl)")
+        pytest.fail(f"{committed} is not what a fresh build writes: {hint}; "
+                    "rebuild with: corrlev-xl templates build (or python -m corrlev_xl.templates.workbooks)")
+
+
+# --------------------------------------------------------------------------- #
+# names, table, sheets, xlwings settings
+
+
+def test_desk_sheets_names_and_table(desk: Path) -> None:
+    wb = openpyxl.load_workbook(desk)
+    assert tuple(wb.sheetnames) == DESK_SHEETS
+    for name in (*N.INPUT_NAMES, N.NAME_PRICES, N.NAME_DATES, N.NAME_POSITIONS, N.NAME_COV_MATRIX,
+                 N.NAME_COV_VALUES):
+        assert name in wb.defined_names, name
+    ws = wb[N.SHEET_BOOK]
+    table = ws.tables[N.TABLE_INSTRUMENTS]
+    header = [c.value for c in ws[table.ref][0]]
+    assert header == list(N.INSTRUMENT_COLUMNS)
+    # Positions is the Notional column's data cells
+    ((sheet, ref),) = wb.defined_names[N.NAME_POSITIONS].destinations
+    col = N.INSTRUMENT_COLUMNS.index(N.COL_NOTIONAL)
+    first, last = ws[table.ref][1][col].coordinate, ws[table.ref][-1][col].coordinate
+    assert (sheet, ref.replace("$", "")) == (N.SHEET_BOOK, f"{first}:{last}")
+    # PriceHistory: the symbol header and every price row
+    ((sheet, ref),) = wb.defined_names[N.NAME_PRICES].destinations
+    rows = values(wb, sheet, ref.replace("$", ""))
+    assert rows[0] == list(desk_figures().book.symbols)
+    assert len(rows) == 1 + len(desk_figures().book.dates)
+
+
+def test_pair_sheets_and_names(pairs: Path) -> None:
+    wb = openpyxl.load_workbook(pairs)
+    assert tuple(wb.sheetnames) == PAIR_SHEETS
+    for name in (N.NAME_PAIR_PRICES, N.NAME_PAIR_X, N.NAME_PAIR_Y, N.NAME_PAIR_DATES):
+        assert name in wb.defined_names, name
+
+
+@pytest.mark.parametrize("name", [DESK_FILE, PAIRS_FILE])
+def test_xlwings_conf_sheet(built: dict[str, Path], name: str) -> None:
+    ws = openpyxl.load_workbook(built[name])[N.SHEET_CONF]
+    # xlwings reads keys from A1 down to the first blank cell
+    assert (ws["A1"].value, ws["B1"].value) == ("UDF Modules", N.UDF_MODULES)
+    assert ws["A2"].value is None
+    assert all(c.value is None for c in ws["A"][1:]), "nothing below the keys in column A"
+
+
+@pytest.mark.parametrize("name", [DESK_FILE, PAIRS_FILE])
+def test_no_structured_references(built: dict[str, Path], name: str) -> None:
+    for cell in formula_cells(built[name]):
+        assert not re.search(r"[A-Za-z_]\[", cell.text), f"{cell.sheet}!{cell.ref}: {cell.text}"
+
+
+@pytest.mark.parametrize("name", [DESK_FILE, PAIRS_FILE])
+def test_cached_values_where_they_belong(built: dict[str, Path], stored: dict[str, Any], name: str) -> None:
+    """Every corrlev formula carries its value; the built-in cross-checks carry none."""
+    udf_names = render.cell_functions()
+    cached = cached_cells(built[name])
+    checks = 0
+    for cell in formula_cells(built[name]):
+        value = stored[name][cell.sheet][cell.anchor].value
+        if cell.calls() & udf_names:
+            assert cell.anchor in cached[cell.sheet], f"{cell.sheet}!{cell.ref} {cell.text}: no cached value"
+            assert not str(value).startswith(tuple(f"{f}:" for f in udf_names)), value
+        elif cell.sheet == N.SHEET_CHECKS or cell.text.startswith(("=CORREL(", "=VAR(", "=_xlfn.")):
+            assert cell.anchor not in cached[cell.sheet], f"{cell.sheet}!{cell.ref} is a check: no value"
+            checks += 1
+    assert checks >= (20 if name == DESK_FILE else 4)
+
+
+# --------------------------------------------------------------------------- #
+# 1. the stored values against the core
+
+
+def _block(wb: Any, cell: FormulaCell) -> list[list[Any]]:
+    return values(wb, cell.sheet, cell.ref)
+
+
+def test_desk_stored_values_match_core(desk_cells: list[FormulaCell], stored: dict[str, Any]) -> None:
+    f, wb, D = desk_figures(), stored[DESK_FILE], N.SHEET_DASHBOARD
+
+    def one(start: str) -> float:
+        return float(_block(wb, find(desk_cells, D, start))[0][0])
+
+    assert_allclose(one("=NOMLEV("), f.lev.nomlev, rtol=RTOL)
+    assert_allclose(one("=EFFLEV("), f.lev.efflev, rtol=RTOL)
+    assert_allclose(one("=CLM(Positions,CovMatrix)"), f.lev.clm, rtol=RTOL)
+    assert_allclose(one('=CLM(Positions,CovMatrix,"independent")'), f.lev.clm_independent, rtol=RTOL)
+    assert_allclose(one("=PORTVOL("), f.lev.portvol, rtol=RTOL)
+    cov = _block(wb, find(desk_cells, D, "=COVMATRIX("))
+    assert cov[0][1:] == f.book.symbols and [r[0] for r in cov[1:]] == f.book.symbols
+    assert_allclose(numbers([r[1:] for r in cov[1:]]), f.cov, rtol=RTOL)
+    corr = _block(wb, find(desk_cells, D, "=CORRMATRIX("))
+    assert_allclose(numbers([r[1:] for r in corr[1:]]), f.corr, rtol=RTOL, atol=1e-15)
+    rc = numbers([r[1:] for r in _block(wb, find(desk_cells, D, "=RISKCONTRIB("))[1:]])
+    assert_allclose(rc, np.column_stack([f.rc.marginal, f.rc.component, f.rc.percent]), rtol=RTOL)
+    room = numbers([r[1:] for r in _block(wb, find(desk_cells, D, "=HEADROOM("))[1:]])
+    assert_allclose(room, np.column_stack([f.headroom.same, f.headroom.opposite]), rtol=RTOL, atol=1e-6)
+    baskets = _block(wb, find(desk_cells, D, "=BASKETLEV("))[1:]
+    assert len(baskets) == len(f.baskets.basket)
+    assert_allclose(numbers([r[2:5] for r in baskets]),
+                    np.column_stack([f.baskets.nomlev, f.baskets.efflev, f.baskets.clm]), rtol=RTOL)
+    assert [bool(r[6]) for r in baskets] == list(f.baskets.over_cap)
+
+
+def test_pair_stored_values_match_core(pair_cells: list[FormulaCell], stored: dict[str, Any]) -> None:
+    p, wb, S = pair_figures(), stored[PAIRS_FILE], N.SHEET_PAIR
+    corr = _block(wb, find(pair_cells, S, "=CORRMATRIX("))
+    assert_allclose(float(corr[1][2]), p.corr, rtol=RTOL)
+    hedge = dict(_block(wb, find(pair_cells, S, "=HEDGERATIO(")))
+    assert_allclose([hedge["a (X)"], hedge["b (Y)"], hedge["ratio Y per X"], hedge["variance"]],
+                    [p.hedge.a, p.hedge.b, p.hedge.ratio, p.hedge.variance], rtol=RTOL)
+    lots = _block(wb, find(pair_cells, S, "=LOTS("))
+    assert lots[1][:4] == [p.lots.lots_x, p.lots.lots_y, p.lots.units_x, p.lots.units_y]
+    cb = dict(_block(wb, find(pair_cells, S, "=CORRBREAK(")))
+    assert_allclose([cb["short corr"], cb["long corr"]], [p.corr_break.short[-1], p.corr_break.long[-1]],
+                    rtol=RTOL)
+    assert cb["break"] is bool(p.corr_break.flag[-1])
+    spread = numbers(_block(wb, find(pair_cells, S, "=SPREAD(")))[:, 0]
+    assert_allclose(spread, p.spread, rtol=RTOL)
+    rolling = numbers(_block(wb, find(pair_cells, S, "=ROLLCORR(")))[:, 0]
+    assert_allclose(rolling, p.rolling, rtol=RTOL, equal_nan=True)
+
+
+def test_document_sheet_reproduces_the_document(pair_cells: list[FormulaCell],
+                                                stored: dict[str, Any]) -> None:
+    wb, S = stored[PAIRS_FILE], N.SHEET_DOCUMENT
+    hedge = dict(_block(wb, find(pair_cells, S, "=HEDGERATIO(")))
+    # SPEC: a = 0.152, b = 0.848, V = 0.614, ratio b/a = 5.59
+    doc = (round(hedge["a (X)"], 3), round(hedge["b (Y)"], 3), round(hedge["variance"], 3))
+    assert doc == (0.152, 0.848, 0.614)
+    assert round(hedge["ratio Y per X"], 2) == 5.59
+    assert round(float(_block(wb, find(pair_cells, S, "=PAIRVAR(B5,B6,B7,1,5)"))[0][0]), 2) == 22.85
+    lots = _block(wb, find(pair_cells, S, "=LOTS("))
+    assert lots[1][:4] == [1, 5, 10_000, 50_000]
+
+
+# --------------------------------------------------------------------------- #
+# 2. LibreOffice computes the built-in cross-checks
+
+
+@pytest.fixture(scope="session")
+def lo(built: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Both templates opened by LibreOffice (default profile: no recalculation of cached cells)."""
+    if render.soffice() is None:
+        pytest.skip(render.INSTALL_HINT)
+    tmp = tmp_path_factory.mktemp("libreoffice")
+    frozen = [render.frozen_copy(p, tmp / "frozen") for p in built.values()]
+    out = render.convert(frozen, "xlsx", tmp / "out")
+    return {p.name: openpyxl.load_workbook(p, data_only=True) for p in out}
+
+
+def _checks_table(ws: Any) -> dict[str, tuple[Any, Any, Any]]:
+    """Figure label -> (corrlev value, built-in value, difference) from the Checks sheet."""
+    out: dict[str, tuple[Any, Any, Any]] = {}
+    started = False
+    for a, b, c, d in ws.iter_rows(min_col=1, max_col=4, values_only=True):
+        if a == "Figure":
+            started = True
+        elif started and a is None:
+            break
+        elif started:
+            out[a] = (b, c, d)
+    return out
+
+
+def test_libreoffice_checks_agree_with_functions_and_core(lo: dict[str, Any]) -> None:
+    f = desk_figures()
+    i, j = f.book.symbols.index("USDJPY"), f.book.symbols.index("GOLD")
+    expected = {
+        "NOMLEV": f.lev.nomlev,
+        "PORTVOL (daily vol / equity)": f.lev.portvol,
+        "Stand-alone risk / equity": f.lev.standalone,
+        "CLM": f.lev.clm,
+        "CLM (independent baseline)": f.lev.clm_independent,
+        "EFFLEV": f.lev.efflev,
+        "Correlation USDJPY / GOLD": f.corr[i, j],
+        "Variance USDJPY": f.cov[i, i],
+        "Covariance USDJPY / GOLD": f.cov[i, j],
+        "Sum of percent risk contributions": 1.0,
+    }
+    table = _checks_table(lo[DESK_FILE][N.SHEET_CHECKS])
+    assert set(table) == set(expected)
+    for label, (fn_value, builtin, diff) in table.items():
+        assert isinstance(builtin, (int, float)), f"{label}: LibreOffice gave {builtin!r}"
+        assert_allclose(builtin, expected[label], rtol=RTOL, err_msg=label)
+        if fn_value != "—":
+            assert_allclose(builtin, fn_value, rtol=RTOL, err_msg=label)
+            assert abs(diff) <= 1e-9 * abs(fn_value), label
+
+
+def test_libreoffice_per_instrument_checks(lo: dict[str, Any]) -> None:
+    f = desk_figures()
+    ws = lo[DESK_FILE][N.SHEET_CHECKS]
+    rows = [r for r in ws.iter_rows(min_col=1, max_col=7, values_only=True)
+            if isinstance(r[0], int) and isinstance(r[1], str)]
+    assert [r[1] for r in rows] == f.book.symbols
+    got = numbers([list(r[2:7]) for r in rows])  # position, sigma, % stored, % built-in, difference
+    assert_allclose(got[:, 0], f.book.positions, rtol=RTOL)
+    assert_allclose(got[:, 1], np.sqrt(np.diag(f.cov)), rtol=RTOL)
+    assert_allclose(got[:, 3], got[:, 2], rtol=RTOL)
+    assert_allclose(got[:, 3], f.rc.percent, rtol=RTOL)
+    assert np.all(np.abs(got[:, 4]) <= 1e-12)
+
+
+def test_libreoffice_keeps_the_stored_function_values(lo: dict[str, Any], stored: dict[str, Any],
+                                                       desk_cells: list[FormulaCell]) -> None:
+    for start in ("=EFFLEV(", "=NOMLEV(", "=COVMATRIX("):
+        cell = find(desk_cells, N.SHEET_DASHBOARD, start)
+        mine, theirs = (values(wb, cell.sheet, cell.ref) for wb in (stored[DESK_FILE], lo[DESK_FILE]))
+        assert_allclose(numbers([r[1:] for r in mine[1:]] if len(mine) > 1 else mine),
+                        numbers([r[1:] for r in theirs[1:]] if len(theirs) > 1 else theirs), rtol=1e-14)
+
+
+def test_libreoffice_pair_checks(lo: dict[str, Any]) -> None:
+    p, ws = pair_figures(), lo[PAIRS_FILE][N.SHEET_PAIR]
+    assert_allclose(ws["B8"].value, ws["C6"].value, rtol=RTOL)  # built-in CORREL vs CORRMATRIX
+    assert_allclose(ws["B8"].value, p.corr, rtol=RTOL)
+    labels = {ws.cell(row=r, column=4).value: ws.cell(row=r, column=5).value for r in range(11, 16)}
+    assert_allclose(labels["V(X), built-in"], p.var_x, rtol=RTOL)
+    assert_allclose(labels["V(Y), built-in"], p.var_y, rtol=RTOL)
+    assert_allclose(labels["Cov(X, Y), built-in"], p.cov, rtol=RTOL)
+    assert_allclose(labels["a, built-in (check)"], ws["B11"].value, rtol=RTOL)
+    assert_allclose(labels["variance, built-in (check)"], ws["B14"].value, rtol=RTOL)
+    assert_allclose(ws["B14"].value, p.hedge.variance, rtol=RTOL)
+
+
+def test_libreoffice_document_checks(lo: dict[str, Any]) -> None:
+    ws = lo[PAIRS_FILE][N.SHEET_DOCUMENT]
+    rows = {ws.cell(row=r, column=1).value: [ws.cell(row=r, column=k).value for k in (2, 3, 4)]
+            for r in range(12, 27)}
+    for label in ("a "
+                  "(X)", "b "
+                         "(Y)", "ratio Y per "
+                                "X", "variance", "V(X + 5Y), the lot book EUR/USD 10k + ZAR/JPY 50k",
+                  "V(5Y)", "V(X)", "V(0.152X + 0.848Y)", "Lots of ZAR/JPY per lot of EUR/USD"):
+        fn_value, builtin, diff = rows[label]
+        assert_allclose(builtin, fn_value, rtol=RTOL, err_msg=label)
+        assert abs(diff) <= 1e-9 * max(1.0, abs(fn_value)), label
+    assert round(rows["V(X + 5Y), the lot book EUR/USD 10k + ZAR/JPY 50k"][1], 2) == 22.85
+    assert round(rows["variance"][1], 3) == 0.614
+    assert rows["Lots of ZAR/JPY per lot of EUR/USD"][1] == 5
+    assert round(ws["C9"].value, 3) == -0.836  # r = -11.602 / sqrt(68.867 * 2.8); the document prints -0.835
+
+
+def test_freeze_touches_only_the_corrlev_array_formulas(desk: Path, desk_cells: list[FormulaCell],
+                                                        tmp_path: Path) -> None:
+    udf_arrays = [c for c in desk_cells if c.array and c.calls() & render.cell_functions()]
+    assert freeze_arrays(desk, tmp_path / DESK_FILE, render.cell_functions()) == len(udf_arrays)
+    left = formula_cells(tmp_path / DESK_FILE)
+    assert len(left) == len(desk_cells) - len(udf_arrays)
+    assert all(not (c.array and c.calls() & render.cell_functions()) for c in left)
+
+
+# --------------------------------------------------------------------------- #
+# 3. the `formulas` package evaluates the templates with the cell functions registered
+
+
+@pytest.fixture(scope="session")
+def desk_formulas(desk: Path) -> FormulasBook:
+    pytest.importorskip("formulas")
+    return FormulasBook(desk)
+
+
+@pytest.fixture(scope="session")
+def pair_formulas(pairs: Path) -> FormulasBook:
+    pytest.importorskip("formulas")
+    return FormulasBook(pairs)
+
+
+FTOL = 1e-6  # `formulas` rounds numeric constants to 15 decimal places
+
+
+def _f(book: FormulasBook, cell: FormulaCell) -> np.ndarray:
+    return book.get(cell.sheet, cell.ref)
+
+
+def test_formulas_desk_dashboard(desk_formulas: FormulasBook, desk_cells: list[FormulaCell]) -> None:
+    f, D = desk_figures(), N.SHEET_DASHBOARD
+
+    def one(start: str) -> float:
+        return float(_f(desk_formulas, find(desk_cells, D, start)).ravel()[0])
+
+    assert_allclose(one("=NOMLEV("), f.lev.nomlev, rtol=FTOL)
+    assert_allclose(one("=EFFLEV("), f.lev.efflev, rtol=FTOL)
+    assert_allclose(one("=CLM(Positions,CovMatrix)"), f.lev.clm, rtol=FTOL)
+    assert_allclose(one('=CLM(Positions,CovMatrix,"independent")'), f.lev.clm_independent, rtol=FTOL)
+    assert_allclose(one("=PORTVOL("), f.lev.portvol, rtol=FTOL)
+    cov = _f(desk_formulas, find(desk_cells, D, "=COVMATRIX("))
+    assert list(cov[0, 1:]) == f.book.symbols
+    assert_allclose(cov[1:, 1:].astype(float), f.cov, rtol=FTOL)
+    corr = _f(desk_formulas, find(desk_cells, D, "=CORRMATRIX("))
+    assert_allclose(corr[1:, 1:].astype(float), f.corr, rtol=FTOL, atol=1e-12)
+    rc = _f(desk_formulas, find(desk_cells, D, "=RISKCONTRIB("))[1:, 1:].astype(float)
+    assert_allclose(rc[:, 2], f.rc.percent, rtol=FTOL)
+    assert_allclose(rc[:, 1], f.rc.component, rtol=FTOL)
+    baskets = _f(desk_formulas, find(desk_cells, D, "=BASKETLEV("))[1:]
+    assert_allclose(baskets[:, 3].astype(float), f.baskets.efflev, rtol=FTOL)
+    room = _f(desk_formulas, find(desk_cells, D, "=HEADROOM("))[1:, 1:].astype(float)
+    assert_allclose(room, np.column_stack([f.headroom.same, f.headroom.opposite]), rtol=FTOL, atol=1e-4)
+
+
+def test_formulas_desk_checks(desk_formulas: FormulasBook, desk_cells: list[FormulaCell], desk: Path) -> None:
+    """The built-in cross-checks, evaluated by `formulas`, land on the core's numbers too."""
+    f, C = desk_figures(), N.SHEET_CHECKS
+    labels = {row[0].value: row[0].row for row in openpyxl.load_workbook(desk)[C].iter_rows(max_col=1)}
+    for label, want in (("EFFLEV", f.lev.efflev), ("CLM", f.lev.clm), ("Stand-alone risk / "
+                                                                       "equity", f.lev.standalone)):
+        got = desk_formulas.get(C, f"C{labels[label]}")
+        assert_allclose(float(got.ravel()[0]), want, rtol=FTOL, err_msg=label)
+    pv = find(desk_cells, C, "=SQRT(MMULT(")
+    assert_allclose(float(_f(desk_formulas, pv).ravel()[0]), f.lev.portvol, rtol=FTOL)
+    pct = find(desk_cells, C, "=Positions*MMULT(")
+    assert_allclose(_f(desk_formulas, pct).astype(float).ravel(), f.rc.percent, rtol=FTOL)
+    corr = find(desk_cells, C, "=CORREL(")
+    i, j = f.book.symbols.index("USDJPY"), f.book.symbols.index("GOLD")
+    assert_allclose(float(_f(desk_formulas, corr).ravel()[0]), f.corr[i, j], rtol=FTOL)
+
+
+def test_formulas_pair_workbook(pair_formulas: FormulasBook, pair_cells: list[FormulaCell]) -> None:
+    p, S = pair_figures(), N.SHEET_PAIR
+    corr = _f(pair_formulas, find(pair_cells, S, "=CORRMATRIX("))
+    assert_allclose(float(corr[1, 2]), p.corr, rtol=FTOL)
+    hedge = dict(_f(pair_formulas, find(pair_cells, S, "=HEDGERATIO(")).tolist())
+    assert_allclose([hedge["a (X)"], hedge["b (Y)"], hedge["variance"]],
+                    [p.hedge.a, p.hedge.b, p.hedge.variance], rtol=FTOL)
+    lots = _f(pair_formulas, find(pair_cells, S, "=LOTS("))
+    assert [int(v) for v in lots[1, :2]] == [p.lots.lots_x, p.lots.lots_y]
+    spread = _f(pair_formulas, find(pair_cells, S, "=SPREAD(")).astype(float).ravel()
+    assert_allclose(spread, p.spread, rtol=FTOL)
+    rolling = _f(pair_formulas, find(pair_cells, S, "=ROLLCORR("))
+    rolling = np.array([np.nan if v == "" else float(v) for v in rolling.ravel()])
+    assert_allclose(rolling, p.rolling, rtol=FTOL, equal_nan=True)
+    cb = dict(_f(pair_formulas, find(pair_cells, S, "=CORRBREAK(")).tolist())
+    assert_allclose(cb["short corr"], p.corr_break.short[-1], rtol=FTOL)
+    builtin = _f(pair_formulas, find(pair_cells, S, "=CORREL("))
+    assert_allclose(float(builtin.ravel()[0]), p.corr, rtol=FTOL)
+
+
+def test_formulas_document_sheet(pair_formulas: FormulasBook, pair_cells: list[FormulaCell]) -> None:
+    S = N.SHEET_DOCUMENT
+    hedge = dict(_f(pair_formulas, find(pair_cells, S, "=HEDGERATIO(")).tolist())
+    doc = (round(hedge["a (X)"], 3), round(hedge["b (Y)"], 3), round(hedge["variance"], 3))
+    assert doc == (0.152, 0.848, 0.614)
+    book_var = float(_f(pair_formulas, find(pair_cells, S, "=PAIRVAR(B5,B6,B7,1,5)")).ravel()[0])
+    assert_allclose(book_var, 68.867 + 25 * 2.8 + 2 * 5 * -11.602, rtol=1e-12)
+    lots = _f(pair_formulas, find(pair_cells, S, "=LOTS("))
+    assert int(lots[1, 1]) == 5
+
+
+# --------------------------------------------------------------------------- #
+# printing: one landscape page per sheet (the price sheets print their latest rows)
+
+
+@pytest.mark.parametrize("name, sheets", [(DESK_FILE, DESK_SHEETS), (PAIRS_FILE, PAIR_SHEETS)])
+def test_each_sheet_prints_on_one_page(built: dict[str, Path], tmp_path: Path, name: str,
+                                       sheets: tuple[str, ...]) -> None:
+    if render.soffice() is None:
+        pytest.skip(render.INSTALL_HINT)
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm not installed: apt-get install poppler-utils")
+    pages = render.render_pngs(built[name], tmp_path, dpi=15)
+    assert len(pages) == len(sheets)
