@@ -67,7 +67,9 @@ class DeskInputs:
             raise CorrLevError(f"table {N.TABLE_INSTRUMENTS}, row {blank[0] + 1}: the {N.COL_SYMBOL} is blank")
         dupes = sorted({s for s in symbols if symbols.count(s) > 1})
         if dupes:
-            raise CorrLevError(f"table {N.TABLE_INSTRUMENTS}: symbol {dupes[0]} appears twice; list each instrument once")
+            raise CorrLevError(
+                f"table {N.TABLE_INSTRUMENTS}: symbol {dupes[0]} appears twice; list each instrument once"
+            )
 
         def column(name: str) -> np.ndarray:
             try:

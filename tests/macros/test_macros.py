@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import re
 import copy
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
