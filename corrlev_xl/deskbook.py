@@ -28,7 +28,8 @@ from .core._validation import flags
 from .core.covariance import COV_METHODS
 
 Rows = list[list[Any]]
-Reader = Callable[[str], Rows]
+Reader = Callable[[str], Rows]  # rows of a named range or Excel Table
+Locator = Callable[[str], "str | None"]  # where that range is, e.g. "Book!$B$20"
 
 
 def _in(where: str, exc: CorrLevError) -> CorrLevError:
@@ -55,37 +56,48 @@ class DeskInputs:
     prices: np.ndarray  # (T, N) in the order of ``symbols``
 
     @classmethod
-    def read(cls, read: Reader) -> DeskInputs:
-        """Read and validate the inputs; ``read(name)`` returns a range's rows."""
+    def read(cls, read: Reader, where: Locator | None = None) -> DeskInputs:
+        """Read and validate the inputs.
+
+        ``read(name)`` returns the rows of a named range or table; ``where(name)``,
+        if given, its address, which every message then names.
+        """
+
+        def label(name: str) -> str:
+            kind = "table" if name == N.TABLE_INSTRUMENTS else "named range"
+            place = where(name) if where else None
+            return f"{kind} {name}" + (f" ({place})" if place else "")
+
+        table_label = label(N.TABLE_INSTRUMENTS)
         table = read(N.TABLE_INSTRUMENTS)
-        cols = _table_columns(table)
+        cols = _table_columns(table, table_label)
         symbols = [str(s).strip() for s in cols[N.COL_SYMBOL]]
         if not symbols:
-            raise CorrLevError(f"table {N.TABLE_INSTRUMENTS} has no instruments; add one row per position")
+            raise CorrLevError(f"{table_label} has no instruments; add one row per position")
         blank = [i for i, s in enumerate(symbols) if not s or s == "None"]
         if blank:
-            raise CorrLevError(f"table {N.TABLE_INSTRUMENTS}, row {blank[0] + 1}: the {N.COL_SYMBOL} is blank")
+            raise CorrLevError(f"{table_label}, row {blank[0] + 1}: the {N.COL_SYMBOL} is blank")
         dupes = sorted({s for s in symbols if symbols.count(s) > 1})
         if dupes:
             raise CorrLevError(
-                f"table {N.TABLE_INSTRUMENTS}: symbol {dupes[0]} appears twice; list each instrument once"
+                f"{table_label}: symbol {dupes[0]} appears twice; list each instrument once"
             )
 
         def column(name: str) -> np.ndarray:
             try:
                 return cells.column(cols[name], name)
             except CorrLevError as exc:
-                raise _in(f"table {N.TABLE_INSTRUMENTS}, column {name}", exc) from None
+                raise _in(f"{table_label}, column {name}", exc) from None
 
         def scalar(name: str, default: float | None = None) -> float:
             try:
                 return cells.scalar(read(name), name, default)
             except CorrLevError as exc:
-                raise _in(f"named range {name}", exc) from None
+                raise _in(label(name), exc) from None
 
         def positive(name: str, value: float) -> float:
             if not value > 0:
-                raise CorrLevError(f"named range {name}: must be a positive number; got {value:g}")
+                raise CorrLevError(f"{label(name)}: must be a positive number; got {value:g}")
             return value
 
         units, price = column(N.COL_UNITS), column(N.COL_PRICE)
@@ -94,44 +106,44 @@ class DeskInputs:
             if np.any(arr <= 0):
                 i = int(np.flatnonzero(arr <= 0)[0])
                 raise CorrLevError(
-                    f"table {N.TABLE_INSTRUMENTS}, column {name}, row {i + 1} ({symbols[i]}): "
+                    f"{table_label}, column {name}, row {i + 1} ({symbols[i]}): "
                     f"must be positive; got {arr[i]:g}"
                 )
         try:
             locked = flags(cols[N.COL_LOCKED], len(symbols), N.COL_LOCKED)
         except CorrLevError as exc:
-            raise _in(f"table {N.TABLE_INSTRUMENTS}, column {N.COL_LOCKED}", exc) from None
+            raise _in(f"{table_label}, column {N.COL_LOCKED}", exc) from None
 
         equity = positive(N.NAME_EQUITY, scalar(N.NAME_EQUITY))
         cap = positive(N.NAME_CAP, scalar(N.NAME_CAP, 2.0))
         threshold = scalar(N.NAME_THRESHOLD, 0.75)
         if not -1 <= threshold < 1:
-            raise CorrLevError(f"named range {N.NAME_THRESHOLD}: must be a correlation in [-1, 1); got {threshold:g}")
+            raise CorrLevError(f"{label(N.NAME_THRESHOLD)}: must be a correlation in [-1, 1); got {threshold:g}")
         bc = cells.optional(read(N.NAME_BASKET_CAP), N.NAME_BASKET_CAP)
         if bc is not None and bc <= 0:
-            raise CorrLevError(f"named range {N.NAME_BASKET_CAP}: must be positive or blank; got {bc:g}")
+            raise CorrLevError(f"{label(N.NAME_BASKET_CAP)}: must be positive or blank; got {bc:g}")
         method = cells.text(read(N.NAME_COV_METHOD), N.NAME_COV_METHOD, "sample")
         try:
             method = cells.choice(method, N.NAME_COV_METHOD, COV_METHODS)
         except CorrLevError as exc:
-            raise _in(f"named range {N.NAME_COV_METHOD}", exc) from None
+            raise _in(f"{label(N.NAME_COV_METHOD)}", exc) from None
         lam = scalar(N.NAME_LAMBDA, 0.94)
 
         try:
             hist = cells.block(read(N.NAME_PRICES), N.NAME_PRICES)
         except CorrLevError as exc:
-            raise _in(f"named range {N.NAME_PRICES}", exc) from None
+            raise _in(f"{label(N.NAME_PRICES)}", exc) from None
         if hist.names is None:
-            raise CorrLevError(f"named range {N.NAME_PRICES}: the first row must hold the instrument symbols")
+            raise CorrLevError(f"{label(N.NAME_PRICES)}: the first row must hold the instrument symbols")
         missing = [s for s in symbols if s not in hist.names]
         if missing:
             raise CorrLevError(
-                f"named range {N.NAME_PRICES}: no price column for {', '.join(missing)}; "
+                f"{label(N.NAME_PRICES)}: no price column for {', '.join(missing)}; "
                 "add a column headed with each symbol of the Instruments table"
             )
         prices = hist.values[:, [hist.names.index(s) for s in symbols]]
         if prices.shape[0] < 3:
-            raise CorrLevError(f"named range {N.NAME_PRICES}: needs at least 3 rows of prices; got {prices.shape[0]}")
+            raise CorrLevError(f"{label(N.NAME_PRICES)}: needs at least 3 rows of prices; got {prices.shape[0]}")
         return cls(symbols, units, price, contract, fx, lot, locked, equity, cap, threshold, bc,
                    method, lam, prices)
 
@@ -153,14 +165,14 @@ class DeskInputs:
         return h.hexdigest()[:16]
 
 
-def _table_columns(rows: Rows) -> dict[str, list[Any]]:
+def _table_columns(rows: Rows, table: str) -> dict[str, list[Any]]:
     if not rows or len(rows) < 1:
-        raise CorrLevError(f"table {N.TABLE_INSTRUMENTS} is missing or empty")
+        raise CorrLevError(f"{table} is missing or empty")
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
     absent = [c for c in N.INSTRUMENT_COLUMNS if c not in header and c != N.COL_NOTIONAL]
     if absent:
         raise CorrLevError(
-            f"table {N.TABLE_INSTRUMENTS} has no column {absent[0]!r}; expected columns "
+            f"{table} has no column {absent[0]!r}; expected columns "
             + ", ".join(N.INSTRUMENT_COLUMNS[:-1])
         )
     body = [r for r in rows[1:] if any(not cells._is_blank(v) for v in r)]

@@ -57,6 +57,29 @@ def _reader(book: xw.Book) -> deskbook.Reader:
     return read
 
 
+def _locator(book: xw.Book) -> deskbook.Locator:
+    """``where(name)``: the sheet and address of a named range or table, for messages."""
+
+    def where(name: str) -> str | None:
+        try:
+            if name == N.TABLE_INSTRUMENTS:
+                for sheet in book.sheets:
+                    for table in sheet.tables:
+                        if table.name == name:
+                            return f"{sheet.name}!{table.range.address}"
+                return None
+            rng = book.names[name].refers_to_range
+            return f"{rng.sheet.name}!{rng.address}"
+        except Exception:  # a location is a courtesy in a message; never fail for it
+            return None
+
+    return where
+
+
+def _inputs(book: xw.Book) -> deskbook.DeskInputs:
+    return deskbook.DeskInputs.read(_reader(book), _locator(book))
+
+
 def _rows(value: Any) -> deskbook.Rows:
     return [list(r) for r in cells._rows(value)]
 
@@ -159,7 +182,7 @@ def rebalance(book: xw.Book = None) -> str:
 
 
 def _rebalance(book: xw.Book) -> str:
-    inputs = deskbook.DeskInputs.read(_reader(book))
+    inputs = _inputs(book)
     analysis = deskbook.analyse(inputs)
     when = _now()
     proposal = deskbook.proposal_rows(analysis, when)
@@ -183,7 +206,7 @@ def refresh_correlations(book: xw.Book = None) -> str:
 
 
 def _refresh_correlations(book: xw.Book) -> str:
-    inputs = deskbook.DeskInputs.read(_reader(book))
+    inputs = _inputs(book)
     analysis = deskbook.analyse(inputs)
     existing = [s for s in book.sheets if s.name == N.SHEET_SNAPSHOTS]
     previous = _latest_snapshot(existing[0], inputs.symbols) if existing else None
@@ -219,7 +242,7 @@ def risk_report(book: xw.Book = None) -> str:
 
 
 def _risk_report(book: xw.Book) -> str:
-    inputs = deskbook.DeskInputs.read(_reader(book))
+    inputs = _inputs(book)
     analysis = deskbook.analyse(inputs)
     from .charts import contribution_png, heatmap_png
 

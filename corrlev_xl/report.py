@@ -62,6 +62,21 @@ def openpyxl_reader(wb: Any) -> deskbook.Reader:
     return read
 
 
+def openpyxl_locator(wb: Any) -> deskbook.Locator:
+    """``where(name)``: the sheet and cells a defined name or table covers."""
+    tables = {t.name: f"{ws.title}!{t.ref}" for ws in wb.worksheets for t in ws.tables.values()}
+
+    def where(name: str) -> str | None:
+        if name in tables:
+            return tables[name]
+        if name in wb.defined_names:
+            dests = list(wb.defined_names[name].destinations)
+            return f"{dests[0][0]}!{dests[0][1]}" if dests else None
+        return None
+
+    return where
+
+
 def _values(cells: Any) -> deskbook.Rows:
     if not isinstance(cells, tuple):
         return [[cells.value]]
@@ -82,7 +97,7 @@ def load_inputs(path: Path, progress: _Progress | None = None) -> deskbook.DeskI
         wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a bad file
         raise CorrLevError(f"{path} is not a readable .xlsx/.xlsm workbook ({exc})") from None
-    return deskbook.DeskInputs.read(openpyxl_reader(wb))
+    return deskbook.DeskInputs.read(openpyxl_reader(wb), openpyxl_locator(wb))
 
 
 def default_workbook() -> Path:

@@ -80,11 +80,12 @@ def spoil(tmp_path: Path, edit) -> Path:
     ("edit", "message"),
     [
         (lambda wb: wb.defined_names.pop(N.NAME_EQUITY), "no named range 'Equity'"),
-        (lambda wb: _set_name(wb, N.NAME_EQUITY, -1), "named range Equity: must be a positive number; got -1"),
+        (lambda wb: _set_name(wb, N.NAME_EQUITY, -1),
+         r"named range Equity \(Book!\$\w+\$\d+\): must be a positive number; got -1"),
         (lambda wb: _set_table_cell(wb, N.COL_UNITS, 3, "ten"),
-         "table Instruments, column Units: Units has the text 'ten' at row 3"),
+         r"table Instruments \(Book!\w+:\w+\), column Units: Units has the text 'ten' at row 3"),
         (lambda wb: _set_table_cell(wb, N.COL_PRICE, 2, -4.0),
-         r"table Instruments, column Price, row 2 \(EURUSD\): must be positive; got -4"),
+         r"table Instruments \(Book!\w+:\w+\), column Price, row 2 \(EURUSD\): must be positive; got -4"),
     ],
 )
 def test_a_bad_workbook_gets_a_message_naming_the_range(tmp_path, capsys, edit, message):

@@ -64,7 +64,7 @@ def targets(actions):
 def expected_analysis():
     b = sample_book()
     book = xw.Book(json=desk())
-    return deskbook.analyse(deskbook.DeskInputs.read(macros._reader(book))), b
+    return deskbook.analyse(macros._inputs(book)), b
 
 
 def test_rebalance_writes_proposal_and_audit_row_only():
@@ -123,10 +123,11 @@ def test_locked_positions_are_not_cut():
 @pytest.mark.parametrize(
     ("spoil", "message"),
     [
-        ({"equity": -5}, r"named range Equity: must be a positive number; got -5"),
-        ({"equity": "n/a"}, r"named range Equity: Equity has the text 'n/a'"),
+        ({"equity": -5}, r"named range Equity \(Book!\$B\$16\): must be a positive number; got -5"),
+        ({"equity": "n/a"}, r"named range Equity \(Book!\$B\$16\): Equity has the text 'n/a'"),
         ({"drop_name": N.NAME_PRICES}, r"no named range 'PriceHistory'"),
-        ({"units": ["lots"] + [1.0] * 12}, r"table Instruments, column Units: Units has the text 'lots' at row 1"),
+        ({"units": ["lots"] + [1.0] * 12},
+         r"table Instruments \(Book!\$A\$1:\$H\$14\), column Units: Units has the text 'lots' at row 1"),
         ({"price_header": ["USDJPY"] * 13}, r"no price column for EURUSD"),
         ({"locked": ["maybe"] + [False] * 12}, r"column Locked: Locked must be TRUE/FALSE"),
     ],
