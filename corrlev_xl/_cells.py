@@ -196,8 +196,9 @@ def _parse_body(rows: Sequence[Sequence[Any]], name: str, blank_ok: bool, row0: 
 def block(value: Any, name: str, *, blank_ok: bool = True) -> Block:
     """A T×N numeric range with an optional header row of names."""
     rows = _rows(value)
-    first = [v for v in rows[0] if not _is_blank(v)] if rows else []
-    if first and all(_is_label(v) for v in first):
+    first = rows[0] if rows else ()
+    if (all(v is None or isinstance(v, str) for v in first)  # cheap: stops at the first number
+            and any(_is_label(v) for v in first) and all(_is_label(v) or _is_blank(v) for v in first)):
         names = [_label(v, j) for j, v in enumerate(rows[0])]
         return Block(_parse_body(rows[1:], name, blank_ok, 1), names)
     return Block(_parse_body(rows, name, blank_ok, 0), None)
@@ -274,6 +275,9 @@ def optional(value: Any, name: str) -> float | None:
     return scalar(value, name)
 
 
+_MAX_ROWS = 10_000_000  # more rows than any worksheet holds
+
+
 def whole(value: Any, name: str, default: int | None = None) -> int | None:
     """A whole number of rows (windows, periods); blank takes ``default``."""
     x = optional(value, name)
@@ -281,6 +285,8 @@ def whole(value: Any, name: str, default: int | None = None) -> int | None:
         return default
     if x != int(x):
         raise CorrLevError(f"{name} must be a whole number of rows; got {x:g}")
+    if abs(x) > _MAX_ROWS:
+        raise CorrLevError(f"{name} must be a whole number of rows up to {_MAX_ROWS:,}; got {x:g}")
     return int(x)
 
 

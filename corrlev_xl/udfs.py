@@ -17,6 +17,7 @@ covariance matrix also works (sample covariance of log returns).
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,7 @@ def _covariance(value: Any, name: str = "cov") -> tuple[np.ndarray, list[str] | 
     rows = cells._rows(value)
     labelled = (
         len(rows) > 2
-        and any(cells._is_label(v) for v in rows[0][1:])
+        and any(isinstance(v, str) and cells._is_label(v) for v in rows[0][1:])
         and all(cells._is_label(r[0]) or cells._is_blank(r[0]) for r in rows[1:])
     )
     if labelled:
@@ -76,10 +77,29 @@ def _covariance(value: Any, name: str = "cov") -> tuple[np.ndarray, list[str] | 
 
 
 _PSD_TOL = 1e-8  # on the correlation scale: rounding in a spilled matrix is far below this
+# The last matrices that passed _check_cov (as read, and as checked), keyed by shape and
+# sum; a hit must be equal cell for cell.  In a workbook every leverage cell reads the same
+# COVMATRIX spill, so the O(N³) positive-semi-definiteness check runs once per spill.
+_VALID_COVS: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_VALID_COVS_MAX = 16
 
 
 def _valid_cov(mat: np.ndarray, name: str, names: list[str] | None) -> np.ndarray:
     """A covariance matrix typed or pasted by the user: symmetric, variances >= 0, PSD."""
+    mat = np.ascontiguousarray(mat, dtype=float)
+    key = (mat.shape, float(mat.sum()))
+    hit = _VALID_COVS.get(key)
+    if hit is not None and np.array_equal(hit[0], mat):
+        _VALID_COVS.move_to_end(key)
+        return hit[1].copy()
+    checked = _check_cov(mat, name, names)
+    _VALID_COVS[key] = (mat.copy(), checked.copy())
+    while len(_VALID_COVS) > _VALID_COVS_MAX:
+        _VALID_COVS.popitem(last=False)
+    return checked
+
+
+def _check_cov(mat: np.ndarray, name: str, names: list[str] | None) -> np.ndarray:
     def who(i: int) -> str:
         return names[i] if names else f"instrument {i + 1}"
 
@@ -116,7 +136,7 @@ def _valid_cov(mat: np.ndarray, name: str, names: list[str] | None) -> np.ndarra
             return mat
     sub = mat[np.ix_(live, live)] if not live.all() else mat
     ds = d[live]
-    corr = sub / ds[:, None] / ds[None, :]
+    corr = sub / np.outer(ds, ds)
     worst = np.abs(corr).max()
     if worst > 1 + _PSD_TOL:
         i, j = np.unravel_index(np.argmax(np.abs(corr)), corr.shape)
@@ -126,8 +146,10 @@ def _valid_cov(mat: np.ndarray, name: str, names: list[str] | None) -> np.ndarra
             f"{name} implies a correlation of {corr.flat[np.argmax(np.abs(corr))]:.4g} between {who(i)} "
             f"and {who(j)} (row {i + 1}, column {j + 1}); correlations must be within -1 and 1"
         )
+    jittered = corr.copy()
+    jittered[np.diag_indices_from(jittered)] += _PSD_TOL
     try:
-        np.linalg.cholesky(corr + _PSD_TOL * np.eye(corr.shape[0]))
+        np.linalg.cholesky(jittered)
     except np.linalg.LinAlgError:
         low = float(np.linalg.eigvalsh(corr)[0])
         raise CorrLevError(
@@ -167,9 +189,17 @@ def _equity(value: Any) -> float:
     return e
 
 
+def _prices(value: Any, name: str) -> cells.Block:
+    """A price range with at least two rows of prices."""
+    blk = cells.block(value, name)
+    if blk.values.shape[0] < 2:
+        raise CorrLevError(f"{name} needs at least 2 rows of prices, oldest first; got {blk.values.shape[0]}")
+    return blk
+
+
 def _returns_of(prices: Any, kind: str) -> tuple[np.ndarray, list[str] | None]:
-    blk = cells.block(prices, "prices")
-    kind = kind.strip().lower()
+    blk = _prices(prices, "prices")
+    kind = cells.choice(kind, "returns", ("log", "simple", "diff", "none"))
     if kind == "none":
         return blk.values, blk.names
     return core.returns(blk.values, method=kind), blk.names
@@ -201,7 +231,7 @@ def _named_rows(names: list[str] | None, header: list[str], columns: list[np.nda
 @cell_function
 def RETURNS(prices, method="log"):
     """Per-period returns of a price range; blanks stay blank (never zero returns)."""
-    blk = cells.block(prices, "prices")
+    blk = _prices(prices, "prices")
     r = core.returns(blk.values, method=cells.text(method, "method", "log"))
     return cells.matrix_out(r, None, blk.names)
 
@@ -258,7 +288,7 @@ def CORRMATRIX(prices, method="sample", returns="log", lam=0.94, window=None):
 @cell_function
 def VOL(prices, method="std", periods_per_year=None, lam=0.94, window=None):
     """Volatility of each instrument's returns (fraction per period, or annualised); spills a row."""
-    blk = cells.block(prices, "prices")
+    blk = _prices(prices, "prices")
     method = cells.text(method, "method", "std").lower()
     ppy = cells.optional(periods_per_year, "periods_per_year")
     if method == "atr":
@@ -292,7 +322,7 @@ def _last_quotes(P: np.ndarray) -> np.ndarray:
 @cell_function
 def ATR(close, high=None, low=None, period=14):
     """Latest Wilder Average True Range of each instrument, in price units; spills a row."""
-    c = cells.block(close, "close")
+    c = _prices(close, "close")
     h = None if not cells.cells(high) else cells.block(high, "high").values
     lo = None if not cells.cells(low) else cells.block(low, "low").values
     series = core.atr(c.values, h, lo, period=cells.whole(period, "period", 14))
@@ -452,6 +482,24 @@ def HEADROOM(positions, cov, equity, cap=2.0):
     return _named_rows(names, ["same direction", "opposite direction"], [h.same, h.opposite])
 
 
+_MAX_LOT_STEPS = 20_000  # the correlation-first cut goes one lot at a time
+
+
+def _check_lot_steps(n: np.ndarray, lot: np.ndarray | None, method: str) -> None:
+    """Refuse lot sizes so small that cutting lot by lot would keep the cell busy for minutes."""
+    if lot is None or method.strip().lower() != "correlation" or lot.size not in (1, n.size):
+        return
+    if np.any(lot <= 0):
+        return  # the core names the bad lot
+    steps = float(np.sum(np.ceil(np.abs(n) / lot)))
+    if steps > _MAX_LOT_STEPS:
+        raise CorrLevError(
+            f"these lots make {steps:,.0f} lots to weigh one at a time (more than {_MAX_LOT_STEPS:,}); "
+            "lots is the notional of ONE lot per instrument (e.g. 10000 for a 10k FX lot) — "
+            "check it, or use method \"proportional\""
+        )
+
+
 @xw.func
 @xw.arg("positions", "raw", doc=POSITIONS_DOC)
 @xw.arg("cov", "raw", doc=COV_DOC)
@@ -470,6 +518,7 @@ def REBALANCE(positions, cov, equity, cap=2.0, lots=None, locked=None, threshold
     n, sigma, names = _book(positions, cov)
     lab, caps = _basket_setup(n, sigma, threshold, basket_caps, False)
     lot = None if not cells.cells(lots) else cells.vector(lots, "lots")[0]
+    _check_lot_steps(n, lot, cells.text(method, "method", "correlation"))
     lock = None if not cells.cells(locked) else cells.cells(locked)
     for k, v in enumerate(lock or []):
         if cells._error_text(v):
@@ -496,6 +545,7 @@ def REBALANCE(positions, cov, equity, cap=2.0, lots=None, locked=None, threshold
 def _moments(x, y, cov, kind):
     """V(X), V(Y), Cov from two series, or from three numbers."""
     xs, ys = cells.cells(x), cells.cells(y)
+    kind = cells.choice(cells.text(kind, "kind", "diff"), "kind", ("diff", "log", "simple", "level"))
     if len(xs) == 1 and len(ys) == 1:
         if not cells.cells(cov):
             raise CorrLevError("with single numbers for x and y (their variances), cov is needed too")
@@ -503,7 +553,7 @@ def _moments(x, y, cov, kind):
     if cells.cells(cov) and not all(cells._is_blank(v) for v in cells.cells(cov)):
         raise CorrLevError("give either two price series (and no cov) or V(X), V(Y) and cov")
     xs, ys = _series_pair(x, y)
-    vx, vy, c, _ = core.pair_moments(xs, ys, kind=cells.text(kind, "kind", "diff"))
+    vx, vy, c, _ = core.pair_moments(xs, ys, kind=kind)
     return vx, vy, c
 
 
@@ -559,12 +609,27 @@ def PAIRVAR(var_x, var_y, cov, a=1, b=1):
 @cell_function
 def LOTS(ratio, lot_x, lot_y, lots_x=1, mode="nearest", var_x=None, var_y=None, cov=None, budget=20):
     """Whole lots for a pair: lots and units of X and Y; spills a header and one row."""
-    lt = core.lots(cells.scalar(ratio, "ratio"), cells.scalar(lot_x, "lot_x"), cells.scalar(lot_y, "lot_y"),
-                   lots_x=cells.scalar(lots_x, "lots_x", 1), mode=cells.text(mode, "mode", "nearest"),
+    r, lx, ly = cells.scalar(ratio, "ratio"), cells.scalar(lot_x, "lot_x"), cells.scalar(lot_y, "lot_y")
+    n_x, how = cells.scalar(lots_x, "lots_x", 1), cells.text(mode, "mode", "nearest")
+    if how.lower() != "best" and lx > 0 and ly > 0 and not abs(r) * abs(n_x) * lx / ly <= _MAX_LOTS:
+        raise CorrLevError(f"ratio × lots_x × lot_x / lot_y is {abs(r) * abs(n_x) * lx / ly:.3g} lots of Y, "
+                           f"more than {_MAX_LOTS:.0e}; check the ratio and the lot sizes")
+    lt = core.lots(r, lx, ly, lots_x=n_x, mode=how,
                    var_x=cells.optional(var_x, "var_x"), var_y=cells.optional(var_y, "var_y"),
-                   cov=cells.optional(cov, "cov"), budget=cells.scalar(budget, "budget", 20))
+                   cov=cells.optional(cov, "cov"), budget=_budget(budget))
     return cells.table([["lots X", "lots Y", "units X", "units Y", "ratio"],
                         [lt.lots_x, lt.lots_y, lt.units_x, lt.units_y, lt.ratio]])
+
+
+_MAX_BUDGET = 1000  # mode "best" compares every lot pair within the budget
+_MAX_LOTS = 1e12  # beyond this a lot count is a typo, and beyond ~1e308 it overflows
+
+
+def _budget(value: Any) -> float:
+    b = cells.scalar(value, "budget", 20)
+    if b > _MAX_BUDGET:
+        raise CorrLevError(f"budget must be at most {_MAX_BUDGET} lots in total (X + Y); got {b:g}")
+    return b
 
 
 def _series(value: Any, name: str) -> np.ndarray:
@@ -597,7 +662,9 @@ def SPREAD(x, y, a, b):
 
 def _corr_input(x, y, kind):
     xs, ys = _series_pair(x, y)
-    kind = cells.text(kind, "kind", "log").lower()
+    if xs.size < 2:
+        raise CorrLevError(f"x and y need at least 2 values each; got {xs.size}")
+    kind = cells.choice(cells.text(kind, "kind", "log"), "kind", ("log", "simple", "diff", "level"))
     if kind == "level":
         return xs, ys
     both = core.returns(np.column_stack([xs, ys]), method=kind)

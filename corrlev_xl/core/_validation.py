@@ -158,6 +158,11 @@ def covariance_matrix(cov: object, name: str = "cov") -> FloatArray:
     n, m = arr.shape
     if n != m:
         raise fail(name, "a square matrix (one row and one column per instrument)", f"{n}×{m}")
+    if np.any(np.diag(arr) < 0):
+        k = int(np.flatnonzero(np.diag(arr) < 0)[0]) + 1
+        raise fail(name, "a matrix with variances >= 0 on its diagonal", f"{arr[k - 1, k - 1]:.6g} at item {k}")
+    if np.array_equal(arr, arr.T):  # the usual case (an estimate or a COVMATRIX spill), and cheap
+        return arr
     absolute = np.abs(arr)
     scale = max(float(absolute.max()), np.finfo(float).tiny)
     # np.allclose(arr, arr.T, rtol=1e-8, atol=1e-12·scale) for finite input, in fewer passes.
@@ -170,9 +175,6 @@ def covariance_matrix(cov: object, name: str = "cov") -> FloatArray:
             "symmetric",
             f"row {i + 1}, column {j + 1} = {arr[i, j]:.6g} but row {j + 1}, column {i + 1} = {arr[j, i]:.6g}",
         )
-    if np.any(np.diag(arr) < 0):
-        k = int(np.flatnonzero(np.diag(arr) < 0)[0]) + 1
-        raise fail(name, "a matrix with variances >= 0 on its diagonal", f"{arr[k - 1, k - 1]:.6g} at item {k}")
     out = arr + arr.T
     out *= 0.5  # (arr + arr.T) / 2, exactly
     return out
