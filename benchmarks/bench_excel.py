@@ -21,7 +21,7 @@ list of rows of floats (``None`` for blank cells), with a header row of names.
 (c) EFFLEV with a 200 × 200 covariance matrix given as raw rows (the main
     path: a COVMATRIX spill).  Target < 1 ms per call.  Every leverage cell of a
     workbook reads the same spill, so the matrix's O(N³) positive-semi-definiteness
-    check is remembered per matrix (``udfs._VALID_COVS``); the first call with a
+    check is remembered per matrix (``_args._VALID_COVS``); the first call with a
     new matrix, which pays for it, is reported too.
 """
 
@@ -46,8 +46,8 @@ from xlwings import conversion  # noqa: E402
 from xlwings.pro.udfs_officejs import convert as xlwings_convert  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
 
+from corrlev_xl import _args, udfs  # noqa: E402
 from corrlev_xl import _cells as cells  # noqa: E402
-from corrlev_xl import udfs  # noqa: E402
 
 T, N, M = 2500, 200, 200
 
@@ -188,7 +188,7 @@ def main() -> None:
     t_eff = best(lambda: udfs.EFFLEV(column, cov_rows, 1e6), k * 30)
 
     def first_call():
-        udfs._VALID_COVS.clear()  # forget the matrix: its positive-semi-definiteness check runs again
+        _args._VALID_COVS.clear()  # forget the matrix: its positive-semi-definiteness check runs again
         return udfs.EFFLEV(column, cov_rows, 1e6)
 
     t_first = best(first_call, k * 30)

@@ -392,6 +392,21 @@ def matrix_out(
     return body
 
 
+def oriented(values: np.ndarray, like: Any) -> list[list[Any]]:
+    """A vector spilled in the orientation of the input range."""
+    rows = _rows(like)
+    as_row = len(rows) == 1 and len(rows[0]) > 1
+    out = matrix_out(values)
+    return [[v[0] for v in out]] if as_row else out
+
+
+def named_rows(names: list[str] | None, header: list[str], columns: list[np.ndarray]) -> list[list[Any]]:
+    body = np.column_stack(columns)
+    if names is None:
+        return matrix_out(body, None, header)
+    return matrix_out(body, names, header, corner="instrument")
+
+
 # --------------------------------------------------------------------------- #
 # the error path
 

@@ -17,7 +17,7 @@ import pytest
 from udfcheck import assert_message, assert_rows, blanks_as, message, numbers
 from xlcall import call, value
 
-from corrlev_xl import core, udfs
+from corrlev_xl import _args, core, udfs
 
 NA_JS = {"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
 DIV0_JS = {"type": "Error", "basicValue": "#DIV/0!", "errorType": "Div0"}
@@ -322,11 +322,11 @@ def test_every_function_fails_cleanly_on_nonsense():
 
 def test_a_checked_matrix_is_remembered_only_while_it_is_the_same_cell_for_cell():
     """The PSD check runs once per spill; a different matrix, even with the same key, is checked."""
-    udfs._VALID_COVS.clear()
+    _args._VALID_COVS.clear()
     good = [[1e-4, 0.5e-4], [0.5e-4, 1e-4]]
     bad = [[0.5e-4, 1e-4], [1e-4, 0.5e-4]]  # same shape and sum, correlation 2
     first = value("EFFLEV", [1e5, 1e5], good, 1e5)
-    assert len(udfs._VALID_COVS) == 1
+    assert len(_args._VALID_COVS) == 1
     assert value("EFFLEV", [1e5, 1e5], good, 1e5) == first == core.efflev([1e5, 1e5], good, 1e5)
     for _ in range(2):
         assert message("EFFLEV", [1e5, 1e5], bad, 1e5).startswith("cov implies a correlation of 2 ")
