@@ -107,8 +107,13 @@ def _figures(n: FloatArray, cov: FloatArray, E: float, root_t: float = 1.0) -> L
     sigma = np.sqrt(np.diag(cov))
     a = np.abs(n)
     var = float(n @ cov @ n)
-    port = np.sqrt(max(var, 0.0))
     sa = float(a @ sigma)
+    if var < -1e-10 * sa * sa:  # beyond rounding: Σ is not positive semi-definite
+        raise CorrLevError(
+            f"the covariance matrix gives this book a negative variance ({var:.3g}), so it is not "
+            "positive semi-definite; use an estimate from covariance()/COVMATRIX, which repairs this"
+        )
+    port = np.sqrt(max(var, 0.0))
     indep = float(np.sqrt(np.sum((n * sigma) ** 2)))
     nom = float(a.sum() / E)
     clm = port / sa if sa > 0 else float("nan")

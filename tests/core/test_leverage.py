@@ -327,3 +327,12 @@ COV2 = np.array([[1e-4, 2e-5], [2e-5, 4e-4]])
 def test_bad_input_raises_an_actionable_message(call, match):
     with pytest.raises(CorrLevError, match=match):
         call()
+
+
+def test_a_covariance_that_gives_a_negative_variance_is_refused():
+    # correlations 0.9, 0.9, -0.9 cannot all hold: this matrix is not PSD
+    bad = np.array([[1.0, 0.9, 0.9], [0.9, 1.0, -0.9], [0.9, -0.9, 1.0]])
+    with pytest.raises(CorrLevError, match="negative variance .* not positive semi-definite"):
+        leverage([1.0, -1.0, -1.0], bad, 1.0)
+    with pytest.raises(CorrLevError, match="negative variance"):
+        clm([1.0, -1.0, -1.0], bad)
