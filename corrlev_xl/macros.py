@@ -158,7 +158,8 @@ def _run(book: xw.Book | None, action: Callable[[xw.Book], str]) -> str:
     """
     book = book if book is not None else xw.Book.caller()
     try:
-        return action(book)
+        with _screen_frozen(book):
+            return action(book)
     except CorrLevError as exc:
         message = str(exc)
     except Exception as exc:  # the one place that turns surprises into a message
@@ -166,6 +167,27 @@ def _run(book: xw.Book | None, action: Callable[[xw.Book], str]) -> str:
         message = f"internal error ({type(exc).__name__}: {exc}); please report"
     _alert(book, message, "corrlev-xl: nothing was changed")
     return message
+
+
+@contextmanager
+def _screen_frozen(book: xw.Book) -> Iterator[None]:
+    """Desktop Excel: no screen updates or recalculation while a macro writes; restored after.
+
+    xlwings Server and Lite cannot read these settings and apply a script's
+    writes in one batch anyway, so there this does nothing.
+    """
+    app = book.app
+    try:
+        before = (app.screen_updating, app.calculation)
+    except Exception:  # engines without these settings
+        yield
+        return
+    app.screen_updating, app.calculation = False, "manual"
+    try:
+        yield
+    finally:
+        app.screen_updating = before[0]
+        app.calculation = before[1]
 
 
 def _alert(book: xw.Book, text: str, title: str) -> None:

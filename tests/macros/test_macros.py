@@ -216,3 +216,24 @@ def test_every_ribbon_button_has_a_handler():
 def test_import_functions_explains_itself_off_windows():
     book = xw.Book(json=desk())
     assert "needs desktop Excel on Windows" in macros._run(book, macros.ACTIONS["import_functions"])
+
+
+def test_desktop_screen_and_calculation_are_restored_even_when_a_macro_fails():
+    class App:
+        screen_updating, calculation = True, "automatic"
+        seen: list = []
+
+        def alert(self, *a, **k):
+            self.seen.append(("alert", a[0]))
+
+    class Book:
+        app = App()
+
+    def action(book):
+        assert (book.app.screen_updating, book.app.calculation) == (False, "manual")
+        raise CorrLevError("named range Equity: must be a positive number; got -5")
+
+    out = macros._run(Book(), action)
+    assert out == "named range Equity: must be a positive number; got -5"
+    assert (Book.app.screen_updating, Book.app.calculation) == (True, "automatic")
+    assert Book.app.seen == [("alert", out)]
