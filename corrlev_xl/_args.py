@@ -32,7 +32,9 @@ def covariance(value: Any, name: str = "cov") -> tuple[np.ndarray, list[str] | N
     labelled = (
         len(rows) > 2
         and any(isinstance(v, str) and cells._is_label(v) for v in rows[0][1:])
-        and all(cells._is_label(r[0]) or cells._is_blank(r[0]) for r in rows[1:])
+        # a first column of names (text or blank); cheaper than _is_label on every row
+        and all(isinstance(r[0], str) or r[0] is None for r in rows[1:])
+        and cells._is_label(rows[1][0])
     )
     if labelled:
         mat, names = cells.labelled_matrix(value, name)
