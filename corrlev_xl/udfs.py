@@ -50,7 +50,8 @@ def RETURNS(prices, method="log"):
     return cells.matrix_out(r, None, blk.names)
 
 
-def _estimate(prices, method, returns, lam, window, corr: bool):
+def _estimate(prices, method, returns, lam, window, output, corr: bool):
+    output = cells.choice(cells.text(output, "output", "matrix"), "output", ("matrix", "overlap"))
     r, names = read.returns_of(prices, cells.text(returns, "returns", "log"))
     fn = core.correlation if corr else core.covariance
     est = fn(
@@ -60,6 +61,8 @@ def _estimate(prices, method, returns, lam, window, corr: bool):
         window=cells.whole(window, "window"),
         names=names,
     )
+    if output == "overlap":  # how many return dates each pair shares (pairwise complete)
+        return cells.matrix_out(est.nobs, names, names, corner="overlap") if names else cells.matrix_out(est.nobs)
     est_m = (est.matrix + est.matrix.T) / 2  # exactly symmetric, so a spill reads back as it was
     what = "corr" if corr else "cov"
     corner = f"{what} {est.method}" + (" (PSD-repaired)" if est.repaired else "")
@@ -72,11 +75,12 @@ def _estimate(prices, method, returns, lam, window, corr: bool):
 @xw.arg("returns", "raw", doc='"log" (default), "simple", "diff", or "none" if the range already holds returns')
 @xw.arg("lam", "raw", doc="EWMA decay per period, e.g. 0.94 (daily RiskMetrics)")
 @xw.arg("window", "raw", doc="use only the last N return rows (rolling window); blank = all")
+@xw.arg("output", "raw", doc='"matrix" (default) or "overlap": the number of return dates each pair shares')
 @xw.ret("raw")
 @cell_function
-def COVMATRIX(prices, method="sample", returns="log", lam=0.94, window=None):
+def COVMATRIX(prices, method="sample", returns="log", lam=0.94, window=None, output="matrix"):
     """Covariance matrix of per-period returns, pairwise complete; spills N×N (labelled if names)."""
-    return _estimate(prices, method, returns, lam, window, corr=False)
+    return _estimate(prices, method, returns, lam, window, output, corr=False)
 
 
 @xw.func
@@ -85,11 +89,12 @@ def COVMATRIX(prices, method="sample", returns="log", lam=0.94, window=None):
 @xw.arg("returns", "raw", doc='"log" (default), "simple", "diff", or "none" if the range already holds returns')
 @xw.arg("lam", "raw", doc="EWMA decay per period, e.g. 0.94 (daily RiskMetrics)")
 @xw.arg("window", "raw", doc="use only the last N return rows (rolling window); blank = all")
+@xw.arg("output", "raw", doc='"matrix" (default) or "overlap": the number of return dates each pair shares')
 @xw.ret("raw")
 @cell_function
-def CORRMATRIX(prices, method="sample", returns="log", lam=0.94, window=None):
+def CORRMATRIX(prices, method="sample", returns="log", lam=0.94, window=None, output="matrix"):
     """Correlation matrix of per-period returns, pairwise complete; spills N×N (labelled if names)."""
-    return _estimate(prices, method, returns, lam, window, corr=True)
+    return _estimate(prices, method, returns, lam, window, output, corr=True)
 
 
 @xw.func

@@ -144,6 +144,21 @@ def test_covmatrix_and_corrmatrix_equal_pandas_on_gappy_prices(blank):
     np.testing.assert_allclose(m, r.corr().values, rtol=1e-12, atol=1e-14)
 
 
+def test_overlap_counts_the_dates_each_pair_shares():
+    P = _prices()
+    present = _pandas_returns(P).notna().astype(int)
+    expected = (present.T @ present).values  # pandas: rows where both have a return
+    for fn in ("COVMATRIX", "CORRMATRIX"):
+        corner, cols, rows, m = labelled(assert_rows(call(fn, _rows(P), None, None, None, None, "overlap")))
+        assert corner == "overlap" and cols == NAMES
+        np.testing.assert_array_equal(m, expected)
+    bare = assert_rows(call("COVMATRIX", _rows(P, names=None), None, None, None, None, "overlap"))
+    np.testing.assert_array_equal(np.array(bare, float), expected)
+    assert value("COVMATRIX", _rows(P), None, None, None, None, "counts") == (
+        "COVMATRIX: output must be one of 'matrix', 'overlap'; got 'counts'"
+    )
+
+
 def test_covmatrix_without_header_spills_a_bare_matrix():
     P = _prices(gaps=False)
     out = assert_rows(call("COVMATRIX", P.tolist()))
