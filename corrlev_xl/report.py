@@ -173,9 +173,8 @@ def write_copy(src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetim
         ws = wb.create_sheet(title)
         for r in rows:
             ws.append(list(r))
-        ws.column_dimensions["A"].width = 30
-        for col in "BCDEFGH":
-            ws.column_dimensions[col].width = 16
+        _tidy(ws)
+    wb.active = wb.sheetnames.index(SHEET_REPORT_OUT)
     log = wb[N.SHEET_AUDIT] if N.SHEET_AUDIT in wb.sheetnames else wb.create_sheet(N.SHEET_AUDIT)
     empty = log.max_row == 1 and log.cell(1, 1).value is None
     rows = [deskbook.AUDIT_HEADER] if empty else []
@@ -184,8 +183,32 @@ def write_copy(src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetim
     for r, values in enumerate(rows):
         for c, v in enumerate(values):
             log.cell(start + r, c + 1, v)
+    _tidy(log)
     wb.save(dest)
     return dest
+
+
+_HEADERS = {"figure", "instrument", "basket", "timestamp", "correlation"}
+
+
+def _tidy(ws: Any) -> None:
+    """Readable on screen and on one page width: bold headers, number formats, widths."""
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    for row in ws.iter_rows():
+        first = row[0].value
+        if row[0].row == 1 or (isinstance(first, str) and first in _HEADERS):
+            for c in row:
+                c.font = bold
+        for c in row:
+            if isinstance(c.value, float):
+                c.number_format = "#,##0" if abs(c.value) >= 1000 else "0.0000"
+    for k in range(1, ws.max_column + 1):
+        ws.column_dimensions[ws.cell(1, k).column_letter].width = {1: 28, 2: 24}.get(k, 14)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _report_rows(a: deskbook.DeskAnalysis, when: dt.datetime) -> list[list[Any]]:
