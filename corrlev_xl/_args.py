@@ -30,7 +30,9 @@ def covariance(value: Any, name: str = "cov") -> tuple[np.ndarray, list[str] | N
     """
     rows = cells._rows(value)
     labelled = (
-        len(rows) > 2
+        # a labelled 1×1 spill (one instrument) is 2×2: its two labels must agree
+        (len(rows) > 2 or (len(rows) == 2 and len(rows[0]) == 2 and isinstance(rows[0][1], str)
+                           and isinstance(rows[1][0], str) and rows[0][1].strip() == rows[1][0].strip()))
         and any(isinstance(v, str) and cells._is_label(v) for v in rows[0][1:])
         # a first column of names (text or blank); cheaper than _is_label on every row
         and all(isinstance(r[0], str) or r[0] is None for r in rows[1:])

@@ -26,6 +26,7 @@ import functools
 import itertools
 import logging
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,10 @@ def _is_blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?")
+_COMMA_NUMBER = re.compile(r"[+-]?[\d.]*,[\d.,]*")  # digits with a comma that is not thousands grouping
+
+
 def _number(v: Any) -> float | None:
     """The cell as a finite float, or None when it is not a number.
 
@@ -98,6 +103,8 @@ def _number(v: Any) -> float | None:
     if isinstance(v, (float, np.floating)):
         x = float(v)
     elif isinstance(v, str):
+        if "," in v and not _THOUSANDS.fullmatch(v.strip()):
+            return None  # "1,5" is a decimal comma, not 15; only "1,250"-style grouping is read
         try:
             x = float(v.replace(",", ""))
         except ValueError:
@@ -108,7 +115,8 @@ def _number(v: Any) -> float | None:
 
 
 def _is_label(v: Any) -> bool:
-    return isinstance(v, str) and bool(v.strip()) and _number(v) is None and _error_text(v) is None
+    return (isinstance(v, str) and bool(v.strip()) and _number(v) is None and _error_text(v) is None
+            and not _COMMA_NUMBER.fullmatch(v.strip()))  # "1,5": a mistyped number, not a name
 
 
 def _cell_problem(name: str, r: int, c: int, v: Any, blank_ok: bool) -> CorrLevError:

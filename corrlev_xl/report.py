@@ -4,8 +4,10 @@
 Instruments table and the price history with openpyxl, runs the same analysis
 as the Rebalance macro (:mod:`corrlev_xl.deskbook`), prints a summary, and
 writes the results into a *copy* of the workbook (never into the input): a
-``Report`` sheet with the dashboard figures, the ``Proposal`` sheet and one
-more row in the ``Audit log``.  This is the documents' daily correlation
+``Report`` sheet with the dashboard figures, the ``Proposal`` sheet, one more
+row in the ``Audit log``, and the workbook's own corrlev formulas computed
+from its current inputs and stored as values (:mod:`corrlev_xl.evaluate`),
+so the copy reads the same in Excel, LibreOffice or any viewer.  This is the documents' daily correlation
 re-check as a job anyone can schedule.
 """
 
@@ -24,6 +26,7 @@ import pandas as pd
 from . import deskbook
 from . import names as N
 from .core import CorrLevError
+from .evaluate import evaluate, freeze
 
 SHEET_REPORT_OUT = "Report"
 
@@ -164,6 +167,12 @@ def write_copy(src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetim
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dest)
     wb = openpyxl.load_workbook(dest, keep_vba=dest.suffix.lower() == ".xlsm")
+    # The workbook's own corrlev formulas, computed from its current inputs and
+    # stored as values, so every reader (LibreOffice too) shows fresh figures.
+    results, skipped = evaluate(wb, openpyxl.load_workbook(src, data_only=True))
+    freeze(wb, results)
+    for problem in skipped:
+        print(f"corrlev-xl: left as a formula: {problem}", file=sys.stderr)
     for title, rows in (
         (SHEET_REPORT_OUT, _report_rows(a, when)),
         (N.SHEET_PROPOSAL, deskbook.proposal_rows(a, when)),

@@ -112,7 +112,7 @@ def VOL(prices, method="std", periods_per_year=None, lam=0.94, window=None):
     ppy = cells.optional(periods_per_year, "periods_per_year")
     if method == "atr":
         period = cells.whole(window, "window", 14)
-        a = core.atr(blk.values, period=period)[-1]
+        a = _latest(core.atr(blk.values, period=period))
         last = read.last_quotes(blk.values)
         vol = a / last
         if ppy is not None:
@@ -138,7 +138,13 @@ def ATR(close, high=None, low=None, period=14):
     h = None if not cells.cells(high) else cells.block(high, "high").values
     lo = None if not cells.cells(low) else cells.block(low, "low").values
     series = core.atr(c.values, h, lo, period=cells.whole(period, "period", 14))
-    return cells.matrix_out(series[-1][None, :], None, c.names)
+    return cells.matrix_out(_latest(series)[None, :], None, c.names)
+
+
+def _latest(series: np.ndarray) -> np.ndarray:
+    """Each column's last ATR: an instrument without a quote on the last row keeps its latest."""
+    idx = np.where(np.isnan(series), -1, np.arange(series.shape[0])[:, None]).max(axis=0)
+    return np.where(idx >= 0, series[np.maximum(idx, 0), np.arange(series.shape[1])], np.nan)
 
 
 # --------------------------------------------------------------------------- #

@@ -50,6 +50,26 @@ def test_numbers_sent_as_ints_and_numeric_text_are_numbers():
     assert value("NOMLEV", [["100000", -50000, 70000]], 200000) == pytest.approx(1.1)
 
 
+def test_a_decimal_comma_in_text_is_refused_not_read_as_a_larger_number():
+    """"1,5" (a decimal comma) once read as 15; only "1,250"-style thousands grouping is a number."""
+    assert value("NOMLEV", [["1,250", "-1,000.5"]], 1000) == pytest.approx(2.2505)
+    assert message("NOMLEV", ["1,5", "2,5"], 1) == "positions has the text '1,5' at row 1, column 1; expected a number"
+    assert message("NOMLEV", ["1,5", 2.5], 1).startswith("positions has the text '1,5'")  # not a header
+    assert message("EFFLEV", BOOK3, COV3, "0,94").startswith("equity has the text '0,94'")
+
+
+def test_a_labelled_single_instrument_spill_reads_back():
+    """COVMATRIX of one named instrument spills 2×2 (corner, name / name, variance)."""
+    P = [["GOLD"], *([x] for x in _prices(N=1)[:, 0])]
+    spill = call("COVMATRIX", P)
+    assert spill[0][1] == spill[1][0] == "GOLD"
+    var = spill[1][1]
+    assert value("EFFLEV", [[-50_000]], spill, 100_000) == pytest.approx(0.5)
+    assert value("PORTVOL", [[-50_000]], spill, 100_000) == pytest.approx(0.5 * var ** 0.5)
+    out = call("HEADROOM", [["GOLD"], [50_000]], spill, 100_000, 2)
+    assert out[1][0] == "GOLD" and out[1][1] == pytest.approx(150_000)
+
+
 def test_results_are_always_rows():
     for name, args in [("EFFLEV", (BOOK3, COV3, 1e5)), ("PAIRVAR", (1, 2, 0.5)), ("NOMLEV", (5, 0)),
                        ("NOTIONAL", ([[1, 2]], [[3, 4]])), ("BASKETS", (COV3,)), ("COVMATRIX", (_prices().tolist(),))]:

@@ -217,6 +217,18 @@ def test_vol_atr_is_atr_over_last_price():
     np.testing.assert_allclose(out[0], core.atr(P, period=5)[-1] / P[-1], rtol=1e-13)
 
 
+def test_atr_and_vol_atr_of_an_instrument_not_quoted_on_the_last_row_are_its_latest():
+    """A holiday on the last row once left the cell blank; the latest ATR is the one before it."""
+    P = _prices(T=40, gaps=False)
+    P[-1, 1] = np.nan  # GOLD has no quote today
+    series = core.atr(P, period=5)
+    out = assert_rows(call("ATR", _rows(P), None, None, 5))
+    np.testing.assert_allclose(numbers(out[1:])[0], [series[-1, 0], series[-2, 1], series[-1, 2], series[-1, 3]],
+                               rtol=1e-13)
+    out = assert_rows(call("VOL", _rows(P), "atr", None, None, 5))
+    np.testing.assert_allclose(out[1][1], series[-2, 1] / P[-2, 1], rtol=1e-13)
+
+
 def test_atr_wilder_by_hand_and_against_core():
     closes = [[1.0], [2.0], [4.0], [7.0]]  # true ranges 1, 2, 3
     assert value("ATR", closes, None, None, 2) == pytest.approx(1.5 + (3 - 1.5) / 2)

@@ -1,0 +1,191 @@
+"""Evaluate a workbook's corrlev cell-function formulas without Excel.
+
+The headless report uses this to give its copy of a workbook fresh figures
+that any reader can show — LibreOffice included, which cannot run the
+functions and recalculates array formulas on load.  Each formula that is one
+call, ``=FUNC(arg, …)`` or ``{=FUNC(arg, …)}``, of a function in
+:mod:`corrlev_xl.udfs` is computed from the workbook's current inputs by the
+very function Excel would call, in dependency order (``=EFFLEV(…, CovMatrix,
+…)`` waits for the ``COVMATRIX`` block it reads), and replaced by its values.
+Arguments may be defined names, cell references, numbers, text, TRUE/FALSE or
+empty; anything else is left alone and reported.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet.formula import ArrayFormula
+
+from .core import CorrLevError
+
+_CALL = re.compile(r"^=\s*([A-Za-z][A-Za-z0-9_.]*)\s*\((.*)\)\s*$", re.S)
+_REF = re.compile(r"^(?:'?([^'!]+)'?!)?(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
+
+
+def _functions() -> dict[str, Any]:
+    from . import udfs
+
+    # The cell functions are the module's upper-case functions (xlwings marks them
+    # only where it registers them, so the name is the test that works everywhere).
+    return {n: f for n, f in inspect.getmembers(udfs, inspect.isfunction) if n.isupper()}
+
+
+@dataclass
+class _Call:
+    sheet: str
+    block: tuple[int, int, int, int]  # min_col, min_row, max_col, max_row
+    name: str
+    args: list[str]
+
+
+def _split_args(text: str) -> list[str]:
+    out, depth, quoted, cur = [], 0, False, []
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0 and not quoted:
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur).strip())
+    return [] if out == [""] else out
+
+
+def _calls(wb: Any, functions: dict[str, Any]) -> list[_Call]:
+    found = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                v = cell.value
+                text, ref = (v.text, v.ref) if isinstance(v, ArrayFormula) else (v, cell.coordinate)
+                if not isinstance(text, str):
+                    continue
+                m = _CALL.match(text)
+                if m and m.group(1).upper() in functions:
+                    found.append(_Call(ws.title, range_boundaries(ref), m.group(1).upper(), _split_args(m.group(2))))
+    return found
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
+
+
+class _Resolver:
+    """Argument values: literals, or the cells of a name or reference (computed blocks first)."""
+
+    def __init__(self, formulas_wb: Any, values_wb: Any, done: dict[tuple[str, tuple], list[list[Any]]]) -> None:
+        self.formulas, self.wb, self.done = formulas_wb, values_wb, done
+
+    def where(self, arg: str, sheet: str) -> tuple[str, tuple[int, int, int, int]] | None:
+        if arg in self.wb.defined_names:
+            dests = list(self.wb.defined_names[arg].destinations)
+            if len(dests) != 1:
+                raise CorrLevError(f"name {arg} does not point at one range")
+            s, ref = dests[0]
+            return s, range_boundaries(ref.replace("$", ""))
+        m = _REF.match(arg)
+        if m:
+            return (m.group(1) or sheet), range_boundaries(m.group(2).replace("$", ""))
+        return None
+
+    def value(self, arg: str, sheet: str) -> Any:
+        if arg == "":
+            return None
+        if arg.startswith('"') and arg.endswith('"'):
+            return arg[1:-1].replace('""', '"')
+        if arg.upper() in ("TRUE", "FALSE"):
+            return arg.upper() == "TRUE"
+        try:
+            return float(arg)
+        except ValueError:
+            pass
+        place = self.where(arg, sheet)
+        if place is None:
+            raise CorrLevError(f"argument {arg!r} is not a name, a reference or a constant")
+        s, (c1, r1, c2, r2) = place
+        ws = self.wb[s]
+        rows = [[ws.cell(r, c).value for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+        self._check_calculated(arg, s, (c1, r1, c2, r2), rows)
+        for (ds, (d1, e1, d2, e2)), block in self.done.items():  # cells a corrlev formula computed
+            if ds != s:
+                continue
+            for r in range(max(r1, e1), min(r2, e2) + 1):
+                for c in range(max(c1, d1), min(c2, d2) + 1):
+                    br, bc = r - e1, c - d1
+                    cell = block[br][bc] if br < len(block) and bc < len(block[br]) else None
+                    rows[r - r1][c - c1] = cell
+        return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
+
+
+    def _check_calculated(self, arg: str, sheet: str, box: tuple[int, int, int, int], rows: list[list[Any]]) -> None:
+        """A formula input without a stored value was saved by a tool that does not calculate."""
+        fs = self.formulas[sheet]
+        c1, r1, c2, r2 = box
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                f = fs.cell(r, c).value
+                is_formula = isinstance(f, ArrayFormula) or (isinstance(f, str) and f.startswith("="))
+                inside = any(ds == sheet and _overlaps((c, r, c, r), b) for ds, b in self.done)
+                if is_formula and rows[r - r1][c - c1] is None and not inside:
+                    raise CorrLevError(
+                        f"{arg} has formulas without calculated values ({sheet}!{fs.cell(r, c).coordinate}); "
+                        "open and save the workbook in Excel or LibreOffice first"
+                    )
+
+
+def evaluate(formulas_wb: Any, values_wb: Any) -> tuple[dict[tuple[str, tuple], list[list[Any]]], list[str]]:
+    """Compute every corrlev formula of a workbook.
+
+    ``formulas_wb`` is the workbook loaded with formulas, ``values_wb`` the same
+    file loaded with ``data_only=True`` (the inputs' values).  Returns the
+    results by (sheet, block) and a list of formulas that could not be computed.
+    """
+    functions = _functions()
+    pending = _calls(formulas_wb, functions)
+    done: dict[tuple[str, tuple], list[list[Any]]] = {}
+    skipped: list[str] = []
+    resolver = _Resolver(formulas_wb, values_wb, done)
+    while pending:
+        ready = []
+        for call in pending:
+            inputs = [resolver.where(a, call.sheet) for a in call.args]
+            waits = any(
+                p and o is not call and p[0] == o.sheet and _overlaps(p[1], o.block)
+                for p in inputs for o in pending
+            )
+            if not waits:
+                ready.append(call)
+        if not ready:  # a cycle: leave the rest as they are
+            skipped += [f"{c.sheet}: ={c.name}(…) depends on itself" for c in pending]
+            break
+        for call in ready:
+            pending.remove(call)
+            try:
+                args = [resolver.value(a, call.sheet) for a in call.args]
+            except CorrLevError as exc:
+                skipped.append(f"{call.sheet}: ={call.name}(…): {exc}")
+                continue
+            done[(call.sheet, call.block)] = functions[call.name](*args)
+    return done, skipped
+
+
+def freeze(formulas_wb: Any, results: dict[tuple[str, tuple], list[list[Any]]]) -> int:
+    """Replace each computed formula block in ``formulas_wb`` by its values; returns the count."""
+    for (sheet, (c1, r1, c2, r2)), rows in results.items():
+        ws = formulas_wb[sheet]
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                br, bc = r - r1, c - c1
+                value = rows[br][bc] if br < len(rows) and bc < len(rows[br]) else None
+                ws.cell(r, c).value = None if value == "" else value
+    return len(results)

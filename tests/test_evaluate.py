@@ -1,0 +1,111 @@
+"""Evaluating a workbook's corrlev formulas without Excel (used by the report's copy)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from openpyxl.worksheet.formula import ArrayFormula
+
+from corrlev_xl import core
+from corrlev_xl.evaluate import _split_args, evaluate, freeze
+from corrlev_xl.sample import sample_book
+
+DESK = Path(__file__).resolve().parent.parent / "workbook_templates" / "corrlev_desk.xlsx"
+
+
+def test_split_args_respects_quotes_and_parentheses():
+    assert _split_args('A1:B2, "a,b", , 0.94, f(1,2)') == ["A1:B2", '"a,b"', "", "0.94", "f(1,2)"]
+    assert _split_args("") == []
+
+
+def test_desk_template_formulas_equal_the_core():
+    wb = openpyxl.load_workbook(DESK)
+    results, skipped = evaluate(wb, openpyxl.load_workbook(DESK, data_only=True))
+    assert skipped == []
+    assert len(results) == 10  # 5 headline cells and 5 tables on the Dashboard
+    b = sample_book()
+    cov = core.covariance(core.returns(b.prices)).matrix
+    lev = core.leverage(b.positions, cov, b.equity)
+    by_anchor = {(s, blk[0], blk[1]): rows for (s, blk), rows in results.items()}
+    assert by_anchor[("Dashboard", 4, 5)][0][0] == pytest.approx(lev.efflev, rel=1e-12)  # D5
+    assert by_anchor[("Dashboard", 2, 5)][0][0] == pytest.approx(lev.nomlev, rel=1e-12)  # B5
+    corr = np.array([r[1:] for r in by_anchor[("Dashboard", 1, 10)][1:]], float)
+    np.testing.assert_allclose(corr, core.correlation(core.returns(b.prices)).matrix, rtol=1e-12)
+
+    freeze(wb, results)
+    ws = wb["Dashboard"]
+    assert ws["D5"].value == pytest.approx(lev.efflev, rel=1e-12)
+    assert not isinstance(ws["A10"].value, ArrayFormula) and ws["A10"].value.startswith("corr ")
+    assert isinstance(wb["Checks"]["C7"].value, ArrayFormula)  # built-in formulas stay formulas
+
+
+def test_inputs_saved_without_calculated_values_are_reported(tmp_path):
+    """openpyxl saves formulas without their values: the Notional column (Positions) is then unknown."""
+    path = tmp_path / "desk.xlsx"
+    openpyxl.load_workbook(DESK).save(path)
+    results, skipped = evaluate(openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True))
+    assert results == {} or all(s == "Dashboard" for s, _ in results)
+    assert any("Positions has formulas without calculated values (Book!" in p and
+               "open and save the workbook in Excel or LibreOffice first" in p for p in skipped)
+
+
+def test_what_cannot_be_evaluated_is_reported_and_left_alone():
+    wb = openpyxl.load_workbook(DESK)
+    wb["Dashboard"]["D5"] = "=EFFLEV(Positions*2,CovMatrix,Equity)"
+    results, skipped = evaluate(wb, openpyxl.load_workbook(DESK, data_only=True))
+    assert skipped == ["Dashboard: =EFFLEV(…): argument 'Positions*2' is not a name, a reference or a constant"]
+    freeze(wb, results)
+    assert wb["Dashboard"]["D5"].value == "=EFFLEV(Positions*2,CovMatrix,Equity)"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed: apt-get install libreoffice-calc")
+def test_libreoffice_shows_the_report_copy_figures(tmp_path):
+    """The report's copy, opened by LibreOffice: figures, not #NAME?, and the checks agree."""
+    from corrlev_xl import cli
+
+    copy = tmp_path / "copy.xlsx"
+    assert cli.main(["report", str(DESK), "-o", str(copy), "-q"]) == 0
+    out = tmp_path / "lo"
+    profile = tmp_path / "profile"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+         "--convert-to", "xlsx", "--outdir", str(out), str(copy)],
+        check=True, capture_output=True, timeout=180,
+    )
+    wb = openpyxl.load_workbook(out / "copy.xlsx", data_only=True)
+    dash, checks = wb["Dashboard"], wb["Checks"]
+    b = sample_book()
+    lev = core.leverage(b.positions, core.covariance(core.returns(b.prices)).matrix, b.equity)
+    assert dash["D5"].value == pytest.approx(lev.efflev, rel=1e-12)
+    assert dash["B11"].value == pytest.approx(1.0)  # corr(USDJPY, USDJPY) in the table
+    values = [c.value for row in dash["A10:N23"] for c in row]
+    assert not any(isinstance(v, str) and v.startswith("#") for v in values)
+    assert checks["C7"].value == pytest.approx(lev.portvol, rel=1e-9)  # LibreOffice's own MMULT
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed: apt-get install libreoffice-calc")
+def test_inputs_edited_and_saved_in_libreoffice_drive_the_figures(tmp_path):
+    """Equity doubled, the file saved by LibreOffice (which lower-cases the functions it does not know)."""
+    edited = tmp_path / "edited.xlsx"
+    wb = openpyxl.load_workbook(DESK)
+    sheet, ref = next(iter(wb.defined_names["Equity"].destinations))
+    wb[sheet][ref.replace("$", "")] = 800_000.0
+    wb.save(edited)
+    out, profile = tmp_path / "lo", tmp_path / "profile"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+         "--convert-to", "xlsx", "--outdir", str(out), str(edited)],
+        check=True, capture_output=True, timeout=180,
+    )
+    saved = out / "edited.xlsx"
+    results, skipped = evaluate(openpyxl.load_workbook(saved), openpyxl.load_workbook(saved, data_only=True))
+    assert skipped == []
+    by_anchor = {(s, blk[0], blk[1]): rows for (s, blk), rows in results.items()}
+    b = sample_book()
+    lev = core.leverage(b.positions, core.covariance(core.returns(b.prices)).matrix, 800_000.0)
+    assert by_anchor[("Dashboard", 4, 5)][0][0] == pytest.approx(lev.efflev, rel=1e-9)
