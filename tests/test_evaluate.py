@@ -16,6 +16,9 @@ from corrlev_xl.evaluate import _split_args, evaluate, freeze
 from corrlev_xl.sample import sample_book
 
 DESK = Path(__file__).resolve().parent.parent / "workbook_templates" / "corrlev_desk.xlsx"
+needs_libreoffice = pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice not installed: apt-get install libreoffice-calc"
+)
 
 
 def test_split_args_respects_quotes_and_parentheses():
@@ -63,7 +66,7 @@ def test_what_cannot_be_evaluated_is_reported_and_left_alone():
     assert wb["Dashboard"]["D5"].value == "=EFFLEV(Positions*2,CovMatrix,Equity)"
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed: apt-get install libreoffice-calc")
+@needs_libreoffice
 def test_libreoffice_shows_the_report_copy_figures(tmp_path):
     """The report's copy, opened by LibreOffice: figures, not #NAME?, and the checks agree."""
     from corrlev_xl import cli
@@ -88,7 +91,7 @@ def test_libreoffice_shows_the_report_copy_figures(tmp_path):
     assert checks["C7"].value == pytest.approx(lev.portvol, rel=1e-9)  # LibreOffice's own MMULT
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed: apt-get install libreoffice-calc")
+@needs_libreoffice
 def test_inputs_edited_and_saved_in_libreoffice_drive_the_figures(tmp_path):
     """Equity doubled, the file saved by LibreOffice (which lower-cases the functions it does not know)."""
     edited = tmp_path / "edited.xlsx"
