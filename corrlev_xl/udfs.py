@@ -342,7 +342,7 @@ def REBALANCE(positions, cov, equity, cap=2.0, lots=None, locked=None, threshold
 @xw.ret("raw")
 @cell_function
 def HEDGERATIO(x, y, cov=None, method="minvar", kind="diff", output="table"):
-    """Hedge weights of Y against X: a, signed b, ratio (units Y per unit X) and spread variance."""
+    """Hedge weights of Y against X: a, signed b, signed ratio b/a (units Y per unit X) and spread variance."""
     vx, vy, c = read.moments(x, y, cov, kind)
     h = core.hedge(vx, vy, c, method=cells.text(method, "method", "minvar"))
     if not np.isfinite(h.ratio):

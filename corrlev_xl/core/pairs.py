@@ -32,7 +32,8 @@ SERIES_KINDS = ("diff", "log", "simple", "level")
 class Hedge:
     """Weights of a two-leg book: ``a`` units of X and ``b`` (signed) units of Y.
 
-    ``ratio`` is ``|b| / a``, units of Y per unit of X; ``variance`` is
+    ``ratio`` is ``b / a``: units of Y per unit of X, negative when Y is
+    sold against a long X (as :func:`lots` reads it); ``variance`` is
     ``V(aX + bY)``.
     """
 
@@ -78,7 +79,7 @@ def hedge(var_x: float, var_y: float, cov: float, *, method: str = "minvar") -> 
         if vy == 0:
             raise CorrLevError("V(Y) is 0: the OLS hedge ratio -Cov/V(Y) is undefined")
         a, b = 1.0, -c / vy
-    ratio = abs(b) / a if a > 0 else float("inf")
+    ratio = b / a if a > 0 else float("inf")
     return Hedge(method, a, b, ratio, pair_variance(a, b, vx, vy, c))
 
 
@@ -111,7 +112,7 @@ class Lots:
     lots_y: int  # signed, like the hedge's b
     units_x: float
     units_y: float
-    ratio: float  # |units_y| / units_x achieved
+    ratio: float  # units_y / units_x achieved (negative: Y sold against X)
 
 
 def lots(
@@ -172,7 +173,7 @@ def lots(
         rounder = {"nearest": lambda z: np.floor(z + 0.5), "floor": np.floor, "ceil": np.ceil}[mode]
         ly = sign * int(rounder(exact - 1e-12 if mode == "ceil" else exact + 1e-12))
     ux, uy = lx * lot_x, ly * lot_y
-    return Lots(lx, ly, ux, uy, abs(uy) / ux)
+    return Lots(lx, ly, ux, uy, uy / ux)
 
 
 def spread(x: object, y: object, a: float, b: float) -> FloatArray:

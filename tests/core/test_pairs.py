@@ -125,7 +125,16 @@ def test_ols_ratio_beats_a_grid_over_h(m):
     hs = h.b + np.linspace(-2 * span, 2 * span, 20001)
     grid = vx + hs * hs * vy + 2 * hs * cov
     assert h.variance <= grid.min() + 1e-12 * max(vx, vy, abs(h.b) ** 2 * vy)
-    assert h.ratio == pytest.approx(abs(cov) / vy)
+    assert h.ratio == pytest.approx(-cov / vy)  # signed: negative when Y is sold against X
+
+
+def test_positively_correlated_pair_hedge_flows_into_lots_in_the_opposite_direction():
+    # The document's numbers with the covariance's sign flipped: Y is now sold against X.
+    h = hedge(68.867, 2.8, 11.602)
+    assert h.b == pytest.approx(-0.848, abs=5e-4) and h.ratio == pytest.approx(-5.587, abs=5e-4)
+    book = lots(h.ratio, 10_000, 10_000)
+    assert (book.lots_x, book.lots_y) == (1, -6)
+    assert pair_variance(1, -6, 68.867, 2.8, 11.602) == pytest.approx(30.443, abs=1e-3)
 
 
 def test_lot_modes():
