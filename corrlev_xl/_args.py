@@ -20,7 +20,7 @@ from . import core
 from .core import CorrLevError
 
 
-def covariance(value: Any, name: str = "cov") -> tuple[np.ndarray, list[str] | None]:
+def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -> tuple[np.ndarray, list[str] | None]:
     """A covariance matrix from a (labelled) matrix, or estimated from prices.
 
     A square range without a header row is a covariance matrix (a price
@@ -39,6 +39,12 @@ def covariance(value: Any, name: str = "cov") -> tuple[np.ndarray, list[str] | N
         and cells._is_label(rows[1][0])
     )
     if labelled:
+        corner = rows[0][0]
+        if not correlation_ok and isinstance(corner, str) and corner.strip().lower().startswith("corr"):
+            raise CorrLevError(
+                f"{name} is a correlation matrix (its corner says {corner.strip()!r}); the risk "
+                "functions need the covariance: pass the COVMATRIX spill"
+            )
         mat, names = cells.labelled_matrix(value, name)
         if mat.shape[0] != mat.shape[1]:
             raise CorrLevError(f"{name} must be square; got {mat.shape[0]}×{mat.shape[1]}")

@@ -238,10 +238,11 @@ def vector(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
             f"{name} must be a single row or column; got a {len(rows)}×{len(rows[0])} range"
         )
     flat = [v for row in rows for v in row]
-    if len(flat) > 1 and _is_label(flat[0]):
-        flat = flat[1:]
-    arr = _parse_body([flat], name, False, 0)[0]
-    return arr, names
+    skip = 1 if len(flat) > 1 and _is_label(flat[0]) else 0  # a header cell
+    flat = flat[skip:]
+    if len(rows) > 1:  # a column: messages name the row
+        return _parse_body([[v] for v in flat], name, False, skip)[:, 0], names
+    return _parse_body([flat], name, False, 0)[0], names
 
 
 def column(values: Sequence[Any], name: str) -> np.ndarray:
@@ -380,16 +381,23 @@ def matrix_out(
     row_names: Sequence[str] | None = None,
     col_names: Sequence[str] | None = None,
     corner: str = "",
+    *,
+    inf_text: str | None = None,
 ) -> list[list[Any]]:
-    """A numeric array as rows, labelled when names are known (fast for big arrays)."""
+    """A numeric array as rows, labelled when names are known (fast for big arrays).
+
+    NaN becomes a blank; an infinity is refused unless ``inf_text`` says what it means.
+    """
     arr = np.asarray(values, dtype=float)
     if arr.ndim == 1:
         arr = arr[:, None]
-    if np.isinf(arr).any():
+    infinite = np.isinf(arr)
+    if infinite.any() and inf_text is None:
         raise CorrLevError(_NOT_FINITE)
-    if np.isnan(arr).any():
-        body = np.where(np.isnan(arr), None, arr.astype(object)).tolist()
-        body = [["" if v is None else v for v in row] for row in body]
+    if np.isnan(arr).any() or infinite.any():
+        obj = np.where(np.isnan(arr), None, arr.astype(object))
+        obj[infinite] = inf_text
+        body = [["" if v is None else v for v in row] for row in obj.tolist()]
     else:
         body = arr.tolist()
     if row_names is not None:
@@ -408,11 +416,13 @@ def oriented(values: np.ndarray, like: Any) -> list[list[Any]]:
     return [[v[0] for v in out]] if as_row else out
 
 
-def named_rows(names: list[str] | None, header: list[str], columns: list[np.ndarray]) -> list[list[Any]]:
+def named_rows(
+    names: list[str] | None, header: list[str], columns: list[np.ndarray], *, inf_text: str | None = None
+) -> list[list[Any]]:
     body = np.column_stack(columns)
     if names is None:
-        return matrix_out(body, None, header)
-    return matrix_out(body, names, header, corner="instrument")
+        return matrix_out(body, None, header, inf_text=inf_text)
+    return matrix_out(body, names, header, corner="instrument", inf_text=inf_text)
 
 
 # --------------------------------------------------------------------------- #

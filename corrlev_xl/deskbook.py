@@ -240,9 +240,12 @@ def instrument_rows(a: DeskAnalysis) -> Rows:
     rows: Rows = [["instrument", "notional", "% of risk", "component", "basket",
                    "headroom same", "headroom opposite"]]
     # headroom is of the proposed book when the current one is over a cap (see analyse)
+    def room(x: float) -> float | str:
+        return "unlimited" if x == np.inf else x  # a riskless book never reaches the cap
+
     for i, s in enumerate(a.inputs.symbols):
         rows.append([s, a.inputs.positions[i], a.contributions.percent[i], a.contributions.component[i],
-                     int(a.baskets[i]), a.headroom.same[i], a.headroom.opposite[i]])
+                     int(a.baskets[i]), room(a.headroom.same[i]), room(a.headroom.opposite[i])])
     return rows
 
 

@@ -129,8 +129,10 @@ def _instrument_text(a: deskbook.DeskAnalysis) -> list[list[Any]]:
     after = "" if a.rebalance.status == "within cap" else " after cuts"
     head = ["instrument", "notional", "% of risk", "risk/day", "basket",
             f"room same{after}", f"room opposite{after}"]
-    body = [[s, f"{n:,.0f}", f"{p:.1%}", f"{c:,.0f}", b, f"{hs:,.0f}", f"{ho:,.0f}"]
-            for s, n, p, c, b, hs, ho in rows[1:]]
+    def money(x: float | str) -> str:
+        return x if isinstance(x, str) else f"{x:,.0f}"
+
+    body = [[s, money(n), f"{p:.1%}", money(c), b, money(hs), money(ho)] for s, n, p, c, b, hs, ho in rows[1:]]
     return [head, *body]
 
 

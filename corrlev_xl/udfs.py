@@ -244,7 +244,7 @@ def RISKCONTRIB(positions, cov, kind="all"):
 @cell_function
 def BASKETS(cov, threshold=0.75, positions=None, linkage="complete"):
     """Basket number of each instrument (rule ①: correlation above threshold = one basket)."""
-    sigma, names = read.covariance(cov)
+    sigma, names = read.covariance(cov, correlation_ok=True)
     n = None if not cells.cells(positions) else cells.vector(positions, "positions")[0]
     lab = core.baskets(sigma, threshold=cells.scalar(threshold, "threshold", 0.75), positions=n,
                        linkage=cells.text(linkage, "linkage", "complete"))
@@ -287,7 +287,11 @@ def HEADROOM(positions, cov, equity, cap=2.0):
     """Notional each instrument can add (same / opposite direction) before EFFLEV reaches the cap."""
     n, sigma, names = read.book(positions, cov)
     h = core.headroom(n, sigma, read.equity(equity), cap=cells.scalar(cap, "cap", 2.0))
-    return cells.named_rows(names, ["same direction", "opposite direction"], [h.same, h.opposite])
+    return cells.named_rows(names, ["same direction", "opposite direction"], [h.same, h.opposite],
+                            inf_text=_UNLIMITED)
+
+
+_UNLIMITED = "unlimited"  # a book of zero-volatility names never reaches the cap
 
 
 @xw.func
@@ -313,13 +317,18 @@ def REBALANCE(positions, cov, equity, cap=2.0, lots=None, locked=None, threshold
     for k, v in enumerate(lock or []):
         if cells._error_text(v):
             raise CorrLevError(f"locked has the error {cells._error_text(v)} at item {k + 1}; enter TRUE or FALSE")
-    res = core.rebalance(n, sigma, read.equity(equity), cap=cells.scalar(cap, "cap", 2.0), lots=lot,
+    E = read.equity(equity)
+    res = core.rebalance(n, sigma, E, cap=cells.scalar(cap, "cap", 2.0), lots=lot,
                          locked=lock, baskets=lab, basket_caps=caps,
                          method=cells.text(method, "method", "correlation"))
     labels = names or [str(i + 1) for i in range(n.size)]
-    rows: list[list[Any]] = [["instrument", "position", "proposed", "cut", "lots cut"]]
-    rows += [[lbl, a, b, c, k] for lbl, a, b, c, k in
-             zip(labels, res.positions_before, res.positions, res.cuts, res.lots_cut)]
+    # Room to add: of the book as it is when within the cap, else of the proposed book.
+    room = res.headroom or core.headroom(res.positions, sigma, E, cap=res.cap)
+    rows: list[list[Any]] = [["instrument", "position", "proposed", "cut", "lots cut", "room same",
+                              "room opposite"]]
+    rows += [[lbl, a, b, c, k, _UNLIMITED if hs == np.inf else hs, _UNLIMITED if ho == np.inf else ho]
+             for lbl, a, b, c, k, hs, ho in
+             zip(labels, res.positions_before, res.positions, res.cuts, res.lots_cut, room.same, room.opposite)]
     rows += [[], ["figure", "before", "after"],
              ["NOMLEV", res.before.nomlev, res.after.nomlev],
              ["EFFLEV", res.before.efflev, res.after.efflev],

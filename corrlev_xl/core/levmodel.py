@@ -88,8 +88,9 @@ def leverage_model(
         raw["trend"] = None
     else:
         sig = vector(trend, "trend")
-        if np.any(np.abs(sig) > 1):
-            raise CorrLevError("trend signals must be +1 (up), -1 (down) or 0 per timeframe")
+        if not np.isin(sig, (-1.0, 0.0, 1.0)).all():
+            bad = sig[~np.isin(sig, (-1.0, 0.0, 1.0))][0]
+            raise CorrLevError(f"trend signals must be +1 (up), -1 (down) or 0 per timeframe; got {bad:g}")
         raw["trend"] = float(abs(sig.mean()))
     raw["correlation"] = 1.0 if clm_independent is None else 1.0 / positive(clm_independent, "clm_independent")
 
@@ -99,8 +100,8 @@ def leverage_model(
         lo, hi = b[name]
         r = raw[name]
         if name == "trend":
-            # agreement in [0, 1] → [low, high]; no signals → neutral 1
-            applied = 1.0 if r is None else lo + (hi - lo) * r
+            # agreement in [0, 1] → [low, high]; no signals → neutral 1 (within the bounds)
+            applied = float(np.clip(1.0, lo, hi)) if r is None else lo + (hi - lo) * r
             r = float("nan") if r is None else r
         else:
             applied = float(np.clip(r, lo, hi))

@@ -53,7 +53,8 @@ class Headroom:
 def headroom(positions: object, cov: object, equity: float, *, cap: float = 2.0) -> Headroom:
     """Notional each instrument can add before EFFLEV reaches ``cap``.
 
-    Returns zeros when the book is already at or above the cap.  The answer is
+    Returns zeros when the book is already at or above the cap, and ``inf``
+    where adding never reaches it (a book of zero-volatility positions only).  The answer is
     the first crossing of the cap, found by a scan and bisection to a relative
     precision of 1e-10.
     """
@@ -99,6 +100,9 @@ def _first_crossing(
         if over.all():
             break
         hi = np.where(over, hi, hi * 2)
+    # Only a book that stays riskless (zero-volatility names only) never reaches
+    # the cap: its room is unlimited.
+    unlimited = ~over
     grid = np.linspace(0.0, 1.0, 257)[None, :] * hi[:, None]
     above = _efflev_after_add(n, cov, E, delta, grid) > cap
     k = np.maximum(np.argmax(above, axis=1), 1)  # first grid point above the cap
@@ -109,7 +113,7 @@ def _first_crossing(
         lo, up = np.where(over, lo, mid), np.where(over, mid, up)
         if np.all(up - lo <= 1e-10 * np.maximum(up, 1.0)):
             break
-    return lo
+    return np.where(unlimited, np.inf, lo)
 
 
 @dataclass(frozen=True)

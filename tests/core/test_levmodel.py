@@ -129,3 +129,12 @@ def test_every_factor_stays_within_its_bounds(base, time_factor, atr, atr_norm, 
 def test_bad_input(kwargs, match):
     with pytest.raises(CorrLevError, match=match):
         leverage_model(**kwargs)
+
+
+def test_trend_signals_are_whole_directions_and_a_missing_trend_respects_the_bounds():
+    message = r"trend signals must be \+1 \(up\), -1 \(down\) or 0 per timeframe; got 0.5"
+    with pytest.raises(CorrLevError, match=message):
+        leverage_model(2.0, trend=[1, 0.5])
+    m = leverage_model(2.0, bounds={"trend": (1.1, 1.3)})
+    trend = next(f for f in m.factors if f.name == "trend")
+    assert trend.applied == 1.1  # neutral 1 clipped into the bounds, as for the other factors

@@ -486,3 +486,9 @@ N2 = [300_000.0, 100_000.0]
 def test_bad_input(call, match):
     with pytest.raises(CorrLevError, match=match):
         call()
+
+
+def test_headroom_is_infinite_when_the_book_stays_riskless():
+    h = headroom([0.0, 1e5, 0.0], np.diag([1e-4, 0.0, 1e-4]), 1e5, cap=2.0)
+    assert h.same[1] == np.inf and h.opposite[1] == np.inf
+    assert np.isfinite(h.same[[0, 2]]).all() and np.isfinite(h.opposite[[0, 2]]).all()

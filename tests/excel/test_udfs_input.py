@@ -146,7 +146,7 @@ def test_blank_optional_arguments_take_their_defaults():
 @pytest.mark.parametrize("blank", [None, ""])
 def test_a_blank_where_a_number_is_needed(blank):
     assert_message("EFFLEV", ([100.0, blank, 3.0], COV3, 1e5),
-                   "positions has a blank cell at row 1, column 2; a number is needed there")
+                   "positions has a blank cell at row 2, column 1; a number is needed there")
     assert_message("EFFLEV", (BOOK3, COV3, blank), "equity is missing; enter a number")
     cov = [r[:] for r in COV3]
     cov[1][2] = blank
@@ -351,3 +351,22 @@ def test_a_checked_matrix_is_remembered_only_while_it_is_the_same_cell_for_cell(
     for _ in range(2):
         assert message("EFFLEV", [1e5, 1e5], bad, 1e5).startswith("cov implies a correlation of 2 ")
     assert value("EFFLEV", [1e5, 1e5], good, 1e5) == first
+
+
+def test_a_corrmatrix_spill_is_refused_where_the_covariance_is_needed():
+    P = [["A", "B"], *[[100 * 1.01 ** k, 50 * (1 + 0.02 * (-1) ** k) ** k] for k in range(30)]]
+    corr = call("CORRMATRIX", P)
+    assert value("EFFLEV", [1e5, 1e5], corr, 1e5) == (
+        "EFFLEV: cov is a correlation matrix (its corner says 'corr sample'); the risk functions "
+        "need the covariance: pass the COVMATRIX spill"
+    )
+    assert value("HEADROOM", [1e5, 1e5], corr, 1e5).startswith("HEADROOM: cov is a correlation matrix")
+    assert call("BASKETS", corr)[0] == ["instrument", "basket"]  # baskets work on correlations
+
+
+def test_a_blank_in_a_column_of_amounts_is_named_by_its_row():
+    out = value("CCYEXPOSURE", ["USDJPY", "EURJPY", "EURUSD"], [1e5, None, -5e4], [150.0, 160.0, 1.07])
+    assert out == "CCYEXPOSURE: amounts has a blank cell at row 2, column 1; a number is needed there"
+    assert value("NOMLEV", ["Position", 1e5, "x"], 1e5) == (
+        "NOMLEV: positions has the text 'x' at row 3, column 1; expected a number"
+    )

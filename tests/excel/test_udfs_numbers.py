@@ -325,10 +325,18 @@ def test_headroom_basketlev_baskets_rebalance_equal_the_core():
     lots = [10_000.0, 10_000.0, 5_000.0, 5_000.0]
     res = core.rebalance(n, cov, E, cap=2.0, lots=lots, baskets=lab, basket_caps=None)
     out = assert_rows(call("REBALANCE", n.tolist(), spill, E, 2.0, lots))
-    assert out[0] == ["instrument", "position", "proposed", "cut", "lots cut"]
+    assert out[0] == ["instrument", "position", "proposed", "cut", "lots cut", "room same", "room opposite"]
     assert [r[0] for r in out[1:5]] == NAMES
+    room = core.headroom(res.positions, cov, E, cap=2.0)  # room left in the proposed book
     np.testing.assert_array_equal(numbers([r[1:] for r in out[1:5]]),
-                                  np.column_stack([res.positions_before, res.positions, res.cuts, res.lots_cut]))
+                                  np.column_stack([res.positions_before, res.positions, res.cuts, res.lots_cut,
+                                                   room.same, room.opposite]))
+    # within the cap: nothing cut, and the room is the current book's
+    big = E * 10
+    within = assert_rows(call("REBALANCE", n.tolist(), spill, big, 2.0, lots))
+    free = core.headroom(n, cov, big, cap=2.0)
+    np.testing.assert_array_equal(numbers([r[5:7] for r in within[1:5]]), np.column_stack([free.same, free.opposite]))
+    assert {r[0]: r[1] for r in within[6:]}["status"] == "within cap"
     figures = {r[0]: r[1:3] for r in out[6:]}
     assert figures["EFFLEV"] == [res.before.efflev, res.after.efflev]
     assert figures["status"] == [res.status, res.message] and res.status == "rebalanced"
@@ -384,3 +392,10 @@ def test_levmodel_matches_core_example():
     assert [r[4] for r in out[2:-1]] == [f.applied for f in m.factors]
     neutral = call("LEVMODEL", 1.5)
     assert neutral[-1][-1] == 1.5 and neutral[4][1] == ""  # no trend input: shown blank
+
+
+def test_headroom_of_a_riskless_book_is_unlimited():
+    cov = [[1e-4, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1e-4]]
+    out = assert_rows(call("HEADROOM", [0.0, 1e5, 0.0], cov, 1e5, 2.0))
+    assert out[2] == ["unlimited", "unlimited"]  # the zero-volatility name never moves EFFLEV
+    assert all(isinstance(v, float) and 0 < v < 1e7 for v in out[1] + out[3])
