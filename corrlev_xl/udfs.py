@@ -117,6 +117,7 @@ def VOL(prices, method="std", periods_per_year=None, lam=0.94, window=None):
         vol = a / last
         if ppy is not None:
             vol = vol * np.sqrt(ppy)
+        return _short_history(cells.matrix_out(vol[None, :], None, blk.names), period)
     else:
         vol = core.volatility(
             core.returns(blk.values), method=method, lam=cells.scalar(lam, "lam", 0.94),
@@ -137,14 +138,21 @@ def ATR(close, high=None, low=None, period=14):
     c = read.price_block(close, "close")
     h = None if not cells.cells(high) else cells.block(high, "high").values
     lo = None if not cells.cells(low) else cells.block(low, "low").values
-    series = core.atr(c.values, h, lo, period=cells.whole(period, "period", 14))
-    return cells.matrix_out(_latest(series)[None, :], None, c.names)
+    period = cells.whole(period, "period", 14)
+    series = core.atr(c.values, h, lo, period=period)
+    return _short_history(cells.matrix_out(_latest(series)[None, :], None, c.names), period)
 
 
 def _latest(series: np.ndarray) -> np.ndarray:
     """Each column's last ATR: an instrument without a quote on the last row keeps its latest."""
     idx = np.where(np.isnan(series), -1, np.arange(series.shape[0])[:, None]).max(axis=0)
     return np.where(idx >= 0, series[np.maximum(idx, 0), np.arange(series.shape[1])], np.nan)
+
+
+def _short_history(rows: list[list[Any]], period: int) -> list[list[Any]]:
+    """Say why an instrument has no ATR yet instead of leaving its cell blank."""
+    rows[-1] = [f"needs {period + 1} prices" if v == "" else v for v in rows[-1]]
+    return rows
 
 
 # --------------------------------------------------------------------------- #

@@ -399,3 +399,12 @@ def test_headroom_of_a_riskless_book_is_unlimited():
     out = assert_rows(call("HEADROOM", [0.0, 1e5, 0.0], cov, 1e5, 2.0))
     assert out[2] == ["unlimited", "unlimited"]  # the zero-volatility name never moves EFFLEV
     assert all(isinstance(v, float) and 0 < v < 1e7 for v in out[1] + out[3])
+
+
+def test_atr_says_when_an_instrument_has_too_few_prices():
+    P = [["A", "B"], *[[100.0 + k, (50.0 + k) if k >= 25 else None] for k in range(30)]]
+    out = assert_rows(call("ATR", P, None, None, 14))
+    assert out[0] == ["A", "B"] and isinstance(out[1][0], float)
+    assert out[1][1] == "needs 15 prices"  # B has 5 prices: no Wilder ATR yet
+    vol = assert_rows(call("VOL", P, "atr"))
+    assert vol[1][1] == "needs 15 prices"
