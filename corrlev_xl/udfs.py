@@ -50,6 +50,20 @@ def RETURNS(prices, method="log"):
     return cells.matrix_out(r, None, blk.names)
 
 
+def _estimator_args(fn):
+    """The arguments COVMATRIX and CORRMATRIX share, each raw and documented."""
+    for name, doc in reversed((
+        ("prices", PRICES_DOC),
+        ("method", '"sample" (default), "ewma" (RiskMetrics) or "ledoit_wolf" (shrinkage)'),
+        ("returns", '"log" (default), "simple", "diff", or "none" if the range already holds returns'),
+        ("lam", "EWMA decay per period, e.g. 0.94 (daily RiskMetrics)"),
+        ("window", "use only the last N return rows (rolling window); blank = all"),
+        ("output", '"matrix" (default) or "overlap": the number of return dates each pair shares'),
+    )):
+        fn = xw.arg(name, "raw", doc=doc)(fn)
+    return fn
+
+
 def _estimate(prices, method, returns, lam, window, output, corr: bool):
     output = cells.choice(cells.text(output, "output", "matrix"), "output", ("matrix", "overlap"))
     r, names = read.returns_of(prices, cells.text(returns, "returns", "log"))
@@ -70,12 +84,7 @@ def _estimate(prices, method, returns, lam, window, output, corr: bool):
 
 
 @xw.func
-@xw.arg("prices", "raw", doc=PRICES_DOC)
-@xw.arg("method", "raw", doc='"sample" (default), "ewma" (RiskMetrics) or "ledoit_wolf" (shrinkage)')
-@xw.arg("returns", "raw", doc='"log" (default), "simple", "diff", or "none" if the range already holds returns')
-@xw.arg("lam", "raw", doc="EWMA decay per period, e.g. 0.94 (daily RiskMetrics)")
-@xw.arg("window", "raw", doc="use only the last N return rows (rolling window); blank = all")
-@xw.arg("output", "raw", doc='"matrix" (default) or "overlap": the number of return dates each pair shares')
+@_estimator_args
 @xw.ret("raw")
 @cell_function
 def COVMATRIX(prices, method="sample", returns="log", lam=0.94, window=None, output="matrix"):
@@ -84,12 +93,7 @@ def COVMATRIX(prices, method="sample", returns="log", lam=0.94, window=None, out
 
 
 @xw.func
-@xw.arg("prices", "raw", doc=PRICES_DOC)
-@xw.arg("method", "raw", doc='"sample" (default), "ewma" (RiskMetrics) or "ledoit_wolf" (shrinkage)')
-@xw.arg("returns", "raw", doc='"log" (default), "simple", "diff", or "none" if the range already holds returns')
-@xw.arg("lam", "raw", doc="EWMA decay per period, e.g. 0.94 (daily RiskMetrics)")
-@xw.arg("window", "raw", doc="use only the last N return rows (rolling window); blank = all")
-@xw.arg("output", "raw", doc='"matrix" (default) or "overlap": the number of return dates each pair shares')
+@_estimator_args
 @xw.ret("raw")
 @cell_function
 def CORRMATRIX(prices, method="sample", returns="log", lam=0.94, window=None, output="matrix"):
