@@ -88,8 +88,8 @@ def _values(cells: Any) -> deskbook.Rows:
     return [[c.value for c in row] for row in cells]
 
 
-def load_inputs(path: Path, progress: _Progress | None = None) -> deskbook.DeskInputs:
-    """Read and validate a desk workbook's inputs (cached values of formulas)."""
+def open_values(path: Path, progress: _Progress | None = None) -> Any:
+    """The workbook at ``path`` with the stored values of its formulas (openpyxl ``data_only``)."""
     import openpyxl
 
     if not path.exists():
@@ -97,10 +97,19 @@ def load_inputs(path: Path, progress: _Progress | None = None) -> deskbook.DeskI
     if progress:
         progress(f"reading {path}")
     try:
-        wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
+        return openpyxl.load_workbook(path, data_only=True, read_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a bad file
         raise CorrLevError(f"{path} is not a readable .xlsx/.xlsm workbook ({exc})") from None
-    return deskbook.DeskInputs.read(openpyxl_reader(wb), openpyxl_locator(wb))
+
+
+def inputs_of(values_wb: Any) -> deskbook.DeskInputs:
+    """Read and validate a desk workbook's inputs from its stored values."""
+    return deskbook.DeskInputs.read(openpyxl_reader(values_wb), openpyxl_locator(values_wb))
+
+
+def load_inputs(path: Path, progress: _Progress | None = None) -> deskbook.DeskInputs:
+    """Read and validate the inputs of the desk workbook at ``path``."""
+    return inputs_of(open_values(path, progress))
 
 
 def default_workbook() -> Path:
@@ -160,8 +169,13 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
     return "\n".join(parts)
 
 
-def write_copy(src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetime) -> Path:
-    """Copy ``src`` to ``dest`` and write the report, proposal and audit row into the copy."""
+def write_copy(
+    src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetime, values_wb: Any | None = None
+) -> Path:
+    """Copy ``src`` to ``dest`` and write the report, proposal and audit row into the copy.
+
+    ``values_wb`` is ``src`` already opened by :func:`open_values`, if the caller has it.
+    """
     import openpyxl
 
     if dest.resolve() == src.resolve():
@@ -171,7 +185,7 @@ def write_copy(src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetim
     wb = openpyxl.load_workbook(dest, keep_vba=dest.suffix.lower() == ".xlsm")
     # The workbook's own corrlev formulas, computed from its current inputs and
     # stored as values, so every reader (LibreOffice too) shows fresh figures.
-    results, skipped = evaluate(wb, openpyxl.load_workbook(src, data_only=True))
+    results, skipped = evaluate(wb, values_wb if values_wb is not None else open_values(src))
     freeze(wb, results)
     for problem in skipped:
         print(f"corrlev-xl: left as a formula: {problem}", file=sys.stderr)
@@ -237,7 +251,8 @@ def run(workbook: Path | None, out: Path | None, *, write: bool = True, quiet: b
     stream = stream or sys.stdout
     progress = _Progress(sys.stderr, enabled=not quiet)  # stderr, so stdout stays the summary
     src = Path(workbook) if workbook else default_workbook()
-    inputs = load_inputs(src, progress)
+    values = open_values(src, progress)
+    inputs = inputs_of(values)
     progress(f"estimating covariance ({inputs.prices.shape[0]} rows × {len(inputs.symbols)} instruments)")
     a = deskbook.analyse(inputs)
     progress("done: leverage, baskets, headroom and rebalance")
@@ -245,6 +260,6 @@ def run(workbook: Path | None, out: Path | None, *, write: bool = True, quiet: b
     if write:
         when = dt.datetime.now().replace(microsecond=0)
         dest = out or Path.cwd() / f"{src.stem}-report.xlsx"
-        write_copy(src, dest, a, when)
+        write_copy(src, dest, a, when, values)
         print(f"\nResults written to {dest} (the input {src.name} is unchanged).", file=stream)
     return 0
