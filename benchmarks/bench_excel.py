@@ -46,8 +46,9 @@ from xlwings import conversion  # noqa: E402
 from xlwings.pro.udfs_officejs import convert as xlwings_convert  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
 
-from corrlev_xl import _args, udfs  # noqa: E402
-from corrlev_xl import _cells as cells  # noqa: E402
+from corrlev_xl import udfs  # noqa: E402
+from corrlev_xl.excel import args as _args  # noqa: E402
+from corrlev_xl.excel import cells  # noqa: E402
 
 T, N, M = 2500, 200, 200
 

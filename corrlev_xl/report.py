@@ -2,11 +2,11 @@
 
 ``corrlev-xl report [WORKBOOK]`` reads the workbook's named inputs, the
 Instruments table and the price history with openpyxl, runs the same analysis
-as the Rebalance macro (:mod:`corrlev_xl.deskbook`), prints a summary, and
+as the Rebalance macro (:mod:`corrlev_xl.excel.deskbook`), prints a summary, and
 writes the results into a *copy* of the workbook (never into the input): a
 ``Report`` sheet with the dashboard figures, the ``Proposal`` sheet, one more
 row in the ``Audit log``, and the workbook's own corrlev formulas computed
-from its current inputs and stored as values (:mod:`corrlev_xl.evaluate`),
+from its current inputs and stored as values (:mod:`corrlev_xl.excel.evaluate`),
 so the copy reads the same in Excel, LibreOffice or any viewer.  This is the documents' daily correlation
 re-check as a job anyone can schedule.
 """
@@ -23,10 +23,10 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from . import deskbook
+from .excel import deskbook
 from . import names as N
 from .core import CorrLevError
-from .evaluate import evaluate, freeze
+from .excel.evaluate import evaluate, freeze
 
 SHEET_REPORT_OUT = "Report"
 

@@ -12,7 +12,7 @@ import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
 from corrlev_xl import core
-from corrlev_xl.evaluate import _split_args, evaluate, freeze
+from corrlev_xl.excel.evaluate import _split_args, evaluate, freeze
 from corrlev_xl.sample import sample_book
 
 DESK = Path(__file__).resolve().parent.parent / "workbook_templates" / "corrlev_desk.xlsx"

@@ -12,7 +12,8 @@ import numpy as np
 import openpyxl
 import pytest
 
-from corrlev_xl import cli, deskbook
+from corrlev_xl import cli
+from corrlev_xl.excel import deskbook
 from corrlev_xl import names as N
 from corrlev_xl.core import covariance, leverage, returns
 from corrlev_xl.report import load_inputs

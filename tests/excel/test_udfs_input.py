@@ -17,7 +17,8 @@ import pytest
 from udfcheck import assert_message, assert_rows, blanks_as, message, numbers
 from xlcall import call, value
 
-from corrlev_xl import _args, core, udfs
+from corrlev_xl import core, udfs
+from corrlev_xl.excel import args as _args
 
 NA_JS = {"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}
 DIV0_JS = {"type": "Error", "basicValue": "#DIV/0!", "errorType": "Div0"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import CorrLevError
+from ..core import CorrLevError
 
 
 def _pyplot():

@@ -21,7 +21,7 @@ from typing import Any
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
-from .core import CorrLevError
+from ..core import CorrLevError
 
 _CALL = re.compile(r"^=\s*([A-Za-z][A-Za-z0-9_.]*)\s*\((.*)\)\s*$", re.S)
 _REF = re.compile(r"^(?:'?([^'!]+)'?!)?(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .core import CorrLevError
-from .core._validation import choice as _choice
+from ..core import CorrLevError
+from ..core._validation import choice as _choice
 
 log = logging.getLogger("corrlev_xl")
 

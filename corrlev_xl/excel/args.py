@@ -1,6 +1,6 @@
 """Argument readers of the cell functions: the domain checks between raw cells and the core.
 
-:mod:`corrlev_xl._cells` turns raw cell values into numbers and names; this
+:mod:`corrlev_xl.excel.cells` turns raw cell values into numbers and names; this
 module knows what the arguments *mean* — a covariance matrix (labelled or not,
 or a price history to estimate it from), a book of positions that must match
 it, equity, price series, lot sizes — and refuses what would give a wrong
@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _cells as cells
-from . import core
-from .core import CorrLevError
+from . import cells
+from .. import core
+from ..core import CorrLevError
 
 
 def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -> tuple[np.ndarray, list[str] | None]:

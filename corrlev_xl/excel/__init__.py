@@ -1,0 +1,10 @@
+"""The thin Excel layer: cells in, core called, cells out.
+
+``cells``     raw cell values to numbers and names and back; the one error path
+``args``      what each argument means (a covariance, a book, equity, lots …)
+``udfs``      the cell functions (public path: :mod:`corrlev_xl.udfs`)
+``macros``    the ribbon macros / xlwings scripts (public path: :mod:`corrlev_xl.macros`)
+``deskbook``  the desk workbook as data, read by the macros and the headless report
+``evaluate``  corrlev formulas of a workbook file computed through ``udfs``
+``charts``    the Risk report's pictures (matplotlib, the ``[charts]`` extra)
+"""

@@ -1,0 +1,322 @@
+"""Excel macros of corrlev-xl: the ribbon's Rebalance, Refresh correlations, Risk report.
+
+Each macro is one function usable two ways, sharing all logic:
+
+- classic desktop Excel: ``RunPython "import corrlev_xl.macros as m; m.rebalance()"``
+  (the ribbon's ``CorrLevRibbon`` callback does this through :func:`on_ribbon`);
+  the book is ``xw.Book.caller()``;
+- xlwings Server / Lite: an ``@xw.script`` receiving ``book: xw.Book``.
+
+Inputs are read from named ranges and the Instruments Excel Table (names in
+:mod:`corrlev_xl.names`), never from hard-coded addresses.  Everything is read
+and validated before anything is written; the macros write only their own
+sheets (Proposal, Audit log, Corr snapshots, Risk report) and never the
+user's inputs.  If a write fails part-way on desktop Excel, what was written
+is undone; on the server, a failing script sends no changes at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xlwings as xw
+
+from . import cells
+from . import deskbook
+from .. import names as N
+from ..core import CorrLevError
+
+__all__ = ["rebalance", "refresh_correlations", "risk_report", "import_functions", "on_ribbon", "HANDLERS"]
+
+log = logging.getLogger("corrlev_xl")
+
+
+# --------------------------------------------------------------------------- #
+# reading
+
+
+def _reader(book: xw.Book) -> deskbook.Reader:
+    def read(name: str) -> deskbook.Rows:
+        if name == N.TABLE_INSTRUMENTS:
+            for sheet in book.sheets:
+                for table in sheet.tables:
+                    if table.name == name:
+                        return _rows(table.range.raw_value)
+            raise CorrLevError(f"the workbook has no Excel Table named {name!r}; is it a corrlev-xl desk workbook?")
+        try:
+            rng = book.names[name].refers_to_range
+        except Exception:  # xlwings raises KeyError or COM errors for a missing name
+            raise CorrLevError(f"the workbook has no named range {name!r}; add it (see the desk template)") from None
+        return _rows(rng.raw_value)
+
+    return read
+
+
+def _locator(book: xw.Book) -> deskbook.Locator:
+    """``where(name)``: the sheet and address of a named range or table, for messages."""
+
+    def where(name: str) -> str | None:
+        try:
+            if name == N.TABLE_INSTRUMENTS:
+                for sheet in book.sheets:
+                    for table in sheet.tables:
+                        if table.name == name:
+                            return f"{sheet.name}!{table.range.address}"
+                return None
+            rng = book.names[name].refers_to_range
+            return f"{rng.sheet.name}!{rng.address}"
+        except Exception:  # a location is a courtesy in a message; never fail for it
+            return None
+
+    return where
+
+
+def _inputs(book: xw.Book) -> deskbook.DeskInputs:
+    return deskbook.DeskInputs.read(_reader(book), _locator(book))
+
+
+def _rows(value: Any) -> deskbook.Rows:
+    return [list(r) for r in cells._rows(value)]
+
+
+# --------------------------------------------------------------------------- #
+# writing, with undo
+
+
+class _Changes:
+    """What a macro has written so far, so a failure can put the workbook back."""
+
+    def __init__(self, book: xw.Book) -> None:
+        self.book = book
+        self.created: list[str] = []
+        self.saved: list[tuple[str, str, Any]] = []
+
+    def sheet(self, name: str, *, clear: bool) -> Any:
+        existing = [s for s in self.book.sheets if s.name == name]
+        if existing:
+            sheet = existing[0]
+            if clear:
+                used = sheet.used_range
+                self.saved.append((name, used.address, used.raw_value))
+                sheet.clear_contents()
+            return sheet
+        sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.book.sheets) - 1])
+        self.created.append(name)
+        return sheet
+
+    def write(self, sheet: Any, anchor: str, rows: deskbook.Rows) -> None:
+        rng = sheet[anchor].resize(len(rows), max(len(r) for r in rows))
+        self.saved.append((sheet.name, rng.address, rng.raw_value))
+        rng.value = cells.table(rows)
+
+    def undo(self) -> None:
+        for name, address, value in reversed(self.saved):
+            if name not in self.created:
+                self.book.sheets[name][address].raw_value = value
+        for name in self.created:
+            self.book.sheets[name].delete()
+
+
+@contextmanager
+def _transaction(book: xw.Book) -> Iterator[_Changes]:
+    changes = _Changes(book)
+    try:
+        yield changes
+    except Exception:
+        try:
+            changes.undo()
+        except Exception:  # keep the original error; the undo failure goes to the log
+            log.exception("could not undo a failed macro's changes")
+        raise
+
+
+def _last_row(sheet: Any) -> int:
+    used = sheet.used_range
+    if all(cells._is_blank(v) for row in cells._rows(used.raw_value) for v in row):
+        return 0
+    return used.last_cell.row
+
+
+# --------------------------------------------------------------------------- #
+# the macros
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def _run(book: xw.Book | None, action: Callable[[xw.Book], str]) -> str:
+    """Resolve the book and run the action; a problem becomes a message box, not a traceback.
+
+    Returns the outcome (or the problem) as text.  On a problem the workbook is
+    as it was: inputs are validated before any write, and a failed write is undone.
+    """
+    book = book if book is not None else xw.Book.caller()
+    try:
+        with _screen_frozen(book):
+            return action(book)
+    except CorrLevError as exc:
+        message = str(exc)
+    except Exception as exc:  # the one place that turns surprises into a message
+        log.exception("macro failed")
+        message = f"internal error ({type(exc).__name__}: {exc}); please report"
+    _alert(book, message, "corrlev-xl: nothing was changed")
+    return message
+
+
+@contextmanager
+def _screen_frozen(book: xw.Book) -> Iterator[None]:
+    """Desktop Excel: no screen updates or recalculation while a macro writes; restored after.
+
+    xlwings Server and Lite cannot read these settings and apply a script's
+    writes in one batch anyway, so there this does nothing.
+    """
+    app = book.app
+    try:
+        before = (app.screen_updating, app.calculation)
+    except Exception:  # engines without these settings
+        yield
+        return
+    app.screen_updating, app.calculation = False, "manual"
+    try:
+        yield
+    finally:
+        app.screen_updating = before[0]
+        app.calculation = before[1]
+
+
+def _alert(book: xw.Book, text: str, title: str) -> None:
+    try:
+        book.app.alert(text, title=title)
+    except Exception:  # alerts are a courtesy: not every engine or test double has one
+        log.warning("%s: %s", title, text)
+
+
+@xw.script
+def rebalance(book: xw.Book = None) -> str:
+    """Rebalance the desk book under its cap: writes the Proposal sheet and an audit-log row."""
+    return _run(book, _rebalance)
+
+
+def _rebalance(book: xw.Book) -> str:
+    inputs = _inputs(book)
+    analysis = deskbook.analyse(inputs)
+    when = _now()
+    proposal = deskbook.proposal_rows(analysis, when)
+    audit = deskbook.audit_row(analysis, when)
+    with _transaction(book) as changes:
+        sheet = changes.sheet(N.SHEET_PROPOSAL, clear=True)
+        changes.write(sheet, "A1", proposal)
+        log_sheet = changes.sheet(N.SHEET_AUDIT, clear=False)
+        row = _last_row(log_sheet)
+        if row == 0:
+            changes.write(log_sheet, "A1", [deskbook.AUDIT_HEADER])
+            row = 1
+        changes.write(log_sheet, f"A{row + 1}", [audit])
+    return analysis.rebalance.message
+
+
+@xw.script
+def refresh_correlations(book: xw.Book = None) -> str:
+    """Snapshot the correlation matrix with a timestamp and the drift since the last snapshot."""
+    return _run(book, _refresh_correlations)
+
+
+def _refresh_correlations(book: xw.Book) -> str:
+    inputs = _inputs(book)
+    analysis = deskbook.analyse(inputs)
+    existing = [s for s in book.sheets if s.name == N.SHEET_SNAPSHOTS]
+    previous = _latest_snapshot(existing[0], inputs.symbols) if existing else None
+    rows = deskbook.snapshot_rows(analysis.corr, inputs.symbols, _now(), previous)
+    with _transaction(book) as changes:
+        sheet = changes.sheet(N.SHEET_SNAPSHOTS, clear=False)
+        start = _last_row(sheet)
+        changes.write(sheet, f"A{start + 2 if start else 1}", rows)
+    return f"correlation snapshot of {len(inputs.symbols)} instruments written"
+
+
+def _latest_snapshot(sheet: Any, symbols: list[str]) -> np.ndarray | None:
+    """The matrix of the last snapshot on the sheet, if its symbols match."""
+    rows = _rows(sheet.used_range.raw_value)
+    starts = [i for i, r in enumerate(rows) if isinstance(r[0], str) and r[0].startswith("correlation snapshot")]
+    if not starts:
+        return None
+    i = starts[-1]
+    head = [str(v) for v in rows[i + 1][1:1 + len(symbols)]]
+    if head != list(symbols):
+        return None
+    body = [r[1:1 + len(symbols)] for r in rows[i + 2:i + 2 + len(symbols)]]
+    try:
+        return np.array(body, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+@xw.script
+def risk_report(book: xw.Book = None) -> str:
+    """Insert a correlation heatmap and a risk-contribution chart as pictures on the Risk report sheet."""
+    return _run(book, _risk_report)
+
+
+def _risk_report(book: xw.Book) -> str:
+    inputs = _inputs(book)
+    analysis = deskbook.analyse(inputs)
+    from .charts import contribution_png, heatmap_png
+
+    tmp = Path(tempfile.mkdtemp(prefix="corrlev-"))
+    heat = heatmap_png(analysis.corr, inputs.symbols, tmp / "heatmap.png")
+    bars = contribution_png(analysis.contributions.percent, inputs.symbols, tmp / "contributions.png")
+    summary = deskbook.summary_rows(analysis)
+    with _transaction(book) as changes:
+        sheet = changes.sheet(N.SHEET_REPORT, clear=True)
+        for pic in list(sheet.pictures):
+            pic.delete()
+        changes.write(sheet, "A1", [[f"corrlev-xl risk report {_now():%Y-%m-%d %H:%M}"], *summary])
+        sheet.pictures.add(str(heat), anchor=sheet["D1"])
+        sheet.pictures.add(str(bars), anchor=sheet["D32"])
+    return "risk report written"
+
+
+@xw.script
+def import_functions(book: xw.Book = None) -> str:
+    """Re-import the cell functions of corrlev_xl.udfs into the calling workbook (desktop Excel)."""
+    return _run(book, _import_functions)
+
+
+def _import_functions(book: xw.Book) -> str:
+    try:
+        from xlwings.udfs import import_udfs  # desktop Excel on Windows only (pywin32)
+    except ImportError:
+        raise CorrLevError(
+            "Import functions needs desktop Excel on Windows with the xlwings add-in; "
+            "on xlwings Server or Lite the functions are registered automatically"
+        ) from None
+    import_udfs(N.UDF_MODULES, book.api)
+    return f"functions of {N.UDF_MODULES} imported"
+
+
+ACTIONS: dict[str, Callable[[xw.Book], str]] = {
+    "rebalance": _rebalance,
+    "refresh_correlations": _refresh_correlations,
+    "risk_report": _risk_report,
+    "import_functions": _import_functions,
+}
+HANDLERS: dict[str, Callable[[xw.Book], str]] = {
+    button: ACTIONS[handler] for button, (_label, handler) in N.RIBBON_BUTTONS.items()
+}
+
+
+def on_ribbon(control_id: str) -> str:
+    """The ribbon's one callback (classic ``RunPython``): run button ``control_id``'s macro."""
+    try:
+        action = HANDLERS[control_id]
+    except KeyError:
+        raise CorrLevError(f"unknown ribbon button {control_id!r}") from None
+    return _run(None, action)
