@@ -23,9 +23,9 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from .excel import deskbook
 from . import names as N
 from .core import CorrLevError
+from .excel import deskbook
 from .excel.evaluate import evaluate, freeze
 
 SHEET_REPORT_OUT = "Report"

@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 from corrlev_xl import cli
-from corrlev_xl.excel import deskbook
 from corrlev_xl import names as N
 from corrlev_xl.core import covariance, leverage, returns
+from corrlev_xl.excel import deskbook
 from corrlev_xl.report import load_inputs
 from corrlev_xl.sample import sample_book
 

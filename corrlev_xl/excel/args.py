@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from . import cells
 from .. import core
 from ..core import CorrLevError
+from . import cells
 
 
 def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -> tuple[np.ndarray, list[str] | None]:

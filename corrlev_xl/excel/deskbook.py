@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from . import cells
 from .. import core
 from .. import names as N
 from ..core import CorrLevError
 from ..core._validation import flags
 from ..core.covariance import COV_METHODS
+from . import cells
 
 Rows = list[list[Any]]
 Reader = Callable[[str], Rows]  # rows of a named range or Excel Table

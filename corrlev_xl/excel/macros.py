@@ -28,10 +28,9 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
-from . import cells
-from . import deskbook
 from .. import names as N
 from ..core import CorrLevError
+from . import cells, deskbook
 
 __all__ = ["rebalance", "refresh_correlations", "risk_report", "import_functions", "on_ribbon", "HANDLERS"]
 

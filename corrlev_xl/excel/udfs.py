@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import xlwings as xw
 
+from .. import core
+from ..core import CorrLevError
 from . import args as read
 from . import cells
-from .. import core
 from .cells import cell_function
-from ..core import CorrLevError
 
 __all__ = [
     "RETURNS",

@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bookjson import address, payload, run  # noqa: E402
 
-from corrlev_xl.excel import deskbook, macros  # noqa: E402
 from corrlev_xl import names as N  # noqa: E402
 from corrlev_xl.core import CorrLevError  # noqa: E402
+from corrlev_xl.excel import deskbook, macros  # noqa: E402
 from corrlev_xl.sample import sample_book  # noqa: E402
 
 INPUT_SHEETS = ("Book", "Prices")
