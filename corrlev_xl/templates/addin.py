@@ -5,7 +5,7 @@ Windows and macOS only.  The steps:
 1. ``xlwings addin install`` with this Python: copies ``xlwings.xlam``, whose
    ``RunPython`` the ribbon buttons call, into Excel's startup folder, and
    creates ``~/.xlwings/xlwings.conf`` naming this interpreter if it is missing.
-2. Build ``corrlev.xlam`` and copy it into the same folder: Excel's
+2. Copy the bundled ``corrlev.xlam`` into the same folder: Excel's
    ``Application.StartupPath`` (the user's XLSTART), which is where
    ``xlwings addin install`` puts add-ins (``xlwings.cli.get_addin_dir``).
 3. Print what to do next.
@@ -16,10 +16,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from corrlev_xl.templates.ribbon import ADDIN_NAME, build_addin
+from corrlev_xl.templates import bundled
+from corrlev_xl.templates.ribbon import ADDIN_NAME
 
 __all__ = ["excel_startup_dir", "install_addin"]
 
@@ -30,8 +30,8 @@ The CorrLev ribbon runs in desktop Excel on Windows or macOS. On that machine:
   2. corrlev-xl addin install        (the xlwings add-in and {ADDIN_NAME} into Excel's XLSTART folder)
   3. quit and restart Excel: a "CorrLev" tab appears on the ribbon.
 Here you can build the add-in (corrlev-xl templates build) and check it
-(python -m corrlev_xl.templates.verify workbook_templates/{ADDIN_NAME}),
-or copy workbook_templates/{ADDIN_NAME} into Excel's XLSTART folder by hand."""
+(python -m corrlev_xl.templates.verify {bundled(ADDIN_NAME)}),
+or copy {bundled(ADDIN_NAME)} into Excel's XLSTART folder by hand."""
 
 
 def excel_startup_dir() -> Path:
@@ -61,11 +61,10 @@ def install_addin(*, platform: str = sys.platform) -> int:
     if not (startup / "xlwings.xlam").is_file():
         return _fail(f"xlwings.xlam is not in {startup}: quit Excel and run this command again.")
     print(f"2/3 Copying {ADDIN_NAME} into Excel's startup folder {startup} ...")
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            shutil.copyfile(build_addin(tmp), startup / ADDIN_NAME)
-        except PermissionError:
-            return _fail(f"{startup / ADDIN_NAME} is in use: quit Excel and run this command again.")
+    try:
+        shutil.copyfile(bundled(ADDIN_NAME), startup / ADDIN_NAME)
+    except PermissionError:
+        return _fail(f"{startup / ADDIN_NAME} is in use: quit Excel and run this command again.")
     print(f"""3/3 Done. Next:
   - Quit Excel completely and start it again: the "CorrLev" tab appears next to "xlwings".
   - The buttons run corrlev_xl in the Python named in the xlwings tab (Interpreter) or in
