@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import __version__
 from .core import CorrLevError
 
 
@@ -18,8 +19,13 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="corrlev-xl",
         description="Correlation-adjusted (effective) leverage for Excel risk workbooks.",
+        epilog="examples:\n  corrlev-xl report                  the bundled sample desk book\n"
+               "  corrlev-xl report desk.xlsx -o today.xlsx\n"
+               "  corrlev-xl templates build --out my_templates",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("-V", "--version", action="version", version=f"corrlev-xl {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
     r = sub.add_parser("report", help="figures and rebalance proposal of a desk workbook, without Excel")
     r.add_argument("workbook", nargs="?", type=Path,
                    help="desk workbook (.xlsx/.xlsm); default: the bundled sample desk template")
@@ -30,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("templates", help="workbook templates and the ribbon add-in")
     tsub = t.add_subparsers(dest="action", required=True)
     b = tsub.add_parser("build", help="build the templates and the add-in reproducibly")
-    b.add_argument("--out", type=Path, default=Path("workbook_templates"), help="output folder")
+    b.add_argument("--out", type=Path, default=Path("workbook_templates"),
+                   help="output folder (default: ./workbook_templates)")
     a = sub.add_parser("addin", help="Excel add-ins (Windows/macOS)")
     asub = a.add_subparsers(dest="action", required=True)
     asub.add_parser("install", help="install the xlwings add-in and the CorrLev ribbon add-in")
@@ -38,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `corrlev-xl`: say what it can do
+        parser.print_help()
+        return 0
     try:
         if args.command == "report":
             from .report import run
