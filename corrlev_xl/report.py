@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import names as N
 from .core import CorrLevError
-from .excel import deskbook
+from .excel import deskbook, layouts
 from .excel.evaluate import evaluate, freeze
 
 SHEET_REPORT_OUT = "Report"
@@ -134,7 +134,7 @@ def _fmt_table(rows: list[list[Any]]) -> str:
 
 def _instrument_text(a: deskbook.DeskAnalysis) -> list[list[Any]]:
     """Instrument rows for the console: percent as %, money rounded."""
-    rows = deskbook.instrument_rows(a)
+    rows = layouts.instrument_rows(a)
     after = "" if a.rebalance.status == "within cap" else " after cuts"
     head = ["instrument", "notional", "% of risk", "risk/day", "basket",
             f"room same{after}", f"room opposite{after}"]
@@ -158,7 +158,7 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
         "",
         _fmt_table(_instrument_text(a)),
         "",
-        _fmt_table(deskbook.basket_rows(a)),
+        _fmt_table(layouts.desk_basket_rows(a)),
         "",
         f"Rebalance: {res.status} — {res.message}",
     ]
@@ -191,7 +191,7 @@ def write_copy(
         print(f"corrlev-xl: left as a formula: {problem}", file=sys.stderr)
     for title, rows in (
         (SHEET_REPORT_OUT, _report_rows(a, when)),
-        (N.SHEET_PROPOSAL, deskbook.proposal_rows(a, when)),
+        (N.SHEET_PROPOSAL, layouts.proposal_rows(a, when)),
     ):
         if title in wb.sheetnames:
             del wb[title]
@@ -202,12 +202,12 @@ def write_copy(
     wb.active = wb.sheetnames.index(SHEET_REPORT_OUT)
     log = wb[N.SHEET_AUDIT] if N.SHEET_AUDIT in wb.sheetnames else wb.create_sheet(N.SHEET_AUDIT)
     empty = log.max_row == 1 and log.cell(1, 1).value is None
-    rows = [deskbook.AUDIT_HEADER] if empty else []
-    rows.append(deskbook.audit_row(a, when))
+    audit = [layouts.AUDIT_HEADER] if empty else []
+    audit.append(layouts.audit_row(a, when))
     start = 1 if empty else log.max_row + 1
-    for r, values in enumerate(rows):
+    for k, values in enumerate(audit):
         for c, v in enumerate(values):
-            log.cell(start + r, c + 1, v)
+            log.cell(start + k, c + 1, v)
     _tidy(log)
     wb.save(dest)
     return dest
@@ -238,8 +238,8 @@ def _tidy(ws: Any) -> None:
 
 def _report_rows(a: deskbook.DeskAnalysis, when: dt.datetime) -> list[list[Any]]:
     rows: list[list[Any]] = [["corrlev-xl headless report", when.strftime("%Y-%m-%d %H:%M:%S")], []]
-    rows += deskbook.summary_rows(a)
-    rows += [[]] + deskbook.instrument_rows(a) + [[]] + deskbook.basket_rows(a) + [[]]
+    rows += layouts.summary_rows(a)
+    rows += [[]] + layouts.instrument_rows(a) + [[]] + layouts.desk_basket_rows(a) + [[]]
     rows.append(["correlation", *a.inputs.symbols])
     rows += [[s, *np.round(a.corr[i], 6)] for i, s in enumerate(a.inputs.symbols)]
     return [[v.item() if isinstance(v, np.generic) else v for v in r] for r in rows]

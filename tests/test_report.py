@@ -15,7 +15,7 @@ import pytest
 from corrlev_xl import cli
 from corrlev_xl import names as N
 from corrlev_xl.core import covariance, leverage, returns
-from corrlev_xl.excel import deskbook
+from corrlev_xl.excel import layouts
 from corrlev_xl.report import load_inputs
 from corrlev_xl.sample import sample_book
 
@@ -48,7 +48,7 @@ def test_report_prints_figures_and_writes_a_copy(tmp_path, capsys):
     eff = next(r for r in proposal if r[0] == "EFFLEV")
     assert eff[1] == pytest.approx(lev.efflev) and eff[2] <= 2.0 + 1e-9
     audit = list(wb[N.SHEET_AUDIT].iter_rows(values_only=True))
-    assert list(audit[0]) == deskbook.AUDIT_HEADER and audit[-1][2] == "rebalanced"
+    assert list(audit[0]) == layouts.AUDIT_HEADER and audit[-1][2] == "rebalanced"
     # the user's inputs are unchanged in the copy too
     assert load_inputs(out).fingerprint() == load_inputs(DESK).fingerprint()
 

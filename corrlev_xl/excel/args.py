@@ -3,21 +3,123 @@
 :mod:`corrlev_xl.excel.cells` turns raw cell values into numbers and names; this
 module knows what the arguments *mean* — a covariance matrix (labelled or not,
 or a price history to estimate it from), a book of positions that must match
-it, equity, price series, lot sizes — and refuses what would give a wrong
-number, with a message naming the argument.  Used only by :mod:`corrlev_xl.udfs`.
+it, equity, price series, lot sizes, option words, TRUE/FALSE columns — and
+refuses what would give a wrong number, with a message naming the argument.
+One reader per kind of input; used by :mod:`corrlev_xl.excel.udfs`.
+
+:data:`DOCS` is the Function-Wizard help of each argument name, shared by every
+cell function that takes it (a function overrides a name whose meaning differs
+for it).  A blank or omitted argument reaches these readers already replaced
+by the default in the cell function's signature (see
+:func:`corrlev_xl.excel.cells.cell_function`); ``None`` means "not given".
 """
 
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal, TypeVar, get_args
 
 import numpy as np
 
 from .. import core
 from ..core import CorrLevError
+from ..core._validation import integer
+from ..core.pairs import SERIES_KINDS
 from . import cells
+
+# --------------------------------------------------------------------------- #
+# the Function-Wizard help of each argument ("{default}" is the signature's default)
+
+PRICES_DOC = "price range, oldest row first, one column per instrument; optional header row of names; blanks = no quote"
+
+DOCS: dict[str, str] = {
+    # prices, returns, covariance
+    "prices": PRICES_DOC,
+    "returns": '"log" (default), "simple", "diff", or "none" if the range already holds returns',
+    "lam": "EWMA decay per period, e.g. 0.94 (daily RiskMetrics)",
+    "window": "use only the last N return rows (rolling window); blank = all",
+    "output": '"matrix" (default) or "overlap": the number of return dates each pair shares',
+    "periods_per_year": "annualise by sqrt(periods), e.g. 252 for daily; blank = per period",
+    "close": "closing prices, oldest first, one column per instrument; optional header",
+    "high": "high prices, same shape as close (optional, with low)",
+    "low": "low prices, same shape as close (optional, with high)",
+    "period": "Wilder smoothing period in rows, default {default}",
+    # the book
+    "units": "signed units held (long > 0, short < 0), a row or a column",
+    "price": "price per unit in the instrument's quote currency (one value or one per row)",
+    "contract_size": "units per contract (1 for spot FX, 100 for a gold lot …); default {default}",
+    "fx_rate": "quote currency → account currency rate; default {default}",
+    "positions": "signed position notionals in the account currency (long > 0, short < 0), a row or a column",
+    "cov": "covariance matrix of per-period returns (a COVMATRIX spill, labelled or not), or a price range",
+    "equity": "account equity in the account currency, > 0",
+    "horizon": "horizon T in periods (1 = one day for daily data; 252 annualises)",
+    "baseline": '"standalone" (default, CLM in [0,1]) or "independent" (>1 = surplus leverage)',
+    # baskets, headroom, rebalance
+    "threshold": "basket correlation threshold, default {default}",
+    "linkage": '"complete" (default: every pair above threshold) or "single" (chains)',
+    "basket_caps": "optional EFFLEV cap per basket (one value or one per basket)",
+    "position_aware": "TRUE to multiply correlations by position signs (default FALSE)",
+    "cap": "effective-leverage cap, default {default}",
+    "lots": "notional of one lot per instrument (account ccy); blank = 1% steps",
+    "locked": "TRUE for positions that must not be cut (a row or column)",
+    # pairs
+    "x": "price series of leg X (a column)",
+    "y": "price series of leg Y (same length)",
+    "var_x": 'V(X), for mode "best"',
+    "var_y": 'V(Y), for mode "best"',
+    "ratio": "units of Y per unit of X (from HEDGERATIO); negative = opposite direction",
+    "lot_x": "units per lot of X, e.g. 10000",
+    "lot_y": "units per lot of Y, e.g. 10000",
+    "lots_x": "lots of X to hedge, default {default}",
+    "mode": '"nearest" (default), "floor", "ceil", or "best" (needs variances and budget)',
+    "budget": 'mode "best": most lots in total (X + Y), default {default}',
+    "short": "short window in rows, default {default}",
+    "long": "long window in rows, default {default}",
+    "series": "TRUE for one row per date; FALSE (default) for the latest figures only",
+    "pairs": 'currency pairs such as "USDJPY" or "EUR/JPY" (a row or column)',
+    "amounts": "signed amounts in units of each pair's base currency",
+    "rates": "each pair's price (quote currency per unit of base)",
+    # the leverage model
+    "base": "base leverage before adjustment, e.g. 2.0",
+    "time_factor": "time-of-day factor (liquidity × vol) for the session, default {default}",
+    "atr": "current ATR (any unit, same as atr_norm); blank = neutral",
+    "atr_norm": "normal ATR level (e.g. its 1-year median)",
+    "trend": "trend direction per timeframe: +1, -1 or 0 (a row or column)",
+    "clm_independent": 'CLM with baseline "independent" (>1 = correlations add risk)',
+}
+
+
+# --------------------------------------------------------------------------- #
+# options
+
+ReturnsInput = Literal["log", "simple", "diff", "none"]
+EstimateOutput = Literal["matrix", "overlap"]
+VolMethod = Literal["std", "ewma", "atr"]
+ContributionKind = Literal["all", "marginal", "component", "percent"]
+HedgeOutput = Literal["table", "a", "b", "ratio", "variance"]
+CorrKind = Literal["log", "simple", "diff", "level"]
+
+# The options the Excel layer adds or branches on; the core's own (methods,
+# baselines, linkages, modes) are the core's tuples, e.g. core.returns.RETURN_METHODS.
+RETURNS_INPUTS: tuple[ReturnsInput, ...] = get_args(ReturnsInput)
+ESTIMATE_OUTPUTS: tuple[EstimateOutput, ...] = get_args(EstimateOutput)
+VOL_METHODS: tuple[VolMethod, ...] = get_args(VolMethod)
+CONTRIBUTION_KINDS: tuple[ContributionKind, ...] = get_args(ContributionKind)
+HEDGE_OUTPUTS: tuple[HedgeOutput, ...] = get_args(HedgeOutput)
+CORR_KINDS: tuple[CorrKind, ...] = get_args(CorrKind)
+
+_O = TypeVar("_O", bound=str)
+
+
+def option(value: Any, name: str, options: Sequence[_O]) -> _O:
+    """One of ``options`` as one text cell (case-insensitive), lower-cased.
+
+    Messages quote the first option as an example, so list the default first.
+    """
+    key = cells.choice(cells.text(value, name, example=options[0]), name, options)
+    return next(o for o in options if o == key)
 
 
 def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -> tuple[np.ndarray, list[str] | None]:
@@ -28,15 +130,15 @@ def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -
     it must be symmetric and positive semi-definite.  A range with a header
     row of names, or with more rows than columns, is a price history.
     """
-    rows = cells._rows(value)
+    rows = cells.as_rows(value)
     labelled = (
         # a labelled 1×1 spill (one instrument) is 2×2: its two labels must agree
         (len(rows) > 2 or (len(rows) == 2 and len(rows[0]) == 2 and isinstance(rows[0][1], str)
                            and isinstance(rows[1][0], str) and rows[0][1].strip() == rows[1][0].strip()))
-        and any(isinstance(v, str) and cells._is_label(v) for v in rows[0][1:])
-        # a first column of names (text or blank); cheaper than _is_label on every row
+        and any(isinstance(v, str) and cells.is_label(v) for v in rows[0][1:])
+        # a first column of names (text or blank); cheaper than is_label on every row
         and all(isinstance(r[0], str) or r[0] is None for r in rows[1:])
-        and cells._is_label(rows[1][0])
+        and cells.is_label(rows[1][0])
     )
     if labelled:
         corner = rows[0][0]
@@ -157,6 +259,10 @@ def _check_cov(mat: np.ndarray, name: str, names: list[str] | None) -> np.ndarra
 
 
 def book(positions: Any, cov: Any) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+    """Positions and the covariance matrix they are measured with, one position per instrument.
+
+    Names come from the matrix's labels, else from the positions' own.
+    """
     n, pos_names = cells.vector(positions, "positions")
     sigma, cov_names = covariance(cov)
     if n.size != sigma.shape[0]:
@@ -179,6 +285,7 @@ _AUTO = re.compile(r"#\d+")  # the label of a blank header cell
 
 
 def equity(value: Any) -> float:
+    """Account equity: a positive amount."""
     e = cells.scalar(value, "equity")
     if e <= 0:
         raise CorrLevError(f"equity must be a positive amount in the account currency; got {e:g}")
@@ -193,29 +300,82 @@ def price_block(value: Any, name: str) -> cells.Block:
     return blk
 
 
-def returns_of(prices: Any, kind: str) -> tuple[np.ndarray, list[str] | None]:
+def returns_of(prices: Any, returns: Any) -> tuple[np.ndarray, list[str] | None]:
+    """Returns from a price range (or the range itself for ``returns="none"``) and its names."""
     blk = price_block(prices, "prices")
-    kind = cells.choice(kind, "returns", ("log", "simple", "diff", "none"))
+    kind = option(returns, "returns", RETURNS_INPUTS)
     if kind == "none":
         return blk.values, blk.names
     return core.returns(blk.values, method=kind), blk.names
 
 
 def last_quotes(P: np.ndarray) -> np.ndarray:
+    """Each instrument's latest price."""
     idx = np.where(~np.isnan(P), np.arange(P.shape[0])[:, None], -1).max(axis=0)
     if np.any(idx < 0):
         raise CorrLevError("an instrument has no price at all; fill in its column")
     return P[idx, np.arange(P.shape[1])]
 
 
-def basket_setup(n, sigma, threshold, basket_caps, position_aware):
-    aware = cells.flag(position_aware, "position_aware", False)
-    lab = core.baskets(sigma, threshold=cells.scalar(threshold, "threshold", 0.75),
+def basket_setup(
+    n: np.ndarray, sigma: np.ndarray, threshold: Any, basket_caps: Any, position_aware: Any
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each instrument's basket, and the basket caps (None: no basket caps)."""
+    aware = cells.flag(position_aware, "position_aware")
+    lab = core.baskets(sigma, threshold=cells.scalar(threshold, "threshold"),
                        positions=n if aware else None)
-    caps = None if not cells.cells(basket_caps) else cells.vector(basket_caps, "basket_caps")[0]
+    caps = optional_vector(basket_caps, "basket_caps")
     if caps is not None and np.isnan(caps).any():
         caps = None
     return lab, caps
+
+
+def optional_vector(value: Any, name: str) -> np.ndarray | None:
+    """A row or column of numbers, or None when not given (lots, basket caps, positions)."""
+    return None if cells.is_omitted(value) else cells.vector(value, name)[0]
+
+
+def optional_prices(value: Any, name: str) -> np.ndarray | None:
+    """A price range, or None when not given (ATR's high and low)."""
+    return None if cells.is_omitted(value) else cells.block(value, name).values
+
+
+def flags(value: Any, name: str) -> list[Any] | None:
+    """A TRUE/FALSE column's cells for the core to read, or None when not given.
+
+    An Excel error in a cell is refused here, by name and item, so it never
+    reads as a number.
+    """
+    if cells.is_omitted(value):
+        return None
+    items = cells.cells(value)
+    for k, v in enumerate(items):
+        err = cells.error_text(v)
+        if err:
+            raise CorrLevError(f"{name} has the error {err} at item {k + 1}; enter TRUE or FALSE")
+    return items
+
+
+def signals(value: Any, name: str) -> np.ndarray | None:
+    """Direction signals (+1, -1, 0), or None when every cell is blank (no signal given)."""
+    if all(cells.is_blank(v) for v in cells.cells(value)):
+        return None
+    return cells.vector(value, name)[0]
+
+
+def fx_book(pairs: Any, amounts: Any, rates: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Currency-pair names with their amounts and rates; a header cell above the pairs is dropped."""
+    names = [v for v in cells.cells(pairs) if not cells.is_blank(v)]
+    if not names:
+        raise CorrLevError("pairs is empty; list pairs such as 'USDJPY'")
+    for k, v in enumerate(names):
+        if not cells.is_label(v):
+            raise CorrLevError(f"pairs must be text such as 'USDJPY'; got {cells.shown(v)} at item {k + 1}")
+    amt, _ = cells.vector(amounts, "amounts")
+    px, _ = cells.vector(rates, "rates")
+    if len(names) == amt.size + 1:  # a header cell above the pairs
+        names = names[1:]
+    return [str(v) for v in names], amt, px
 
 
 _MAX_LOT_STEPS = 20_000  # the correlation-first cut goes one lot at a time
@@ -236,18 +396,17 @@ def check_lot_steps(n: np.ndarray, lot: np.ndarray | None, method: str) -> None:
         )
 
 
-def moments(x, y, cov, kind):
+def moments(x: Any, y: Any, cov: Any, kind: Any) -> tuple[float, float, float]:
     """V(X), V(Y), Cov from two series, or from three numbers."""
-    xs, ys = cells.cells(x), cells.cells(y)
-    kind = cells.choice(cells.text(kind, "kind", "diff"), "kind", ("diff", "log", "simple", "level"))
-    if len(xs) == 1 and len(ys) == 1:
+    series_kind = option(kind, "kind", SERIES_KINDS)
+    if len(cells.cells(x)) == 1 and len(cells.cells(y)) == 1:
         if not cells.cells(cov):
             raise CorrLevError("with single numbers for x and y (their variances), cov is needed too")
         return cells.scalar(x, "V(X)"), cells.scalar(y, "V(Y)"), cells.scalar(cov, "cov")
-    if cells.cells(cov) and not all(cells._is_blank(v) for v in cells.cells(cov)):
+    if cells.cells(cov) and not all(cells.is_blank(v) for v in cells.cells(cov)):
         raise CorrLevError("give either two price series (and no cov) or V(X), V(Y) and cov")
     xs, ys = series_pair(x, y)
-    vx, vy, c, _ = core.pair_moments(xs, ys, kind=kind)
+    vx, vy, c, _ = core.pair_moments(xs, ys, kind=series_kind)
     return vx, vy, c
 
 
@@ -267,11 +426,17 @@ def check_lot_count(ratio: float, lots_x: float, lot_x: float, lot_y: float, mod
                            f"more than {_MAX_LOTS:.0e}; check the ratio and the lot sizes")
 
 
-def budget(value: Any) -> float:
-    b = cells.scalar(value, "budget", 20)
+def budget(value: Any) -> int:
+    """Mode "best"'s most lots in total: a whole number from 2 up to a thousand."""
+    b = cells.scalar(value, "budget")
     if b > _MAX_BUDGET:
         raise CorrLevError(f"budget must be at most {_MAX_BUDGET} lots in total (X + Y); got {b:g}")
-    return b
+    return integer(b, "budget", 2)
+
+
+def lot_count(value: Any, name: str) -> int:
+    """A whole number of lots, at least 1."""
+    return integer(cells.scalar(value, name), name, 1)
 
 
 def series(value: Any, name: str) -> np.ndarray:
@@ -282,21 +447,23 @@ def series(value: Any, name: str) -> np.ndarray:
     return v.reshape(-1)
 
 
-def series_pair(x, y):
+def series_pair(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Two price series of equal length."""
     xs, ys = series(x, "x"), series(y, "y")
     if xs.size != ys.size:
         raise CorrLevError(f"x has {xs.size} values but y has {ys.size}; give two series of equal length")
     return xs, ys
 
 
-def corr_input(x, y, kind):
+def corr_input(x: Any, y: Any, kind: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Two series to correlate: their returns (one row per input row, the first blank) or levels."""
     xs, ys = series_pair(x, y)
     if xs.size < 2:
         raise CorrLevError(f"x and y need at least 2 values each; got {xs.size}")
-    kind = cells.choice(cells.text(kind, "kind", "log"), "kind", ("log", "simple", "diff", "level"))
-    if kind == "level":
+    corr_kind = option(kind, "kind", CORR_KINDS)
+    if corr_kind == "level":
         return xs, ys
-    both = core.returns(np.column_stack([xs, ys]), method=kind)
+    both = core.returns(np.column_stack([xs, ys]), method=corr_kind)
     pad = np.full((1, 2), np.nan)  # keep one output row per input row
     both = np.vstack([pad, both])
     return both[:, 0], both[:, 1]

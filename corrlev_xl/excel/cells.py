@@ -23,6 +23,7 @@ Conventions
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import logging
 import math
@@ -62,7 +63,8 @@ class Block:
 # reading
 
 
-def _rows(value: Any) -> Sequence[Sequence[Any]]:
+def as_rows(value: Any) -> Sequence[Sequence[Any]]:
+    """A raw argument as rows: a scalar is one cell, a flat list one row, ``None`` no rows."""
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
@@ -72,7 +74,11 @@ def _rows(value: Any) -> Sequence[Sequence[Any]]:
     return value
 
 
-def _error_text(v: Any) -> str | None:
+def error_text(v: Any) -> str | None:
+    """The Excel error a cell holds (``"#N/A"`` …), whichever way the client sent it, else None.
+
+    Office.js sends error dicts or their text, desktop Excel COM integer codes.
+    """
     if isinstance(v, dict) and v.get("type") == "Error":
         return str(v.get("basicValue") or "#" + str(v.get("errorType", "ERROR")).upper())
     if isinstance(v, str) and v.strip().upper() in _ERROR_TEXT:
@@ -82,8 +88,27 @@ def _error_text(v: Any) -> str | None:
     return None
 
 
-def _is_blank(v: Any) -> bool:
+def is_blank(v: Any) -> bool:
+    """An empty cell: ``None`` or text of spaces only."""
     return v is None or (isinstance(v, str) and not v.strip())
+
+
+def is_omitted(value: Any) -> bool:
+    """An argument left out or given as one blank cell: then it takes its signature default.
+
+    ``None`` (an omitted argument, an Office.js ``null``, a blank cell on desktop
+    Excel), ``""``, and the same as a 1×1 range (``[[None]]``, ``[[""]]``) or an
+    empty range.  Looks at one cell at most, so a big range costs nothing.
+    """
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            return not value
+        value = value[0]
+        if isinstance(value, (list, tuple)):
+            if len(value) != 1:
+                return not value
+            value = value[0]
+    return is_blank(value)
 
 
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?")
@@ -114,18 +139,19 @@ def _number(v: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _is_label(v: Any) -> bool:
-    return (isinstance(v, str) and bool(v.strip()) and _number(v) is None and _error_text(v) is None
+def is_label(v: Any) -> bool:
+    """Text that names something (an instrument, a pair): not blank, not a number, not an error."""
+    return (isinstance(v, str) and bool(v.strip()) and _number(v) is None and error_text(v) is None
             and not _COMMA_NUMBER.fullmatch(v.strip()))  # "1,5": a mistyped number, not a name
 
 
 def _cell_problem(name: str, r: int, c: int, v: Any, blank_ok: bool) -> CorrLevError:
     where = f"row {r + 1}, column {c + 1}"
-    err = _error_text(v)
+    err = error_text(v)
     if err:
         hint = "leave the cell blank for missing data" if blank_ok else "fix the cell"
         return CorrLevError(f"{name} has the error {err} at {where}; {hint}")
-    if _is_blank(v):
+    if is_blank(v):
         return CorrLevError(f"{name} has a blank cell at {where}; a number is needed there")
     if isinstance(v, bool):
         return CorrLevError(f"{name} has {'TRUE' if v else 'FALSE'} at {where}; expected a number")
@@ -194,7 +220,7 @@ def _parse_body(rows: Sequence[Sequence[Any]], name: str, blank_ok: bool, row0: 
             x = _number(v)
             if x is not None:
                 out[r, c] = x
-            elif blank_ok and _is_blank(v):
+            elif blank_ok and is_blank(v):
                 out[r, c] = np.nan
             else:
                 raise _cell_problem(name, r + row0, c, v, blank_ok)
@@ -203,17 +229,17 @@ def _parse_body(rows: Sequence[Sequence[Any]], name: str, blank_ok: bool, row0: 
 
 def block(value: Any, name: str, *, blank_ok: bool = True) -> Block:
     """A T×N numeric range with an optional header row of names."""
-    rows = _rows(value)
+    rows = as_rows(value)
     first = rows[0] if rows else ()
     if (all(v is None or isinstance(v, str) for v in first)  # cheap: stops at the first number
-            and any(_is_label(v) for v in first) and all(_is_label(v) or _is_blank(v) for v in first)):
+            and any(is_label(v) for v in first) and all(is_label(v) or is_blank(v) for v in first)):
         names = [_label(v, j) for j, v in enumerate(rows[0])]
         return Block(_parse_body(rows[1:], name, blank_ok, 1), names)
     return Block(_parse_body(rows, name, blank_ok, 0), None)
 
 
 def _label(v: Any, j: int) -> str:
-    return str(v).strip() if not _is_blank(v) else f"#{j + 1}"
+    return str(v).strip() if not is_blank(v) else f"#{j + 1}"
 
 
 def vector(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
@@ -222,15 +248,15 @@ def vector(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
     A two-column (or two-row) range whose first column is text is read as
     names and values.
     """
-    rows = _rows(value)
+    rows = as_rows(value)
     if not rows:
         raise CorrLevError(f"{name} is empty; select a row or column of numbers")
     width = len(rows[0])
     names: list[str] | None = None
-    if width == 2 and len(rows) > 1 and all(_is_label(r[0]) or _is_blank(r[0]) for r in rows):
+    if width == 2 and len(rows) > 1 and all(is_label(r[0]) or is_blank(r[0]) for r in rows):
         names = [_label(r[0], j) for j, r in enumerate(rows)]
         rows = [[r[1]] for r in rows]
-    elif len(rows) == 2 and width > 1 and all(_is_label(v) or _is_blank(v) for v in rows[0]):
+    elif len(rows) == 2 and width > 1 and all(is_label(v) or is_blank(v) for v in rows[0]):
         names = [_label(v, j) for j, v in enumerate(rows[0])]
         rows = [rows[1]]
     if len(rows) > 1 and len(rows[0]) > 1:
@@ -238,7 +264,7 @@ def vector(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
             f"{name} must be a single row or column; got a {len(rows)}×{len(rows[0])} range"
         )
     flat = [v for row in rows for v in row]
-    skip = 1 if len(flat) > 1 and _is_label(flat[0]) else 0  # a header cell
+    skip = 1 if len(flat) > 1 and is_label(flat[0]) else 0  # a header cell
     flat = flat[skip:]
     if len(rows) > 1:  # a column: messages name the row
         return _parse_body([[v] for v in flat], name, False, skip)[:, 0], names
@@ -252,8 +278,8 @@ def column(values: Sequence[Any], name: str) -> np.ndarray:
 
 def labelled_matrix(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
     """A square matrix, optionally with names in its first row and first column."""
-    rows = _rows(value)
-    if len(rows) > 1 and len(rows[0]) > 1 and any(_is_label(v) for v in rows[0][1:]):
+    rows = as_rows(value)
+    if len(rows) > 1 and len(rows[0]) > 1 and any(is_label(v) for v in rows[0][1:]):
         names = [_label(v, j) for j, v in enumerate(rows[0][1:])]
         body = [row[1:] for row in rows[1:]]
         return _parse_body(body, name, False, 1), names
@@ -261,10 +287,9 @@ def labelled_matrix(value: Any, name: str) -> tuple[np.ndarray, list[str] | None
 
 
 def scalar(value: Any, name: str, default: float | None = None) -> float:
-    """One number; a blank or omitted argument takes ``default``."""
-    rows = _rows(value)
-    cells = [v for row in rows for v in row]
-    if not cells or (len(cells) == 1 and _is_blank(cells[0])):
+    """One number; a blank or omitted value takes ``default``, if given, else is refused."""
+    cells = [v for row in as_rows(value) for v in row]
+    if not cells or (len(cells) == 1 and is_blank(cells[0])):
         if default is None:
             raise CorrLevError(f"{name} is missing; enter a number")
         return float(default)
@@ -278,8 +303,8 @@ def scalar(value: Any, name: str, default: float | None = None) -> float:
 
 def optional(value: Any, name: str) -> float | None:
     """One number, or None when blank or omitted."""
-    cells = [v for row in _rows(value) for v in row]
-    if not cells or (len(cells) == 1 and _is_blank(cells[0])):
+    cells = [v for row in as_rows(value) for v in row]
+    if not cells or (len(cells) == 1 and is_blank(cells[0])):
         return None
     return scalar(value, name)
 
@@ -287,11 +312,11 @@ def optional(value: Any, name: str) -> float | None:
 _MAX_ROWS = 10_000_000  # more rows than any worksheet holds
 
 
-def whole(value: Any, name: str, default: int | None = None) -> int | None:
-    """A whole number of rows (windows, periods); blank takes ``default``."""
+def optional_whole(value: Any, name: str) -> int | None:
+    """A whole number of rows (windows, periods), or None when blank or omitted."""
     x = optional(value, name)
     if x is None:
-        return default
+        return None
     if x != int(x):
         raise CorrLevError(f"{name} must be a whole number of rows; got {x:g}")
     if abs(x) > _MAX_ROWS:
@@ -299,14 +324,22 @@ def whole(value: Any, name: str, default: int | None = None) -> int | None:
     return int(x)
 
 
+def whole(value: Any, name: str) -> int:
+    """A whole number of rows (windows, periods) that must be given."""
+    n = optional_whole(value, name)
+    if n is None:
+        raise CorrLevError(f"{name} is missing; enter a whole number of rows")
+    return n
+
+
 def choice(value: str, name: str, options: Sequence[str]) -> str:
     """One of ``options`` (case-insensitive)."""
     return _choice(value, name, options)
 
 
-def _shown(v: Any) -> str:
+def shown(v: Any) -> str:
     """A cell value as the user would recognise it in a message."""
-    err = _error_text(v)
+    err = error_text(v)
     if err:
         return f"the error {err}"
     if isinstance(v, bool):
@@ -316,21 +349,30 @@ def _shown(v: Any) -> str:
     return repr(v) if isinstance(v, str) else str(v)
 
 
-def text(value: Any, name: str, default: str) -> str:
-    """One text option (e.g. a method name); blank takes ``default``."""
-    cells = [v for row in _rows(value) for v in row]
-    if not cells or (len(cells) == 1 and _is_blank(cells[0])):
+def text(value: Any, name: str, default: str | None = None, *, example: str | None = None) -> str:
+    """One text value (e.g. a method name), stripped.
+
+    A blank or omitted value takes ``default``, if given, else is refused;
+    messages quote ``example`` (or ``default``) as a valid value.
+    """
+    cells = [v for row in as_rows(value) for v in row]
+    such_as = example if example is not None else default
+    if not cells or (len(cells) == 1 and is_blank(cells[0])):
+        if default is None:
+            raise CorrLevError(f"{name} is missing; enter one text value such as {such_as!r}")
         return default
-    if len(cells) != 1 or not isinstance(cells[0], str) or _error_text(cells[0]):
-        got = f"; got {_shown(cells[0])}" if len(cells) == 1 else f"; got {len(cells)} cells"
-        raise CorrLevError(f"{name} must be one text value such as {default!r}{got}")
+    if len(cells) != 1 or not isinstance(cells[0], str) or error_text(cells[0]):
+        got = f"; got {shown(cells[0])}" if len(cells) == 1 else f"; got {len(cells)} cells"
+        raise CorrLevError(f"{name} must be one text value such as {such_as!r}{got}")
     return cells[0].strip()
 
 
-def flag(value: Any, name: str, default: bool) -> bool:
-    """TRUE/FALSE; blank takes ``default``."""
-    cells = [v for row in _rows(value) for v in row]
-    if not cells or (len(cells) == 1 and _is_blank(cells[0])):
+def flag(value: Any, name: str, default: bool | None = None) -> bool:
+    """TRUE/FALSE; a blank or omitted value takes ``default``, if given, else is refused."""
+    cells = [v for row in as_rows(value) for v in row]
+    if not cells or (len(cells) == 1 and is_blank(cells[0])):
+        if default is None:
+            raise CorrLevError(f"{name} is missing; enter TRUE or FALSE")
         return default
     v = cells[0]
     if isinstance(v, bool):
@@ -339,12 +381,12 @@ def flag(value: Any, name: str, default: bool) -> bool:
         return bool(v)
     if isinstance(v, str) and v.strip().lower() in ("true", "false"):
         return v.strip().lower() == "true"
-    raise CorrLevError(f"{name} must be TRUE or FALSE; got {_shown(v)}")
+    raise CorrLevError(f"{name} must be TRUE or FALSE; got {shown(v)}")
 
 
 def cells(value: Any) -> list[Any]:
     """Every cell of a range, row by row (for text and flag columns)."""
-    return [v for row in _rows(value) for v in row]
+    return [v for row in as_rows(value) for v in row]
 
 
 # --------------------------------------------------------------------------- #
@@ -395,7 +437,8 @@ def matrix_out(
     if infinite.any() and inf_text is None:
         raise CorrLevError(_NOT_FINITE)
     if np.isnan(arr).any() or infinite.any():
-        obj = np.where(np.isnan(arr), None, arr.astype(object))
+        obj = arr.astype(object)
+        obj[np.isnan(arr)] = None
         obj[infinite] = inf_text
         body = [["" if v is None else v for v in row] for row in obj.tolist()]
     else:
@@ -410,7 +453,7 @@ def matrix_out(
 
 def oriented(values: np.ndarray, like: Any) -> list[list[Any]]:
     """A vector spilled in the orientation of the input range."""
-    rows = _rows(like)
+    rows = as_rows(like)
     as_row = len(rows) == 1 and len(rows[0]) > 1
     out = matrix_out(values)
     return [[v[0] for v in out]] if as_row else out
@@ -419,6 +462,7 @@ def oriented(values: np.ndarray, like: Any) -> list[list[Any]]:
 def named_rows(
     names: list[str] | None, header: list[str], columns: list[np.ndarray], *, inf_text: str | None = None
 ) -> list[list[Any]]:
+    """Columns side by side under ``header``, one row per instrument (labelled when names are known)."""
     body = np.column_stack(columns)
     if names is None:
         return matrix_out(body, None, header, inf_text=inf_text)
@@ -430,7 +474,14 @@ def named_rows(
 
 
 def cell_function(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a cell function; any problem becomes one short message in the cell.
+    """Run a cell function: blanks take the signature's defaults; any problem becomes one message.
+
+    An argument that is omitted or one blank cell (:func:`is_omitted`) is
+    replaced by the default in ``fn``'s signature before ``fn`` runs, so each
+    default is written once, in the signature — whichever way the client sent
+    the blank (xlwings substitutes the default itself only for an omitted
+    argument or ``None``, not for ``""``).  Parameters without a default are
+    passed as they came, for their readers to refuse.
 
     Results are always rows (a list of lists), as the raw return path needs.
     Bad input (:class:`CorrLevError`) shows as ``"NAME: message"``.  An
@@ -438,10 +489,22 @@ def cell_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     ``"NAME: internal error (...); please report"`` — never a traceback.
     """
     label = fn.__name__.upper()
+    params = list(inspect.signature(fn).parameters.values())
+    defaults = {p.name: p.default for p in params if p.default is not p.empty}
+    by_position = [(i, p.default) for i, p in enumerate(params) if p.default is not p.empty]
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if by_position and len(args) > by_position[0][0]:
+                given = list(args)
+                for i, default in by_position:
+                    if i < len(given) and is_omitted(given[i]):
+                        given[i] = default
+                args = tuple(given)
+            for key, v in kwargs.items():
+                if key in defaults and is_omitted(v):
+                    kwargs[key] = defaults[key]
             result = fn(*args, **kwargs)
         except CorrLevError as exc:
             return [[f"{label}: {exc}"]]

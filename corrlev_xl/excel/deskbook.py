@@ -1,8 +1,9 @@
-"""The desk risk workbook as data: read its inputs, analyse them, lay out the results.
+"""The desk risk workbook as data: read its inputs and analyse them.
 
 Shared by the Excel macros (through xlwings) and the headless report (through
 openpyxl): both hand :meth:`DeskInputs.read` a function that returns the rows
-of a named range or Excel Table, and write the rows this module lays out.
+of a named range or Excel Table, and write the rows that
+:mod:`corrlev_xl.excel.layouts` lays out from :func:`analyse`'s result.
 Nothing here imports xlwings.
 
 Every input is validated before anything is computed, and every message names
@@ -11,10 +12,9 @@ the range (and the row and column) to fix.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from .. import names as N
 from ..core import CorrLevError
 from ..core._validation import flags
 from ..core.covariance import COV_METHODS
-from . import cells
+from . import cells, layouts
 
 Rows = list[list[Any]]
 Reader = Callable[[str], Rows]  # rows of a named range or Excel Table
@@ -175,7 +175,7 @@ def _table_columns(rows: Rows, table: str) -> dict[str, list[Any]]:
             f"{table} has no column {absent[0]!r}; expected columns "
             + ", ".join(N.INSTRUMENT_COLUMNS[:-1])
         )
-    body = [r for r in rows[1:] if any(not cells._is_blank(v) for v in r)]
+    body = [r for r in rows[1:] if any(not cells.is_blank(v) for v in r)]
     return {h: [r[j] for r in body] for j, h in enumerate(header) if h}
 
 
@@ -206,116 +206,5 @@ def analyse(inputs: DeskInputs) -> DeskAnalysis:
         n, est.matrix, inputs.equity, cap=inputs.cap, lots=inputs.lot_notional, locked=inputs.locked,
         baskets=labels, basket_caps=inputs.basket_cap,
     )
-    # Room to add risk: of the book as it is when within the cap, else of the proposed book.
-    room = res.headroom or core.headroom(res.positions, est.matrix, inputs.equity, cap=inputs.cap)
+    room = layouts.room_to_add(res, est.matrix, inputs.equity)
     return DeskAnalysis(inputs, est, core.cov_to_corr(est.matrix), lev, rc, labels, res, room)
-
-
-# --------------------------------------------------------------------------- #
-# layouts (rows to write into sheets)
-
-AUDIT_HEADER = ["timestamp", "fingerprint", "status", "cap", "NOMLEV before", "NOMLEV after",
-                "EFFLEV before", "EFFLEV after", "CLM before", "CLM after", "cuts"]
-
-
-def summary_rows(a: DeskAnalysis) -> Rows:
-    """The headline figures, as label/value rows."""
-    lev, est = a.leverage, a.estimate
-    return [
-        ["NOMLEV", lev.nomlev],
-        ["EFFLEV", lev.efflev],
-        ["CLM", lev.clm],
-        ["CLM (independent baseline)", lev.clm_independent],
-        ["diversification ratio", lev.diversification_ratio],
-        ["daily vol / equity (PORTVOL)", lev.portvol],
-        ["cap", a.inputs.cap],
-        ["over cap", bool(lev.efflev > a.inputs.cap)],
-        ["covariance", est.method + (" (PSD-repaired)" if est.repaired else "")],
-        ["fewest overlapping returns", int(est.nobs.min())],
-    ]
-
-
-def instrument_rows(a: DeskAnalysis) -> Rows:
-    """Per instrument: position, risk contributions, basket and headroom."""
-    rows: Rows = [["instrument", "notional", "% of risk", "component", "basket",
-                   "headroom same", "headroom opposite"]]
-    # headroom is of the proposed book when the current one is over a cap (see analyse)
-    def room(x: float) -> float | str:
-        return "unlimited" if x == np.inf else x  # a riskless book never reaches the cap
-
-    for i, s in enumerate(a.inputs.symbols):
-        rows.append([s, a.inputs.positions[i], a.contributions.percent[i], a.contributions.component[i],
-                     int(a.baskets[i]), room(a.headroom.same[i]), room(a.headroom.opposite[i])])
-    return rows
-
-
-def basket_rows(a: DeskAnalysis) -> Rows:
-    f = a.rebalance.baskets_before
-    rows: Rows = [["basket", "members", "NOMLEV", "EFFLEV", "cap", "over cap"]]
-    for k, b in enumerate(f.basket):
-        members = ", ".join(s for s, x in zip(a.inputs.symbols, a.baskets) if x == b)
-        rows.append([int(b), members, f.nomlev[k], f.efflev[k],
-                     f.cap[k] if np.isfinite(f.cap[k]) else "", bool(f.over_cap[k])])
-    return rows
-
-
-def proposal_rows(a: DeskAnalysis, when: dt.datetime) -> Rows:
-    """The Proposal sheet: every cut in lots, before/after figures, baskets."""
-    res, inp = a.rebalance, a.inputs
-    rows: Rows = [
-        ["corrlev-xl rebalance proposal", ""],
-        ["created", when.strftime("%Y-%m-%d %H:%M:%S")],
-        ["inputs fingerprint", inp.fingerprint()],
-        ["method", res.method],
-        ["status", res.status],
-        ["", res.message],
-        [],
-        ["figure", "before", "after"],
-        ["NOMLEV", res.before.nomlev, res.after.nomlev],
-        ["EFFLEV", res.before.efflev, res.after.efflev],
-        ["CLM", res.before.clm, res.after.clm],
-        ["cap", res.cap, res.cap],
-        [],
-        ["instrument", "units now", "units proposed", "lots cut", "notional now", "notional proposed",
-         "locked", "basket"],
-    ]
-    scale = np.divide(res.positions, res.positions_before, out=np.ones_like(res.positions),
-                      where=res.positions_before != 0)
-    for i, s in enumerate(inp.symbols):
-        rows.append([s, inp.units[i], inp.units[i] * scale[i], res.lots_cut[i], res.positions_before[i],
-                     res.positions[i], bool(inp.locked[i]), int(res.baskets[i])])
-    rows += [[], ["basket", "EFFLEV before", "EFFLEV after", "cap"]]
-    fb, fa = res.baskets_before, res.baskets_after
-    for k, b in enumerate(fb.basket):
-        rows.append([int(b), fb.efflev[k], fa.efflev[k], fb.cap[k] if np.isfinite(fb.cap[k]) else ""])
-    return cells.table(rows)
-
-
-def audit_row(a: DeskAnalysis, when: dt.datetime) -> list[Any]:
-    res = a.rebalance
-    cuts = "; ".join(
-        f"{s} -{int(k)} lot(s)" for s, k in zip(a.inputs.symbols, res.lots_cut) if k > 0
-    ) or "none"
-    return [when.strftime("%Y-%m-%d %H:%M:%S"), a.inputs.fingerprint(), res.status, res.cap,
-            res.before.nomlev, res.after.nomlev, res.before.efflev, res.after.efflev,
-            res.before.clm, res.after.clm, cuts]
-
-
-def snapshot_rows(
-    corr: np.ndarray, symbols: Sequence[str], when: dt.datetime, previous: np.ndarray | None
-) -> Rows:
-    """A timestamped correlation snapshot and its drift since the previous one."""
-    stamp = when.strftime("%Y-%m-%d %H:%M:%S")
-    rows: Rows = [[f"correlation snapshot {stamp}", *[""] * len(symbols)], ["", *symbols]]
-    rows += [[s, *corr[i]] for i, s in enumerate(symbols)]
-    rows.append([])
-    if previous is None:
-        rows.append(["drift: no earlier snapshot to compare with"])
-    else:
-        drift = corr - previous
-        i, j = np.unravel_index(np.argmax(np.abs(drift)), drift.shape)
-        rows.append([f"drift since previous snapshot (largest: {symbols[i]}/{symbols[j]} "
-                     f"{drift[i, j]:+.3f})", *[""] * len(symbols)])
-        rows.append(["", *symbols])
-        rows += [[s, *drift[k]] for k, s in enumerate(symbols)]
-    return cells.table(rows)

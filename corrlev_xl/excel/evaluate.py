@@ -44,7 +44,9 @@ class _Call:
 
 
 def _split_args(text: str) -> list[str]:
-    out, depth, quoted, cur = [], 0, False, []
+    out: list[str] = []
+    cur: list[str] = []
+    depth, quoted = 0, False
     for ch in text:
         if ch == '"':
             quoted = not quoted

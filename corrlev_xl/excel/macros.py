@@ -30,7 +30,7 @@ import xlwings as xw
 
 from .. import names as N
 from ..core import CorrLevError
-from . import cells, deskbook
+from . import cells, deskbook, layouts
 
 __all__ = ["rebalance", "refresh_correlations", "risk_report", "import_functions", "on_ribbon", "HANDLERS"]
 
@@ -82,7 +82,7 @@ def _inputs(book: xw.Book) -> deskbook.DeskInputs:
 
 
 def _rows(value: Any) -> deskbook.Rows:
-    return [list(r) for r in cells._rows(value)]
+    return [list(r) for r in cells.as_rows(value)]
 
 
 # --------------------------------------------------------------------------- #
@@ -138,7 +138,7 @@ def _transaction(book: xw.Book) -> Iterator[_Changes]:
 
 def _last_row(sheet: Any) -> int:
     used = sheet.used_range
-    if all(cells._is_blank(v) for row in cells._rows(used.raw_value) for v in row):
+    if all(cells.is_blank(v) for row in cells.as_rows(used.raw_value) for v in row):
         return 0
     return used.last_cell.row
 
@@ -199,7 +199,7 @@ def _alert(book: xw.Book, text: str, title: str) -> None:
 
 
 @xw.script
-def rebalance(book: xw.Book = None) -> str:
+def rebalance(book: xw.Book | None = None) -> str:
     """Rebalance the desk book under its cap: writes the Proposal sheet and an audit-log row."""
     return _run(book, _rebalance)
 
@@ -208,22 +208,22 @@ def _rebalance(book: xw.Book) -> str:
     inputs = _inputs(book)
     analysis = deskbook.analyse(inputs)
     when = _now()
-    proposal = deskbook.proposal_rows(analysis, when)
-    audit = deskbook.audit_row(analysis, when)
+    proposal = layouts.proposal_rows(analysis, when)
+    audit = layouts.audit_row(analysis, when)
     with _transaction(book) as changes:
         sheet = changes.sheet(N.SHEET_PROPOSAL, clear=True)
         changes.write(sheet, "A1", proposal)
         log_sheet = changes.sheet(N.SHEET_AUDIT, clear=False)
         row = _last_row(log_sheet)
         if row == 0:
-            changes.write(log_sheet, "A1", [deskbook.AUDIT_HEADER])
+            changes.write(log_sheet, "A1", [layouts.AUDIT_HEADER])
             row = 1
         changes.write(log_sheet, f"A{row + 1}", [audit])
     return analysis.rebalance.message
 
 
 @xw.script
-def refresh_correlations(book: xw.Book = None) -> str:
+def refresh_correlations(book: xw.Book | None = None) -> str:
     """Snapshot the correlation matrix with a timestamp and the drift since the last snapshot."""
     return _run(book, _refresh_correlations)
 
@@ -233,7 +233,7 @@ def _refresh_correlations(book: xw.Book) -> str:
     analysis = deskbook.analyse(inputs)
     existing = [s for s in book.sheets if s.name == N.SHEET_SNAPSHOTS]
     previous = _latest_snapshot(existing[0], inputs.symbols) if existing else None
-    rows = deskbook.snapshot_rows(analysis.corr, inputs.symbols, _now(), previous)
+    rows = layouts.snapshot_rows(analysis.corr, inputs.symbols, _now(), previous)
     with _transaction(book) as changes:
         sheet = changes.sheet(N.SHEET_SNAPSHOTS, clear=False)
         start = _last_row(sheet)
@@ -259,7 +259,7 @@ def _latest_snapshot(sheet: Any, symbols: list[str]) -> np.ndarray | None:
 
 
 @xw.script
-def risk_report(book: xw.Book = None) -> str:
+def risk_report(book: xw.Book | None = None) -> str:
     """Insert a correlation heatmap and a risk-contribution chart as pictures on the Risk report sheet."""
     return _run(book, _risk_report)
 
@@ -272,7 +272,7 @@ def _risk_report(book: xw.Book) -> str:
     tmp = Path(tempfile.mkdtemp(prefix="corrlev-"))
     heat = heatmap_png(analysis.corr, inputs.symbols, tmp / "heatmap.png")
     bars = contribution_png(analysis.contributions.percent, inputs.symbols, tmp / "contributions.png")
-    summary = deskbook.summary_rows(analysis)
+    summary = layouts.summary_rows(analysis)
     with _transaction(book) as changes:
         sheet = changes.sheet(N.SHEET_REPORT, clear=True)
         for pic in list(sheet.pictures):
@@ -284,7 +284,7 @@ def _risk_report(book: xw.Book) -> str:
 
 
 @xw.script
-def import_functions(book: xw.Book = None) -> str:
+def import_functions(book: xw.Book | None = None) -> str:
     """Re-import the cell functions of corrlev_xl.udfs into the calling workbook (desktop Excel)."""
     return _run(book, _import_functions)
 

@@ -17,6 +17,8 @@ covariance matrix also works (sample covariance of log returns).
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,8 +26,14 @@ import xlwings as xw
 
 from .. import core
 from ..core import CorrLevError
+from ..core.baskets import LINKAGES
+from ..core.covariance import COV_METHODS
+from ..core.leverage import CLM_BASELINES
+from ..core.pairs import HEDGE_METHODS, LOT_MODES
+from ..core.rebalance import REBALANCE_METHODS
+from ..core.returns import RETURN_METHODS
 from . import args as read
-from . import cells
+from . import cells, layouts
 from .cells import cell_function
 
 __all__ = [
@@ -54,123 +62,110 @@ __all__ = [
     "LEVMODEL",
 ]
 
-PRICES_DOC = "price range, oldest row first, one column per instrument; optional header row of names; blanks = no quote"
-POSITIONS_DOC = "signed position notionals in the account currency (long > 0, short < 0), a row or a column"
-COV_DOC = "covariance matrix of per-period returns (a COVMATRIX spill, labelled or not), or a price range"
-EQUITY_DOC = "account equity in the account currency, > 0"
+
+def udf(**docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Make ``fn`` a cell function: xlwings registration, raw conversion, help, defaults, error path.
+
+    Applies what every function here needs, in xlwings's usual order
+    (``@xw.func`` over one ``@xw.arg(name, "raw", doc=...)`` per parameter over
+    ``@xw.ret("raw")`` over :func:`~corrlev_xl.excel.cells.cell_function`).
+    Each parameter's help is ``docs[name]`` when given (the meaning differs for
+    this function), else the shared :data:`corrlev_xl.excel.args.DOCS` entry; a
+    ``{default}`` in it is the signature's default, which is written only in
+    the signature.  Parameters carry no annotations: xlwings would read them as
+    converters.
+    """
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        params = inspect.signature(fn).parameters.values()
+        wrapped = xw.ret("raw")(cell_function(fn))
+        for p in reversed(list(params)):
+            doc = docs.get(p.name, read.DOCS.get(p.name))
+            if doc is None:
+                raise TypeError(f"{fn.__name__}: no help for argument {p.name!r}; add it to args.DOCS or pass it")
+            if "{default}" in doc:
+                doc = doc.replace("{default}", str(p.default))
+            wrapped = xw.arg(p.name, "raw", doc=doc)(wrapped)
+        unknown = set(docs) - {p.name for p in params}
+        if unknown:
+            raise TypeError(f"{fn.__name__} has no argument {sorted(unknown)[0]!r}")
+        return xw.func(wrapped)
+
+    return register
+
+
+ATR_PERIOD = 14  # Wilder's period: ATR's default, and VOL's for method "atr"
 
 
 # --------------------------------------------------------------------------- #
 # returns, covariance, volatility
 
 
-@xw.func
-@xw.arg("prices", "raw", doc=PRICES_DOC)
-@xw.arg("method", "raw", doc='"log" (default), "simple", or "diff" (price changes, for spreads)')
-@xw.ret("raw")
-@cell_function
+@udf(method='"log" (default), "simple", or "diff" (price changes, for spreads)')
 def RETURNS(prices, method="log"):
     """Per-period returns of a price range; blanks stay blank (never zero returns)."""
     blk = read.price_block(prices, "prices")
-    r = core.returns(blk.values, method=cells.text(method, "method", "log"))
+    r = core.returns(blk.values, method=read.option(method, "method", RETURN_METHODS))
     return cells.matrix_out(r, None, blk.names)
 
 
-def _estimator_args(fn):
-    """The arguments COVMATRIX and CORRMATRIX share, each raw and documented."""
-    for name, doc in reversed((
-        ("prices", PRICES_DOC),
-        ("method", '"sample" (default), "ewma" (RiskMetrics) or "ledoit_wolf" (shrinkage)'),
-        ("returns", '"log" (default), "simple", "diff", or "none" if the range already holds returns'),
-        ("lam", "EWMA decay per period, e.g. 0.94 (daily RiskMetrics)"),
-        ("window", "use only the last N return rows (rolling window); blank = all"),
-        ("output", '"matrix" (default) or "overlap": the number of return dates each pair shares'),
-    )):
-        fn = xw.arg(name, "raw", doc=doc)(fn)
-    return fn
+_ESTIMATOR_METHOD = '"sample" (default), "ewma" (RiskMetrics) or "ledoit_wolf" (shrinkage)'
 
 
-def _estimate(prices, method, returns, lam, window, output, corr: bool):
-    output = cells.choice(cells.text(output, "output", "matrix"), "output", ("matrix", "overlap"))
-    r, names = read.returns_of(prices, cells.text(returns, "returns", "log"))
+def _estimate(prices: Any, method: Any, returns: Any, lam: Any, window: Any, output: Any,
+              corr: bool) -> list[list[Any]]:
+    out = read.option(output, "output", read.ESTIMATE_OUTPUTS)
+    r, names = read.returns_of(prices, returns)
     fn = core.correlation if corr else core.covariance
-    est = fn(
-        r,
-        method=cells.text(method, "method", "sample"),
-        lam=cells.scalar(lam, "lam", 0.94),
-        window=cells.whole(window, "window"),
-        names=names,
-    )
-    if output == "overlap":  # how many return dates each pair shares (pairwise complete)
+    est = fn(r, method=read.option(method, "method", COV_METHODS), lam=cells.scalar(lam, "lam"),
+             window=cells.optional_whole(window, "window"), names=names)
+    if out == "overlap":  # how many return dates each pair shares (pairwise complete)
         return cells.matrix_out(est.nobs, names, names, corner="overlap") if names else cells.matrix_out(est.nobs)
     est_m = (est.matrix + est.matrix.T) / 2  # exactly symmetric, so a spill reads back as it was
-    what = "corr" if corr else "cov"
-    corner = f"{what} {est.method}" + (" (PSD-repaired)" if est.repaired else "")
+    corner = f"{'corr' if corr else 'cov'} {layouts.estimate_label(est)}"
     return cells.matrix_out(est_m, names, names, corner=corner) if names else cells.matrix_out(est_m)
 
 
-@xw.func
-@_estimator_args
-@xw.ret("raw")
-@cell_function
+@udf(method=_ESTIMATOR_METHOD)
 def COVMATRIX(prices, method="sample", returns="log", lam=0.94, window=None, output="matrix"):
     """Covariance matrix of per-period returns, pairwise complete; spills N×N (labelled if names)."""
     return _estimate(prices, method, returns, lam, window, output, corr=False)
 
 
-@xw.func
-@_estimator_args
-@xw.ret("raw")
-@cell_function
+@udf(method=_ESTIMATOR_METHOD)
 def CORRMATRIX(prices, method="sample", returns="log", lam=0.94, window=None, output="matrix"):
     """Correlation matrix of per-period returns, pairwise complete; spills N×N (labelled if names)."""
     return _estimate(prices, method, returns, lam, window, output, corr=True)
 
 
-@xw.func
-@xw.arg("prices", "raw", doc=PRICES_DOC)
-@xw.arg("method", "raw", doc='"std" (default), "ewma", or "atr" (Wilder ATR / price, close-to-close)')
-@xw.arg("periods_per_year", "raw", doc="annualise by sqrt(periods), e.g. 252 for daily; blank = per period")
-@xw.arg("lam", "raw", doc="EWMA decay per period, e.g. 0.94")
-@xw.arg("window", "raw", doc="std/ewma: last N return rows; atr: the ATR period (default 14)")
-@xw.ret("raw")
-@cell_function
+@udf(method='"std" (default), "ewma", or "atr" (Wilder ATR / price, close-to-close)',
+     lam="EWMA decay per period, e.g. 0.94",
+     window=f"std/ewma: last N return rows; atr: the ATR period (default {ATR_PERIOD})")
 def VOL(prices, method="std", periods_per_year=None, lam=0.94, window=None):
     """Volatility of each instrument's returns (fraction per period, or annualised); spills a row."""
     blk = read.price_block(prices, "prices")
-    method = cells.text(method, "method", "std").lower()
+    how = read.option(method, "method", read.VOL_METHODS)
     ppy = cells.optional(periods_per_year, "periods_per_year")
-    if method == "atr":
-        period = cells.whole(window, "window", 14)
-        a = _latest(core.atr(blk.values, period=period))
-        last = read.last_quotes(blk.values)
-        vol = a / last
+    rows = cells.optional_whole(window, "window")
+    if how == "atr":
+        period = ATR_PERIOD if rows is None else rows
+        vol = _latest(core.atr(blk.values, period=period)) / read.last_quotes(blk.values)
         if ppy is not None:
             vol = vol * np.sqrt(ppy)
         return _short_history(cells.matrix_out(vol[None, :], None, blk.names), period)
-    else:
-        vol = core.volatility(
-            core.returns(blk.values), method=method, lam=cells.scalar(lam, "lam", 0.94),
-            window=cells.whole(window, "window"), periods_per_year=ppy,
-        )
+    vol = core.volatility(core.returns(blk.values), method=how, lam=cells.scalar(lam, "lam"),
+                          window=rows, periods_per_year=ppy)
     return cells.matrix_out(vol[None, :], None, blk.names)
 
 
-@xw.func
-@xw.arg("close", "raw", doc="closing prices, oldest first, one column per instrument; optional header")
-@xw.arg("high", "raw", doc="high prices, same shape as close (optional, with low)")
-@xw.arg("low", "raw", doc="low prices, same shape as close (optional, with high)")
-@xw.arg("period", "raw", doc="Wilder smoothing period in rows, default 14")
-@xw.ret("raw")
-@cell_function
-def ATR(close, high=None, low=None, period=14):
+@udf()
+def ATR(close, high=None, low=None, period=ATR_PERIOD):
     """Latest Wilder Average True Range of each instrument, in price units; spills a row."""
     c = read.price_block(close, "close")
-    h = None if not cells.cells(high) else cells.block(high, "high").values
-    lo = None if not cells.cells(low) else cells.block(low, "low").values
-    period = cells.whole(period, "period", 14)
-    series = core.atr(c.values, h, lo, period=period)
-    return _short_history(cells.matrix_out(_latest(series)[None, :], None, c.names), period)
+    h, lo = read.optional_prices(high, "high"), read.optional_prices(low, "low")
+    n = cells.whole(period, "period")
+    series = core.atr(c.values, h, lo, period=n)
+    return _short_history(cells.matrix_out(_latest(series)[None, :], None, c.names), n)
 
 
 def _latest(series: np.ndarray) -> np.ndarray:
@@ -189,83 +184,51 @@ def _short_history(rows: list[list[Any]], period: int) -> list[list[Any]]:
 # leverage and risk
 
 
-@xw.func
-@xw.arg("units", "raw", doc="signed units held (long > 0, short < 0), a row or a column")
-@xw.arg("price", "raw", doc="price per unit in the instrument's quote currency (one value or one per row)")
-@xw.arg("contract_size", "raw", doc="units per contract (1 for spot FX, 100 for a gold lot …); default 1")
-@xw.arg("fx_rate", "raw", doc="quote currency → account currency rate; default 1")
-@xw.ret("raw")
-@cell_function
+@udf()
 def NOTIONAL(units, price, contract_size=1, fx_rate=1):
     """Signed notional in the account currency: units × price × contract size × FX rate."""
     u, _ = cells.vector(units, "units")
-    args = [cells.vector(v, name)[0] for v, name in
-            ((price, "price"), (contract_size, "contract_size"), (fx_rate, "fx_rate"))]
-    return cells.oriented(core.notional(u, *args), units)
+    factors = [cells.vector(v, name)[0] for v, name in
+               ((price, "price"), (contract_size, "contract_size"), (fx_rate, "fx_rate"))]
+    return cells.oriented(core.notional(u, *factors), units)
 
 
-@xw.func
-@xw.arg("positions", "raw", doc=POSITIONS_DOC)
-@xw.arg("equity", "raw", doc=EQUITY_DOC)
-@xw.ret("raw")
-@cell_function
+@udf()
 def NOMLEV(positions, equity):
     """Nominal (broker) leverage: sum of |notional| / equity."""
     n, _ = cells.vector(positions, "positions")
     return core.nomlev(n, read.equity(equity))
 
 
-@xw.func
-@xw.arg("positions", "raw", doc=POSITIONS_DOC)
-@xw.arg("cov", "raw", doc=COV_DOC)
-@xw.arg("equity", "raw", doc=EQUITY_DOC)
-@xw.arg("horizon", "raw", doc="horizon T in periods (1 = one day for daily data; 252 annualises)")
-@xw.ret("raw")
-@cell_function
+@udf()
 def PORTVOL(positions, cov, equity, horizon=1):
     """Portfolio volatility per unit of equity: sqrt(nᵀΣn)·sqrt(T)/E."""
     n, sigma, _ = read.book(positions, cov)
-    return core.leverage(n, sigma, read.equity(equity), horizon=cells.scalar(horizon, "horizon", 1)).portvol
+    return core.leverage(n, sigma, read.equity(equity), horizon=cells.scalar(horizon, "horizon")).portvol
 
 
-@xw.func
-@xw.arg("positions", "raw", doc=POSITIONS_DOC)
-@xw.arg("cov", "raw", doc=COV_DOC)
-@xw.arg("baseline", "raw", doc='"standalone" (default, CLM in [0,1]) or "independent" (>1 = surplus leverage)')
-@xw.ret("raw")
-@cell_function
+@udf()
 def CLM(positions, cov, baseline="standalone"):
     """Correlation Leverage Multiplier: portfolio risk / undiversified risk."""
     n, sigma, _ = read.book(positions, cov)
-    return core.clm(n, sigma, baseline=cells.text(baseline, "baseline", "standalone"))
+    return core.clm(n, sigma, baseline=read.option(baseline, "baseline", CLM_BASELINES))
 
 
-@xw.func
-@xw.arg("positions", "raw", doc=POSITIONS_DOC)
-@xw.arg("cov", "raw", doc=COV_DOC)
-@xw.arg("equity", "raw", doc=EQUITY_DOC)
-@xw.ret("raw")
-@cell_function
+@udf()
 def EFFLEV(positions, cov, equity):
     """Effective (correlation-adjusted) leverage: NOMLEV × CLM, in leverage units."""
     n, sigma, _ = read.book(positions, cov)
     return core.leverage(n, sigma, read.equity(equity)).efflev
 
 
-@xw.func
-@xw.arg("positions", "raw", doc=POSITIONS_DOC)
-@xw.arg("cov", "raw", doc=COV_DOC)
-@xw.arg("kind", "raw", doc='"all" (default table), "marginal", "component" (account ccy per period) or "percent"')
-@xw.ret("raw")
-@cell_function
+@udf(kind='"all" (default table), "marginal", "component" (account ccy per period) or "percent"')
 def RISKCONTRIB(positions, cov, kind="all"):
     """Risk contribution of each position (marginal, component, percent of portfolio vol)."""
     n, sigma, names = read.book(positions, cov)
     rc = core.risk_contributions(n, sigma)
-    kind = cells.choice(cells.text(kind, "kind", "all"), "kind",
-                                   ("all", "marginal", "component", "percent"))
-    if kind != "all":
-        return cells.oriented(getattr(rc, kind), positions)
+    what = read.option(kind, "kind", read.CONTRIBUTION_KINDS)
+    if what != "all":
+        return cells.oriented(getattr(rc, what), positions)
     return cells.named_rows(names, ["marginal", "component", "percent"], [rc.marginal, rc.component, rc.percent])
 
 
@@ -273,105 +236,63 @@ def RISKCONTRIB(positions, cov, kind="all"):
 # baskets, headroom, rebalance
 
 
-@xw.func
-@xw.arg("cov", "raw", doc="covariance or correlation matrix (labelled or not), or a price range")
-@xw.arg("threshold", "raw", doc="correlation above which instruments share a basket, default 0.75")
-@xw.arg("positions", "raw", doc="optional signed positions: correlation × signs, so a long/short hedge is no basket")
-@xw.arg("linkage", "raw", doc='"complete" (default: every pair above threshold) or "single" (chains)')
-@xw.ret("raw")
-@cell_function
+@udf(cov="covariance or correlation matrix (labelled or not), or a price range",
+     threshold="correlation above which instruments share a basket, default {default}",
+     positions="optional signed positions: correlation × signs, so a long/short hedge is no basket")
 def BASKETS(cov, threshold=0.75, positions=None, linkage="complete"):
     """Basket number of each instrument (rule ①: correlation above threshold = one basket)."""
     sigma, names = read.covariance(cov, correlation_ok=True)
-    n = None if not cells.cells(positions) else cells.vector(positions, "positions")[0]
-    lab = core.baskets(sigma, threshold=cells.scalar(threshold, "threshold", 0.75), positions=n,
-                       linkage=cells.text(linkage, "linkage", "complete"))
+    lab = core.baskets(sigma, threshold=cells.scalar(threshold, "threshold"),
+                       positions=read.optional_vector(positions, "positions"),
+                       linkage=read.option(linkage, "linkage", LINKAGES))
     if names:
         return cells.table([["instrument", "basket"], *([nm, int(b)] for nm, b in zip(names, lab))])
     return [[int(b)] for b in lab]
 
 
-@xw.func
-@xw.arg("positions", "raw", doc=POSITIONS_DOC)
-@xw.arg("cov", "raw", doc=COV_DOC)
-@xw.arg("equity", "raw", doc=EQUITY_DOC)
-@xw.arg("threshold", "raw", doc="basket correlation threshold, default 0.75")
-@xw.arg("basket_caps", "raw", doc="optional EFFLEV cap per basket: one value for all, or one per basket")
-@xw.arg("position_aware", "raw", doc="TRUE to multiply correlations by position signs (default FALSE)")
-@xw.ret("raw")
-@cell_function
+@udf(basket_caps="optional EFFLEV cap per basket: one value for all, or one per basket")
 def BASKETLEV(positions, cov, equity, threshold=0.75, basket_caps=None, position_aware=False):
     """Nominal and effective leverage of each correlation basket; spills one row per basket."""
     n, sigma, names = read.book(positions, cov)
     lab, caps = read.basket_setup(n, sigma, threshold, basket_caps, position_aware)
     f = core.basket_leverage(n, sigma, read.equity(equity), lab, caps=caps)
-    labels = names or [str(i + 1) for i in range(n.size)]
-    rows: list[list[Any]] = [["basket", "members", "NOMLEV", "EFFLEV", "CLM", "cap", "over cap"]]
-    for k, b in enumerate(f.basket):
-        members = ", ".join(lbl for lbl, x in zip(labels, lab) if x == b)
-        cap = f.cap[k] if np.isfinite(f.cap[k]) else ""
-        rows.append([int(b), members, f.nomlev[k], f.efflev[k], f.clm[k], cap, bool(f.over_cap[k])])
-    return cells.table(rows)
+    return cells.table(layouts.basket_rows(f, names or _numbered(n.size), lab))
 
 
-@xw.func
-@xw.arg("positions", "raw", doc=POSITIONS_DOC)
-@xw.arg("cov", "raw", doc=COV_DOC)
-@xw.arg("equity", "raw", doc=EQUITY_DOC)
-@xw.arg("cap", "raw", doc="effective-leverage cap, default 2.0 (professional range 1.8–2.2)")
-@xw.ret("raw")
-@cell_function
+def _numbered(count: int) -> list[str]:
+    """Instruments without names are shown by position: "1", "2", …"""
+    return [str(i + 1) for i in range(count)]
+
+
+@udf(cap="effective-leverage cap, default {default} (professional range 1.8–2.2)")
 def HEADROOM(positions, cov, equity, cap=2.0):
     """Notional each instrument can add (same / opposite direction) before EFFLEV reaches the cap."""
     n, sigma, names = read.book(positions, cov)
-    h = core.headroom(n, sigma, read.equity(equity), cap=cells.scalar(cap, "cap", 2.0))
+    h = core.headroom(n, sigma, read.equity(equity), cap=cells.scalar(cap, "cap"))
     return cells.named_rows(names, ["same direction", "opposite direction"], [h.same, h.opposite],
-                            inf_text=_UNLIMITED)
+                            inf_text=layouts.UNLIMITED)
 
 
-_UNLIMITED = "unlimited"  # a book of zero-volatility names never reaches the cap
-
-
-@xw.func
-@xw.arg("positions", "raw", doc=POSITIONS_DOC)
-@xw.arg("cov", "raw", doc=COV_DOC)
-@xw.arg("equity", "raw", doc=EQUITY_DOC)
-@xw.arg("cap", "raw", doc="effective-leverage cap, default 2.0")
-@xw.arg("lots", "raw", doc="notional of one lot per instrument (account ccy); blank = 1% steps")
-@xw.arg("locked", "raw", doc="TRUE for positions that must not be cut (a row or column)")
-@xw.arg("threshold", "raw", doc="basket correlation threshold, default 0.75")
-@xw.arg("basket_caps", "raw", doc="optional EFFLEV cap per basket (one value or one per basket)")
-@xw.arg("method", "raw", doc='"correlation" (default: most correlated first) or "proportional"')
-@xw.ret("raw")
-@cell_function
+@udf(method='"correlation" (default: most correlated first) or "proportional"')
 def REBALANCE(positions, cov, equity, cap=2.0, lots=None, locked=None, threshold=0.75,
               basket_caps=None, method="correlation"):
     """Proposed book under the cap: cuts in whole lots, correlated names first, no sign flips."""
     n, sigma, names = read.book(positions, cov)
     lab, caps = read.basket_setup(n, sigma, threshold, basket_caps, False)
-    lot = None if not cells.cells(lots) else cells.vector(lots, "lots")[0]
-    read.check_lot_steps(n, lot, cells.text(method, "method", "correlation"))
-    lock = None if not cells.cells(locked) else cells.cells(locked)
-    for k, v in enumerate(lock or []):
-        if cells._error_text(v):
-            raise CorrLevError(f"locked has the error {cells._error_text(v)} at item {k + 1}; enter TRUE or FALSE")
+    lot = read.optional_vector(lots, "lots")
+    how = read.option(method, "method", REBALANCE_METHODS)
+    read.check_lot_steps(n, lot, how)
+    lock = read.flags(locked, "locked")
     E = read.equity(equity)
-    res = core.rebalance(n, sigma, E, cap=cells.scalar(cap, "cap", 2.0), lots=lot,
-                         locked=lock, baskets=lab, basket_caps=caps,
-                         method=cells.text(method, "method", "correlation"))
-    labels = names or [str(i + 1) for i in range(n.size)]
-    # Room to add: of the book as it is when within the cap, else of the proposed book.
-    room = res.headroom or core.headroom(res.positions, sigma, E, cap=res.cap)
+    res = core.rebalance(n, sigma, E, cap=cells.scalar(cap, "cap"), lots=lot, locked=lock, baskets=lab,
+                         basket_caps=caps, method=how)
+    room = layouts.room_to_add(res, sigma, E)
     rows: list[list[Any]] = [["instrument", "position", "proposed", "cut", "lots cut", "room same",
                               "room opposite"]]
-    rows += [[lbl, a, b, c, k, _UNLIMITED if hs == np.inf else hs, _UNLIMITED if ho == np.inf else ho]
-             for lbl, a, b, c, k, hs, ho in
-             zip(labels, res.positions_before, res.positions, res.cuts, res.lots_cut, room.same, room.opposite)]
-    rows += [[], ["figure", "before", "after"],
-             ["NOMLEV", res.before.nomlev, res.after.nomlev],
-             ["EFFLEV", res.before.efflev, res.after.efflev],
-             ["CLM", res.before.clm, res.after.clm],
-             ["status", res.status, res.message]]
+    rows += [[lbl, a, b, c, k, layouts.room(hs), layouts.room(ho)] for lbl, a, b, c, k, hs, ho in
+             zip(names or _numbered(n.size), res.positions_before, res.positions, res.cuts, res.lots_cut,
+                 room.same, room.opposite)]
+    rows += [[], *layouts.figure_rows(res), ["status", res.status, res.message]]
     return cells.table(rows)
 
 
@@ -379,60 +300,40 @@ def REBALANCE(positions, cov, equity, cap=2.0, lots=None, locked=None, threshold
 # pair trading
 
 
-@xw.func
-@xw.arg("x", "raw", doc="price series of leg X (a column), or V(X) as one number")
-@xw.arg("y", "raw", doc="price series of leg Y (same length), or V(Y) as one number")
-@xw.arg("cov", "raw", doc="Cov(X,Y) when x and y are variances; blank with series")
-@xw.arg("method", "raw", doc='"minvar" (default: a + b = 1, minimum variance) or "ols" (h = -Cov/V(Y))')
-@xw.arg("kind", "raw", doc='series are turned into "diff" (default, price units), "log", "simple" or "level"')
-@xw.arg("output", "raw", doc='"table" (default) or one of "a", "b", "ratio", "variance"')
-@xw.ret("raw")
-@cell_function
+@udf(x="price series of leg X (a column), or V(X) as one number",
+     y="price series of leg Y (same length), or V(Y) as one number",
+     cov="Cov(X,Y) when x and y are variances; blank with series",
+     method='"minvar" (default: a + b = 1, minimum variance) or "ols" (h = -Cov/V(Y))',
+     kind='series are turned into "diff" (default, price units), "log", "simple" or "level"',
+     output='"table" (default) or one of "a", "b", "ratio", "variance"')
 def HEDGERATIO(x, y, cov=None, method="minvar", kind="diff", output="table"):
     """Hedge weights of Y against X: a, signed b, signed ratio b/a (units Y per unit X) and spread variance."""
     vx, vy, c = read.moments(x, y, cov, kind)
-    h = core.hedge(vx, vy, c, method=cells.text(method, "method", "minvar"))
+    h = core.hedge(vx, vy, c, method=read.option(method, "method", HEDGE_METHODS))
     if not np.isfinite(h.ratio):
         raise CorrLevError("V(Y) and Cov are both 0: Y carries no risk, so the minimum-variance book "
                            "holds no X and there is no ratio of Y per X")
-    out = cells.choice(cells.text(output, "output", "table"), "output",
-                                  ("table", "a", "b", "ratio", "variance"))
+    out = read.option(output, "output", read.HEDGE_OUTPUTS)
     if out != "table":
         return getattr(h, out)
     return cells.table([["a (X)", h.a], ["b (Y)", h.b], ["ratio Y per X", h.ratio],
                         ["variance", h.variance], ["method", h.method]])
 
 
-@xw.func
-@xw.arg("var_x", "raw", doc="variance of X, V(X)")
-@xw.arg("var_y", "raw", doc="variance of Y, V(Y)")
-@xw.arg("cov", "raw", doc="covariance Cov(X, Y)")
-@xw.arg("a", "raw", doc="amount of X, default 1")
-@xw.arg("b", "raw", doc="amount of Y (signed), default 1")
-@xw.ret("raw")
-@cell_function
+@udf(var_x="variance of X, V(X)", var_y="variance of Y, V(Y)", cov="covariance Cov(X, Y)",
+     a="amount of X, default {default}", b="amount of Y (signed), default {default}")
 def PAIRVAR(var_x, var_y, cov, a=1, b=1):
     """Variance of a two-leg book: V(aX + bY) = a²V(X) + b²V(Y) + 2ab·Cov."""
-    return core.pair_variance(cells.scalar(a, "a", 1), cells.scalar(b, "b", 1), cells.scalar(var_x, "var_x"),
+    return core.pair_variance(cells.scalar(a, "a"), cells.scalar(b, "b"), cells.scalar(var_x, "var_x"),
                               cells.scalar(var_y, "var_y"), cells.scalar(cov, "cov"))
 
 
-@xw.func
-@xw.arg("ratio", "raw", doc="units of Y per unit of X (from HEDGERATIO); negative = opposite direction")
-@xw.arg("lot_x", "raw", doc="units per lot of X, e.g. 10000")
-@xw.arg("lot_y", "raw", doc="units per lot of Y, e.g. 10000")
-@xw.arg("lots_x", "raw", doc="lots of X to hedge, default 1")
-@xw.arg("mode", "raw", doc='"nearest" (default), "floor", "ceil", or "best" (needs variances and budget)')
-@xw.arg("var_x", "raw", doc='V(X), for mode "best"')
-@xw.arg("var_y", "raw", doc='V(Y), for mode "best"')
-@xw.arg("cov", "raw", doc='Cov(X,Y), for mode "best"')
-@xw.arg("budget", "raw", doc='mode "best": most lots in total (X + Y), default 20')
-@xw.ret("raw")
-@cell_function
+@udf(cov='Cov(X,Y), for mode "best"')
 def LOTS(ratio, lot_x, lot_y, lots_x=1, mode="nearest", var_x=None, var_y=None, cov=None, budget=20):
     """Whole lots for a pair: lots and units of X and Y; spills a header and one row."""
     r, lx, ly = cells.scalar(ratio, "ratio"), cells.scalar(lot_x, "lot_x"), cells.scalar(lot_y, "lot_y")
-    n_x, how = cells.scalar(lots_x, "lots_x", 1), cells.text(mode, "mode", "nearest")
+    how = read.option(mode, "mode", LOT_MODES)
+    n_x = read.lot_count(lots_x, "lots_x")
     read.check_lot_count(r, n_x, lx, ly, how)
     lt = core.lots(r, lx, ly, lots_x=n_x, mode=how,
                    var_x=cells.optional(var_x, "var_x"), var_y=cells.optional(var_y, "var_y"),
@@ -441,50 +342,30 @@ def LOTS(ratio, lot_x, lot_y, lots_x=1, mode="nearest", var_x=None, var_y=None, 
                         [lt.lots_x, lt.lots_y, lt.units_x, lt.units_y, lt.ratio]])
 
 
-@xw.func
-@xw.arg("x", "raw", doc="price series of leg X (a column)")
-@xw.arg("y", "raw", doc="price series of leg Y (same length)")
-@xw.arg("a", "raw", doc="amount of X, e.g. HEDGERATIO's a")
-@xw.arg("b", "raw", doc="signed amount of Y, e.g. HEDGERATIO's b")
-@xw.ret("raw")
-@cell_function
+@udf(a="amount of X, e.g. HEDGERATIO's a", b="signed amount of Y, e.g. HEDGERATIO's b")
 def SPREAD(x, y, a, b):
     """The spread series a·X + b·Y for the spread chart (blank where a leg is blank)."""
     xs, ys = read.series_pair(x, y)
     return cells.matrix_out(core.spread(xs, ys, cells.scalar(a, "a"), cells.scalar(b, "b")))
 
 
-@xw.func
-@xw.arg("x", "raw", doc="price series of leg X (a column)")
-@xw.arg("y", "raw", doc="price series of leg Y (same length)")
-@xw.arg("window", "raw", doc="rows in each window, default 60")
-@xw.arg("kind", "raw", doc='correlate "log" returns (default), "simple", "diff", or "level" (the series as is)')
-@xw.ret("raw")
-@cell_function
+@udf(window="rows in each window, default {default}",
+     kind='correlate "log" returns (default), "simple", "diff", or "level" (the series as is)')
 def ROLLCORR(x, y, window=60, kind="log"):
     """Rolling correlation of two series, one value per input row (blank until the window fills)."""
     xs, ys = read.corr_input(x, y, kind)
-    return cells.matrix_out(core.rolling_corr(xs, ys, window=cells.whole(window, "window", 60)))
+    return cells.matrix_out(core.rolling_corr(xs, ys, window=cells.whole(window, "window")))
 
 
-@xw.func
-@xw.arg("x", "raw", doc="price series of leg X (a column)")
-@xw.arg("y", "raw", doc="price series of leg Y (same length)")
-@xw.arg("short", "raw", doc="short window in rows, default 20")
-@xw.arg("long", "raw", doc="long window in rows, default 120")
-@xw.arg("threshold", "raw", doc="flag when the short correlation is weaker by more than this, default 0.3")
-@xw.arg("kind", "raw", doc='"log" returns (default), "simple", "diff" or "level"')
-@xw.arg("series", "raw", doc="TRUE for one row per date; FALSE (default) for the latest figures only")
-@xw.ret("raw")
-@cell_function
+@udf(threshold="flag when the short correlation is weaker by more than this, default {default}",
+     kind='"log" returns (default), "simple", "diff" or "level"')
 def CORRBREAK(x, y, short=20, long=120, threshold=0.3, kind="log", series=False):
     """Correlation-breakdown flag: short-window correlation falling away from the long-window one."""
     xs, ys = read.corr_input(x, y, kind)
-    cb = core.corr_break(xs, ys, short=cells.whole(short, "short", 20),
-                         long=cells.whole(long, "long", 120),
-                         threshold=cells.scalar(threshold, "threshold", 0.3))
-    if cells.flag(series, "series", False):
-        rows = [["short corr", "long corr", "gap", "break"]]
+    cb = core.corr_break(xs, ys, short=cells.whole(short, "short"), long=cells.whole(long, "long"),
+                         threshold=cells.scalar(threshold, "threshold"))
+    if cells.flag(series, "series"):
+        rows: list[list[Any]] = [["short corr", "long corr", "gap", "break"]]
         rows += [[s, lg, g, bool(f)] for s, lg, g, f in zip(cb.short, cb.long, cb.gap, cb.flag)]
         return cells.table(rows)
     if np.isnan(cb.long[-1]) or np.isnan(cb.short[-1]):
@@ -493,44 +374,21 @@ def CORRBREAK(x, y, short=20, long=120, threshold=0.3, kind="log", series=False)
                         ["break", bool(cb.flag[-1])]])
 
 
-@xw.func
-@xw.arg("pairs", "raw", doc='currency pairs such as "USDJPY" or "EUR/JPY" (a row or column)')
-@xw.arg("amounts", "raw", doc="signed amounts in units of each pair's base currency")
-@xw.arg("rates", "raw", doc="each pair's price (quote currency per unit of base)")
-@xw.ret("raw")
-@cell_function
+@udf()
 def CCYEXPOSURE(pairs, amounts, rates):
     """Per-currency exposure of currency-pair positions (each in its own currency units)."""
-    names = [v for v in cells.cells(pairs) if not cells._is_blank(v)]
-    if not names:
-        raise CorrLevError("pairs is empty; list pairs such as 'USDJPY'")
-    for k, v in enumerate(names):
-        if not cells._is_label(v):
-            raise CorrLevError(f"pairs must be text such as 'USDJPY'; got {cells._shown(v)} at item {k + 1}")
-    amt, _ = cells.vector(amounts, "amounts")
-    px, _ = cells.vector(rates, "rates")
-    if len(names) == amt.size + 1:  # a header cell above the pairs
-        names = names[1:]
+    names, amt, px = read.fx_book(pairs, amounts, rates)
     ccy, x = core.currency_exposure(names, amt, px)
     return cells.table([["currency", "exposure"], *([c, v] for c, v in zip(ccy, x))])
 
 
-@xw.func
-@xw.arg("base", "raw", doc="base leverage before adjustment, e.g. 2.0")
-@xw.arg("time_factor", "raw", doc="time-of-day factor (liquidity × vol) for the session, default 1")
-@xw.arg("atr", "raw", doc="current ATR (any unit, same as atr_norm); blank = neutral")
-@xw.arg("atr_norm", "raw", doc="normal ATR level (e.g. its 1-year median)")
-@xw.arg("trend", "raw", doc="trend direction per timeframe: +1, -1 or 0 (a row or column)")
-@xw.arg("clm_independent", "raw", doc='CLM with baseline "independent" (>1 = correlations add risk)')
-@xw.ret("raw")
-@cell_function
+@udf()
 def LEVMODEL(base, time_factor=1, atr=None, atr_norm=None, trend=None, clm_independent=None):
     """Recommended leverage = base × time × ATR × trend × correlation factors, each clipped; spills the table."""
-    sig = None if not [v for v in cells.cells(trend) if not cells._is_blank(v)] else cells.vector(trend, "trend")[0]
     m = core.leverage_model(
-        cells.scalar(base, "base"), time_factor=cells.scalar(time_factor, "time_factor", 1),
-        atr=cells.optional(atr, "atr"), atr_norm=cells.optional(atr_norm, "atr_norm"), trend=sig,
-        clm_independent=cells.optional(clm_independent, "clm_independent"),
+        cells.scalar(base, "base"), time_factor=cells.scalar(time_factor, "time_factor"),
+        atr=cells.optional(atr, "atr"), atr_norm=cells.optional(atr_norm, "atr_norm"),
+        trend=read.signals(trend, "trend"), clm_independent=cells.optional(clm_independent, "clm_independent"),
     )
     rows: list[list[Any]] = [["factor", "input", "low", "high", "applied"], ["base", "", "", "", m.base]]
     rows += [[f.name, f.raw, f.low, f.high, f.applied] for f in m.factors]

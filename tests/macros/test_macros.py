@@ -21,7 +21,7 @@ from bookjson import address, payload, run  # noqa: E402
 
 from corrlev_xl import names as N  # noqa: E402
 from corrlev_xl.core import CorrLevError  # noqa: E402
-from corrlev_xl.excel import deskbook, macros  # noqa: E402
+from corrlev_xl.excel import deskbook, layouts, macros  # noqa: E402
 from corrlev_xl.sample import sample_book  # noqa: E402
 
 INPUT_SHEETS = ("Book", "Prices")
@@ -78,7 +78,7 @@ def test_rebalance_writes_proposal_and_audit_row_only():
     a, _ = expected_analysis()
     proposal = actions[1]["values"]
     when = dt.datetime.strptime(proposal[1][1], "%Y-%m-%d %H:%M:%S")
-    assert proposal == deskbook.proposal_rows(a, when)
+    assert proposal == layouts.proposal_rows(a, when)
     assert (actions[1]["start_row"], actions[1]["start_column"]) == (0, 0)
     # the figures in the proposal are the core's
     fig = {r[0]: r[1:3] for r in proposal if r and r[0] in ("NOMLEV", "EFFLEV", "CLM")}
@@ -86,14 +86,14 @@ def test_rebalance_writes_proposal_and_audit_row_only():
     assert fig["EFFLEV"][1] <= 2.0 + 1e-9 < fig["EFFLEV"][0]
 
     header, row = actions[3]["values"][0], actions[4]["values"][0]
-    assert header == deskbook.AUDIT_HEADER
+    assert header == layouts.AUDIT_HEADER
     assert actions[4]["start_row"] == 1
     assert row[1] == a.inputs.fingerprint() and row[2] == "rebalanced"
     assert row[6] == pytest.approx(a.leverage.efflev) and row[7] <= 2.0 + 1e-9
 
 
 def test_rebalance_appends_to_an_existing_audit_log():
-    log = [deskbook.AUDIT_HEADER, ["2026-01-01 09:00:00", "abc", "within cap", 2.0] + [1.0] * 6 + ["none"]]
+    log = [layouts.AUDIT_HEADER, ["2026-01-01 09:00:00", "abc", "within cap", 2.0] + [1.0] * 6 + ["none"]]
     _, actions = run("rebalance", desk(extra_sheets={N.SHEET_AUDIT: log}))
     writes = [a for a in actions if a["func"] == "setValues" and a["sheet_position"] == 2]
     assert len(writes) == 1 and writes[0]["start_row"] == 2  # third row, under the earlier entry
