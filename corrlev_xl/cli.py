@@ -2,6 +2,7 @@
 
     corrlev-xl report [WORKBOOK] [-o OUT] [--no-write] [--quiet]
     corrlev-xl templates build [--out DIR]
+    corrlev-xl templates copy [--out DIR]
     corrlev-xl addin install
 """
 
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     b = tsub.add_parser("build", help="build the templates and the add-in reproducibly")
     b.add_argument("--out", type=Path, default=Path("workbook_templates"),
                    help="output folder (default: ./workbook_templates)")
+    c = tsub.add_parser("copy", help="copy the bundled templates and add-in into a folder, to open or share")
+    c.add_argument("--out", type=Path, default=Path("."), help="folder to copy into (default: .)")
     a = sub.add_parser("addin", help="Excel add-ins (Windows/macOS)")
     asub = a.add_subparsers(dest="action", required=True)
     asub.add_parser("install", help="install the xlwings add-in and the CorrLev ribbon add-in")
@@ -55,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
             from .report import run
 
             return run(args.workbook, args.out, write=not args.no_write, quiet=args.quiet)
+        if args.command == "templates" and args.action == "copy":
+            from .templates import copy_bundled
+
+            for path in copy_bundled(args.out):
+                print(f"copied {path}")
+            return 0
         if args.command == "templates":
             from .templates.build import build_all
 

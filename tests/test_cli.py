@@ -63,3 +63,16 @@ def test_the_wheel_ships_the_templates_as_package_data(tmp_path: Path) -> None:
             committed = (ROOT / "workbook_templates" / name).read_bytes()
             assert hashlib.sha256(shipped).digest() == hashlib.sha256(committed).digest(), name
         assert "corrlev_xl/templates/vba/CorrLev.bas" in whl.namelist()
+
+
+def test_templates_copy_gives_the_bundled_files_and_never_overwrites(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["templates", "copy", "--out", str(tmp_path)]) == 0
+    for name in BUNDLED:
+        assert (tmp_path / name).read_bytes() == bundled(name).read_bytes()
+    (tmp_path / "corrlev_desk.xlsx").write_bytes(b"the desk's own edits")
+    assert cli.main(["templates", "copy", "--out", str(tmp_path)]) == 2
+    assert "already exist" in capsys.readouterr().err
+    assert (tmp_path / "corrlev_desk.xlsx").read_bytes() == b"the desk's own edits"
+    assert cli.main(["templates", "copy", "--out", str(tmp_path / "missing")]) == 2
+    assert cli.main(["templates", "copy", "--out", str(tmp_path / "corrlev_desk.xlsx")]) == 2

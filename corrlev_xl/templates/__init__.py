@@ -21,3 +21,24 @@ def bundled(name: str) -> Path:
     if not path.is_file():  # an install without its package data is broken, not something to rebuild
         raise FileNotFoundError(f"the bundled {name} is missing from {path.parent}; reinstall corrlev-xl")
     return path
+
+
+def copy_bundled(out_dir: Path) -> list[Path]:
+    """Copy the bundled files into ``out_dir`` (a folder); never overwrite a file that is there."""
+    from ..core import CorrLevError
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CorrLevError(f"{out_dir} is a file; give a folder to copy the templates into")
+    if not out_dir.exists():
+        raise CorrLevError(f"the folder {out_dir} does not exist; create it first")
+    taken = [out_dir / name for name in BUNDLED if (out_dir / name).exists() or (out_dir / name).is_symlink()]
+    if taken:
+        raise CorrLevError(f"{', '.join(str(p) for p in taken)} already exist(s); nothing was copied "
+                           "(move them away or copy into another folder)")
+    copied = []
+    for name in BUNDLED:
+        with open(out_dir / name, "xb") as dest:  # "x": fails rather than replace a file made meanwhile
+            dest.write(bundled(name).read_bytes())
+        copied.append(out_dir / name)
+    return copied
