@@ -10,7 +10,7 @@ best of K runs with ``time.perf_counter``, and prints PASS/MISS per target:
    (``np.diff(np.log(P), axis=0)`` then ``X.T @ X``) — ratio <= 1.5×.  The
    correlation is the estimated covariance normalised (``cov_to_corr``), as a
    workbook does it: COVMATRIX is estimated once per recalculation and every
-   other cell reuses it (SPEC.md, "What Excel sees").  Re-estimating it from
+   other cell reuses it (docs/functions.md, "Estimate once, reuse").  Re-estimating it from
    the returns with ``correlation()`` costs a second T·N² product and is
    printed for information;
 2. pairwise-complete covariance and correlation with ~10 % random blanks,
