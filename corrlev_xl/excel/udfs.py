@@ -349,10 +349,11 @@ def SPREAD(x, y, a, b):
     return cells.matrix_out(core.spread(xs, ys, cells.scalar(a, "a"), cells.scalar(b, "b")))
 
 
-@udf(window="rows in each window, default {default}",
+@udf(window=("rows in each window, default {default}; "
+             "a row shows a value once half of them (at least 3) have both legs"),
      kind='correlate "log" returns (default), "simple", "diff", or "level" (the series as is)')
 def ROLLCORR(x, y, window=60, kind="log"):
-    """Rolling correlation of two series, one value per input row (blank until the window fills)."""
+    """Rolling correlation of two series, one value per input row (blank until half a window has both legs)."""
     xs, ys = read.corr_input(x, y, kind)
     return cells.matrix_out(core.rolling_corr(xs, ys, window=cells.whole(window, "window")))
 
