@@ -42,42 +42,25 @@ class _Progress:
             print(f"[{time.perf_counter() - self.t0:6.2f}s] {message}", file=self.stream, flush=True)
 
 
-def openpyxl_reader(wb: Any) -> deskbook.Reader:
-    """``read(name)`` for an openpyxl workbook: a defined name or an Excel Table."""
+def openpyxl_finder(wb: Any) -> deskbook.Finder:
+    """``find(name)`` for :func:`deskbook.accessors`: an Excel Table or a defined name of an openpyxl workbook."""
     tables = {t.name: (ws, t.ref) for ws in wb.worksheets for t in ws.tables.values()}
 
-    def read(name: str) -> deskbook.Rows:
+    def find(name: str) -> deskbook.Found | None:
         if name in tables:
             ws, ref = tables[name]
-            return _values(ws[ref])
+            return (lambda: _values(ws[ref])), (lambda: f"{ws.title}!{ref}")
         if name not in wb.defined_names:
-            kind = "table" if name == N.TABLE_INSTRUMENTS else "named range"
-            raise CorrLevError(f"the workbook has no {kind} {name!r}; is it a corrlev-xl desk workbook?")
+            return None
         dests = list(wb.defined_names[name].destinations)
         if not dests:
             raise CorrLevError(f"named range {name} does not point at cells")
         sheet, ref = dests[0]
         if sheet not in wb.sheetnames:
             raise CorrLevError(f"named range {name} points at a missing sheet {sheet!r}")
-        cells = wb[sheet][ref.replace("$", "")]
-        return _values(cells)
+        return (lambda: _values(wb[sheet][ref.replace("$", "")])), (lambda: f"{sheet}!{ref}")
 
-    return read
-
-
-def openpyxl_locator(wb: Any) -> deskbook.Locator:
-    """``where(name)``: the sheet and cells a defined name or table covers."""
-    tables = {t.name: f"{ws.title}!{t.ref}" for ws in wb.worksheets for t in ws.tables.values()}
-
-    def where(name: str) -> str | None:
-        if name in tables:
-            return tables[name]
-        if name in wb.defined_names:
-            dests = list(wb.defined_names[name].destinations)
-            return f"{dests[0][0]}!{dests[0][1]}" if dests else None
-        return None
-
-    return where
+    return find
 
 
 def _values(cells: Any) -> deskbook.Rows:
@@ -104,7 +87,7 @@ def open_values(path: Path, progress: _Progress | None = None) -> Any:
 
 def inputs_of(values_wb: Any) -> deskbook.DeskInputs:
     """Read and validate a desk workbook's inputs from its stored values."""
-    return deskbook.DeskInputs.read(openpyxl_reader(values_wb), openpyxl_locator(values_wb))
+    return deskbook.DeskInputs.read(*deskbook.accessors(openpyxl_finder(values_wb)))
 
 
 def load_inputs(path: Path, progress: _Progress | None = None) -> deskbook.DeskInputs:

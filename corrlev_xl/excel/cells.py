@@ -101,8 +101,9 @@ def is_omitted(value: Any) -> bool:
     empty range.  Looks at one cell at most, so a big range costs nothing.
     """
     if isinstance(value, (list, tuple)):
-        if len(value) != 1:
-            return not value
+        if len(value) != 1:  # no rows, or rows of no cells, is as good as omitted
+            first = value[0] if value else ()
+            return isinstance(first, (list, tuple)) and not first and all(not r for r in value)
         value = value[0]
         if isinstance(value, (list, tuple)):
             if len(value) != 1:
@@ -288,11 +289,11 @@ def labelled_matrix(value: Any, name: str) -> tuple[np.ndarray, list[str] | None
 
 def scalar(value: Any, name: str, default: float | None = None) -> float:
     """One number; a blank or omitted value takes ``default``, if given, else is refused."""
-    cells = [v for row in as_rows(value) for v in row]
-    if not cells or (len(cells) == 1 and is_blank(cells[0])):
+    if is_omitted(value):
         if default is None:
             raise CorrLevError(f"{name} is missing; enter a number")
         return float(default)
+    cells = [v for row in as_rows(value) for v in row]
     if len(cells) != 1:
         raise CorrLevError(f"{name} must be a single cell; got {len(cells)} cells")
     x = _number(cells[0])
@@ -303,10 +304,7 @@ def scalar(value: Any, name: str, default: float | None = None) -> float:
 
 def optional(value: Any, name: str) -> float | None:
     """One number, or None when blank or omitted."""
-    cells = [v for row in as_rows(value) for v in row]
-    if not cells or (len(cells) == 1 and is_blank(cells[0])):
-        return None
-    return scalar(value, name)
+    return None if is_omitted(value) else scalar(value, name)
 
 
 _MAX_ROWS = 10_000_000  # more rows than any worksheet holds
@@ -355,12 +353,12 @@ def text(value: Any, name: str, default: str | None = None, *, example: str | No
     A blank or omitted value takes ``default``, if given, else is refused;
     messages quote ``example`` (or ``default``) as a valid value.
     """
-    cells = [v for row in as_rows(value) for v in row]
     such_as = example if example is not None else default
-    if not cells or (len(cells) == 1 and is_blank(cells[0])):
+    if is_omitted(value):
         if default is None:
             raise CorrLevError(f"{name} is missing; enter one text value such as {such_as!r}")
         return default
+    cells = [v for row in as_rows(value) for v in row]
     if len(cells) != 1 or not isinstance(cells[0], str) or error_text(cells[0]):
         got = f"; got {shown(cells[0])}" if len(cells) == 1 else f"; got {len(cells)} cells"
         raise CorrLevError(f"{name} must be one text value such as {such_as!r}{got}")
@@ -369,12 +367,11 @@ def text(value: Any, name: str, default: str | None = None, *, example: str | No
 
 def flag(value: Any, name: str, default: bool | None = None) -> bool:
     """TRUE/FALSE; a blank or omitted value takes ``default``, if given, else is refused."""
-    cells = [v for row in as_rows(value) for v in row]
-    if not cells or (len(cells) == 1 and is_blank(cells[0])):
+    if is_omitted(value):
         if default is None:
             raise CorrLevError(f"{name} is missing; enter TRUE or FALSE")
         return default
-    v = cells[0]
+    v = cells(value)[0]
     if isinstance(v, bool):
         return v
     if isinstance(v, (int, float)) and v in (0, 1):

@@ -30,6 +30,37 @@ from . import cells, layouts
 Rows = list[list[Any]]
 Reader = Callable[[str], Rows]  # rows of a named range or Excel Table
 Locator = Callable[[str], "str | None"]  # where that range is, e.g. "Book!$B$20"
+Found = tuple[Callable[[], Rows], Callable[[], str]]  # a range's rows and its address, read when asked
+Finder = Callable[[str], "Found | None"]  # a named range or Excel Table by name; None if there is none
+
+
+def accessors(find: Finder) -> tuple[Reader, Locator]:
+    """``read(name)`` and ``where(name)`` for :meth:`DeskInputs.read`, from one lookup.
+
+    ``find(name)`` is the only part that knows the workbook's API (xlwings for
+    the macros, openpyxl for the report): it returns the range's rows and
+    address as two callables, or None when the workbook has no such name.  A
+    missing name is refused here, with one message for both; an address is a
+    courtesy in messages, so ``where`` never fails.
+    """
+
+    def read(name: str) -> Rows:
+        found = find(name)
+        if found is None:
+            kind = "Excel Table" if name == N.TABLE_INSTRUMENTS else "named range"
+            raise CorrLevError(
+                f"the workbook has no {kind} {name!r}; is it a corrlev-xl desk workbook? (see the desk template)"
+            )
+        return found[0]()
+
+    def where(name: str) -> str | None:
+        try:
+            found = find(name)
+            return found[1]() if found is not None else None
+        except Exception:  # a location is a courtesy in a message; never fail for it
+            return None
+
+    return read, where
 
 
 def _in(where: str, exc: CorrLevError) -> CorrLevError:

@@ -41,44 +41,30 @@ log = logging.getLogger("corrlev_xl")
 # reading
 
 
-def _reader(book: xw.Book) -> deskbook.Reader:
-    def read(name: str) -> deskbook.Rows:
+def _finder(book: xw.Book) -> deskbook.Finder:
+    """``find(name)`` for :func:`deskbook.accessors`: an Excel Table or a named range of ``book``."""
+
+    def found(rng: Any, sheet: Any) -> deskbook.Found:
+        return (lambda: _rows(rng.raw_value)), (lambda: f"{sheet.name}!{rng.address}")
+
+    def find(name: str) -> deskbook.Found | None:
         if name == N.TABLE_INSTRUMENTS:
             for sheet in book.sheets:
                 for table in sheet.tables:
                     if table.name == name:
-                        return _rows(table.range.raw_value)
-            raise CorrLevError(f"the workbook has no Excel Table named {name!r}; is it a corrlev-xl desk workbook?")
+                        return found(table.range, sheet)
+            return None
         try:
             rng = book.names[name].refers_to_range
         except Exception:  # xlwings raises KeyError or COM errors for a missing name
-            raise CorrLevError(f"the workbook has no named range {name!r}; add it (see the desk template)") from None
-        return _rows(rng.raw_value)
-
-    return read
-
-
-def _locator(book: xw.Book) -> deskbook.Locator:
-    """``where(name)``: the sheet and address of a named range or table, for messages."""
-
-    def where(name: str) -> str | None:
-        try:
-            if name == N.TABLE_INSTRUMENTS:
-                for sheet in book.sheets:
-                    for table in sheet.tables:
-                        if table.name == name:
-                            return f"{sheet.name}!{table.range.address}"
-                return None
-            rng = book.names[name].refers_to_range
-            return f"{rng.sheet.name}!{rng.address}"
-        except Exception:  # a location is a courtesy in a message; never fail for it
             return None
+        return (lambda: _rows(rng.raw_value)), (lambda: f"{rng.sheet.name}!{rng.address}")
 
-    return where
+    return find
 
 
 def _inputs(book: xw.Book) -> deskbook.DeskInputs:
-    return deskbook.DeskInputs.read(_reader(book), _locator(book))
+    return deskbook.DeskInputs.read(*deskbook.accessors(_finder(book)))
 
 
 def _rows(value: Any) -> deskbook.Rows:
