@@ -4,10 +4,15 @@ Every cell function and macro calls into this package.  Figures follow
 ``SPEC.md``: signed notionals ``n`` (account currency), covariance ``Σ`` of
 per-period returns, equity ``E``.
 
+A covariance matrix is checked in one place, :func:`covariance_matrix`, with
+one tolerance, :data:`COV_TOL` (1e-8 on the correlation scale); the
+estimators' own positive-semi-definiteness decision is the same check.
+
 Modules
 -------
 returns      per-period returns from prices (log, simple, diff), gaps kept as gaps
-covariance   sample / EWMA / Ledoit–Wolf, pairwise complete, PSD repair
+covariance   sample / EWMA / Ledoit–Wolf (a registry), pairwise complete, PSD repair;
+             the correlation is the covariance's own (cov_to_corr)
 volatility   standard deviation, EWMA, Wilder ATR
 leverage     NOMLEV, PORTVOL, CLM, EFFLEV, risk contributions, NOTIONAL
 baskets      correlation baskets (complete linkage), per-basket leverage
@@ -16,10 +21,13 @@ pairs        hedge weights, lots, spread, rolling correlation, currency exposure
 levmodel     the integrated multiplicative leverage model
 """
 
-from ._validation import CorrLevError, CovarianceRepairedWarning
+from ._validation import COV_TOL, CorrLevError, CovarianceRepairedWarning, covariance_matrix
 from .baskets import BasketFigures, basket_leverage, baskets
 from .covariance import (
+    COV_METHODS,
+    ESTIMATORS,
     Estimate,
+    Estimator,
     corr_to_cov,
     correlation,
     cov_to_corr,
@@ -56,6 +64,7 @@ from .returns import returns
 from .volatility import atr, volatility
 
 __all__ = [
+    "COV_METHODS", "COV_TOL", "ESTIMATORS", "Estimator", "covariance_matrix",
     "BasketFigures", "CorrBreak", "CorrLevError", "CovarianceRepairedWarning", "Estimate",
     "Headroom", "Hedge", "Leverage", "LeverageModel", "Lots", "RebalanceResult",
     "RiskContributions", "atr", "basket_leverage", "baskets", "clm", "corr_break",

@@ -7,11 +7,15 @@ got -5"``.  The Excel layer shows ``str(error)`` in the cell as it is.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 
 from ._types import FloatArray
+
+_O = TypeVar("_O", bound=str)
 
 
 class CorrLevError(ValueError):
@@ -38,13 +42,20 @@ def fail(name: str, expected: str, got: object | None = None) -> CorrLevError:
     return CorrLevError(f"{name} must be {expected}{tail}")
 
 
-def choice(value: str, name: str, options: Sequence[str]) -> str:
-    """Return ``value`` lower-cased if it is one of ``options``."""
+def choice(value: object, name: str, options: Sequence[_O]) -> _O:
+    """The one of ``options`` that ``value`` is, ignoring case and surrounding blanks.
+
+    Examples
+    --------
+    >>> choice(" EWMA ", "method", ("sample", "ewma"))
+    'ewma'
+    """
     key = str(value).strip().lower()
-    if key not in options:
-        listed = ", ".join(repr(o) for o in options)
-        raise fail(name, f"one of {listed}", value)
-    return key
+    for option in options:
+        if option == key:
+            return option
+    listed = ", ".join(repr(o) for o in options)
+    raise fail(name, f"one of {listed}", value)
 
 
 def positive(value: float, name: str, unit: str = "") -> float:
@@ -152,32 +163,165 @@ def matrix_and_blanks(
     return arr, True
 
 
-def covariance_matrix(cov: object, name: str = "cov") -> FloatArray:
-    """A finite, square, symmetric matrix with a non-negative diagonal."""
+COV_TOL = 1e-8
+"""The one tolerance of every covariance check, on the correlation scale.
+
+Used by :func:`covariance_matrix` (symmetry ``|Σ_ij − Σ_ji| <= COV_TOL·σ_iσ_j``,
+correlations within ``±(1 + COV_TOL)``, positive semi-definite when the
+correlation matrix plus ``COV_TOL·I`` has a Cholesky factor) and by the
+estimators' own positive-semi-definiteness decision
+(:mod:`corrlev_xl.core.covariance`), so what an estimator returns unrepaired a
+cell function accepts, and what it repairs a cell function would refuse.
+
+Why 1e-8: a matrix whose correlations are consistent up to rounding (a spill
+read back, a matrix typed to 15 digits, a Higham repair whose eigenvalues are
+clipped to 0) misses by ~1e-15 per entry, so it passes with a wide margin; a
+matrix that fails by more gives some book a variance below
+``−COV_TOL·(Σ|n_i|σ_i)²`` — a real inconsistency (pairwise estimates on gappy
+data miss by 1e-5 to 1e-1), not rounding.
+"""
+
+# Matrices this module has checked and returned, by identity (weakly): read-only
+# views, so they cannot change after the check; handing one back costs nothing.
+_CHECKED: weakref.WeakValueDictionary[int, FloatArray] = weakref.WeakValueDictionary()
+
+
+def covariance_matrix(
+    cov: object,
+    name: str = "cov",
+    *,
+    names: Sequence[str] | None = None,
+    psd: bool = True,
+    hint: str = "",
+) -> FloatArray:
+    """A valid covariance matrix, or a message naming the instrument, row and column.
+
+    The one covariance check of corrlev-xl: the core functions and the Excel
+    layer all call it.  In order: finite numbers, square, variances >= 0,
+    symmetric, and (``psd=True``) a variance of 0 only with covariances of 0,
+    correlations within -1 and 1, positive semi-definite — every comparison
+    with the one tolerance :data:`COV_TOL` on the correlation scale.
+
+    Parameters
+    ----------
+    cov : array-like of shape (N, N)
+    name : str, default "cov"
+        The argument's name in messages.
+    names : sequence of str, optional
+        Instrument names for messages (default ``instrument 1``, …).
+    psd : bool, default True
+        False checks the shape, the diagonal and the symmetry only (for a
+        matrix about to be repaired, or one that is only normalised).
+    hint : str, optional
+        Appended to the message of a matrix that is not symmetric: what the
+        caller may have meant instead.
+
+    Returns
+    -------
+    ndarray of shape (N, N)
+        Exactly symmetric (the mean of the matrix and its transpose when they
+        differ within the tolerance).  With ``psd=True`` it is read-only and
+        remembered: passing it to another core function is not checked again.
+
+    Examples
+    --------
+    >>> covariance_matrix([[4e-4, 1e-4], [1e-4, 9e-4]])
+    array([[0.0004, 0.0001],
+           [0.0001, 0.0009]])
+    >>> try:
+    ...     covariance_matrix([[1e-4, 2e-4], [2e-4, 1e-4]], names=["NAS100", "SP500"])
+    ... except CorrLevError as err:
+    ...     print(err)
+    cov implies a correlation of 2 between NAS100 and SP500 (row 1, column 2); correlations must be within -1 and 1
+    """
+    if isinstance(cov, np.ndarray) and _CHECKED.get(id(cov)) is cov:
+        return cov
     arr = matrix(cov, name)
     n, m = arr.shape
     if n != m:
-        raise fail(name, "a square matrix (one row and one column per instrument)", f"{n}×{m}")
-    if np.any(np.diag(arr) < 0):
-        k = int(np.flatnonzero(np.diag(arr) < 0)[0]) + 1
-        raise fail(name, "a matrix with variances >= 0 on its diagonal", f"{arr[k - 1, k - 1]:.6g} at item {k}")
-    if np.array_equal(arr, arr.T):  # the usual case (an estimate or a COVMATRIX spill), and cheap
-        return arr
-    absolute = np.abs(arr)
-    scale = max(float(absolute.max()), np.finfo(float).tiny)
-    # np.allclose(arr, arr.T, rtol=1e-8, atol=1e-12·scale) for finite input, in fewer passes.
-    gap = arr - arr.T
-    np.abs(gap, out=gap)
-    if not (gap <= 1e-12 * scale + 1e-8 * absolute.T).all():
-        i, j = np.unravel_index(np.argmax(np.abs(arr - arr.T)), arr.shape)
-        raise fail(
-            name,
-            "symmetric",
-            f"row {i + 1}, column {j + 1} = {arr[i, j]:.6g} but row {j + 1}, column {i + 1} = {arr[j, i]:.6g}",
+        raise CorrLevError(f"{name} must be a square matrix (one row and one column per instrument); got {n}×{m}")
+
+    def who(i: int) -> str:
+        return str(names[i]) if names is not None and i < len(names) else f"instrument {i + 1}"
+
+    var = np.diag(arr)
+    if (var < 0).any():
+        k = int(np.flatnonzero(var < 0)[0])
+        raise CorrLevError(
+            f"{name} has the variance {var[k]:.6g} for {who(k)} (row {k + 1}, column {k + 1}); "
+            "variances on the diagonal must be >= 0"
         )
-    out = arr + arr.T
-    out *= 0.5  # (arr + arr.T) / 2, exactly
+    d = np.sqrt(var)
+    if not np.array_equal(arr, arr.T):  # the usual case (an estimate or a spill) is exactly symmetric
+        excess = np.abs(arr - arr.T) - COV_TOL * np.outer(d, d)
+        if (excess > 0).any():
+            i, j = sorted(int(k) for k in np.unravel_index(np.argmax(excess), excess.shape))
+            raise CorrLevError(
+                f"{name} is not symmetric: row {i + 1}, column {j + 1} = {arr[i, j]:.6g} but row {j + 1}, "
+                f"column {i + 1} = {arr[j, i]:.6g}; a covariance matrix must be symmetric{hint}"
+            )
+        arr = arr + arr.T
+        arr *= 0.5  # (arr + arr.T) / 2, exactly symmetric
+    if not psd:
+        return arr
+    live = d > 0
+    if not live.all():
+        flat = np.flatnonzero(~live)
+        off = arr[flat]
+        if off.any():
+            r, j = (int(k) for k in np.argwhere(off != 0)[0])
+            i = int(flat[r])
+            raise CorrLevError(
+                f"{name} gives {who(i)} a variance of 0 but a covariance of {arr[i, j]:.6g} with "
+                f"{who(j)}; that is not a valid covariance matrix"
+            )
+    idx = np.flatnonzero(live)
+    if idx.size:
+        sub = arr if idx.size == n else arr[np.ix_(idx, idx)]
+        corr = sub / np.outer(d[idx], d[idx])
+        k = int(np.argmax(np.abs(corr)))
+        if abs(corr.flat[k]) > 1 + COV_TOL:
+            i, j = (int(idx[x]) for x in divmod(k, idx.size))
+            raise CorrLevError(
+                f"{name} implies a correlation of {corr.flat[k]:.4g} between {who(i)} and {who(j)} "
+                f"(row {i + 1}, column {j + 1}); correlations must be within -1 and 1"
+            )
+        low = not_psd(corr)
+        if low is not None:
+            raise CorrLevError(
+                f"{name} is not positive semi-definite (its correlations are inconsistent: smallest "
+                f"eigenvalue {low:.3g}), so some book would get a negative variance; use a COVMATRIX "
+                "spill, which repairs this"
+            )
+    base = arr if arr is not cov else arr.copy()  # never freeze the caller's own array
+    base.flags.writeable = False
+    out = base.view()  # a view of a read-only base cannot be made writeable again
+    _CHECKED[id(out)] = out
     return out
+
+
+def not_psd(corr: FloatArray) -> float | None:
+    """``None`` if a correlation matrix is positive semi-definite within :data:`COV_TOL`.
+
+    Otherwise its smallest eigenvalue.  The decision is a Cholesky
+    factorisation of ``corr + COV_TOL·I`` (it exists exactly when every
+    eigenvalue is above ``-COV_TOL``); the eigenvalues are computed only when
+    it fails.  The one decision behind :func:`covariance_matrix` and the
+    estimators' repair.
+
+    Examples
+    --------
+    >>> not_psd(np.array([[1.0, 0.5], [0.5, 1.0]])) is None
+    True
+    >>> round(not_psd(np.array([[1, .9, .9], [.9, 1, -.9], [.9, -.9, 1]])), 3)
+    -0.8
+    """
+    jittered = corr + COV_TOL * np.eye(corr.shape[0])
+    try:
+        np.linalg.cholesky(jittered)
+        return None
+    except np.linalg.LinAlgError:
+        return float(np.linalg.eigvalsh(corr)[0])
 
 
 _TRUE = ("true", "yes", "y", "x", "1")

@@ -12,10 +12,11 @@ hedge is then anti-correlated exposure, not a cluster.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 
-from ._types import FloatArray, IntArray
+from ._types import FloatArray, IntArray, Linkage
 from ._validation import (
     CorrLevError,
     choice,
@@ -28,7 +29,7 @@ from ._validation import (
 from .covariance import cov_to_corr
 from .leverage import _figures
 
-LINKAGES = ("complete", "single")
+LINKAGES: tuple[Linkage, ...] = get_args(Linkage)
 
 
 def baskets(
@@ -36,7 +37,7 @@ def baskets(
     *,
     threshold: float = 0.75,
     positions: object | None = None,
-    linkage: str = "complete",
+    linkage: Linkage = "complete",
 ) -> IntArray:
     """Basket number (1, 2, …) of each instrument.
 
@@ -132,22 +133,31 @@ def basket_leverage(
     """
     n, cov_m = positions_and_cov(positions, cov)
     E = positive(equity, "equity", " (account currency)")
+    lab = basket_labels(labels, n.size)
+    return _basket_leverage(n, cov_m, E, lab, _basket_caps(caps, np.unique(lab).size))
+
+
+def basket_labels(labels: object, n: int) -> IntArray:
+    """``n`` whole basket numbers, one per position (as :func:`baskets` gives)."""
     lab = vector(labels, "baskets")
-    if lab.size != n.size:
-        raise CorrLevError(f"baskets has {lab.size} values but there are {n.size} positions")
+    if lab.size != n:
+        raise CorrLevError(f"baskets has {lab.size} values but there are {n} positions")
     if np.any(lab != np.round(lab)):
         k = int(np.flatnonzero(lab != np.round(lab))[0]) + 1
-        raise fail("baskets", "whole basket numbers, one per position", f"{lab[k - 1]:g} at item {k}")
-    lab = lab.astype(np.int64)
+        raise CorrLevError(f"baskets must be whole basket numbers, one per position; got {lab[k - 1]:g} at item {k}")
+    return lab.astype(np.int64)
+
+
+def _basket_leverage(n: FloatArray, cov: FloatArray, E: float, lab: IntArray, cap: FloatArray) -> BasketFigures:
+    """:func:`basket_leverage` of checked inputs (``cap`` one per basket)."""
     ids = np.unique(lab)
-    cap = _basket_caps(caps, ids.size)
-    rows = []
-    for b in ids:
+    size = np.zeros(ids.size, dtype=np.int64)
+    nom, eff, clm_b = (np.zeros(ids.size) for _ in range(3))
+    for k, b in enumerate(ids):
         m = lab == b
-        f = _figures(n[m], cov_m[np.ix_(m, m)], E)
-        rows.append((int(m.sum()), f.nomlev, f.efflev, f.clm))
-    size, nom, eff, clm_b = (np.array(c) for c in zip(*rows))
-    return BasketFigures(ids, size.astype(np.int64), nom, eff, clm_b, cap)
+        f = _figures(n[m], cov[np.ix_(m, m)], E)
+        size[k], nom[k], eff[k], clm_b[k] = int(m.sum()), f.nomlev, f.efflev, f.clm
+    return BasketFigures(ids, size, nom, eff, clm_b, cap)
 
 
 def _basket_caps(caps: object | None, k: int) -> FloatArray:

@@ -9,14 +9,39 @@ A pairwise estimate need not be positive semi-definite.  With ``psd="repair"``
 (the default) such an estimate is replaced by the nearest valid correlation
 matrix (Higham 2002) with every volatility kept, the replacement is flagged
 in ``Estimate.repaired`` and a :class:`CovarianceRepairedWarning` is issued;
-``psd="raise"`` refuses it instead.
+``psd="raise"`` refuses it instead.  The decision is the one the cell
+functions apply to a covariance they are given (:data:`COV_TOL` via
+``_validation.not_psd``), so an estimate is never refused downstream.
 
 Implemented
 -----------
 - ``covariance(returns, method="sample" | "ewma" | "ledoit_wolf", window=...)``
-- ``correlation(...)`` with the same options; the sample correlation uses the
-  pairwise variances of each overlap, exactly as ``pandas.DataFrame.corr``.
+- ``correlation(...)`` with the same options: the correlation *implied by*
+  that covariance, ``cov_to_corr(covariance(...).matrix)``, after any repair.
 - ``cov_to_corr``, ``corr_to_cov``, ``nearest_correlation``.
+
+One correlation
+---------------
+Every correlation corrlev-xl shows (CORRMATRIX, the baskets of
+BASKETS(COVMATRIX), the report and the Refresh-correlations snapshots) is
+``D⁻¹ Σ D⁻¹`` of the same estimate ``Σ`` the leverage figures use: each
+pair's covariance over its overlap divided by the two instruments' own
+volatilities over all their returns.  So the correlation a desk reads is the
+one inside EFFLEV and CLM, and the correlations agree exactly across a
+workbook.  With gaps this is not ``pandas.DataFrame.corr()``, which divides
+each pair by the volatilities over that pair's overlap alone (a second,
+different matrix; on the sample book the two differ by up to 0.0017); without
+gaps they are the same.
+
+Estimators
+----------
+:data:`ESTIMATORS` maps each method name to its function and the options it
+reads (each with its check); :data:`COV_METHODS` is its list of names.  An
+estimator takes the prepared returns (values, presence mask, pairwise overlap
+counts) and returns the raw matrix and the shrinkage intensity; the window,
+the overlap counts, the positive-semi-definiteness check and the repair are
+shared.  A new estimator is one function and one entry (and its name in
+``_types.CovMethod``).
 
 References
 ----------
@@ -29,30 +54,27 @@ N. J. Higham (2002), "Computing the nearest correlation matrix", *IMA J. Numer. 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, get_args
 
 import numpy as np
 
-from ._types import FloatArray, IntArray
+from ._types import BoolArray, CovMethod, FloatArray, IntArray, PsdPolicy
 from ._validation import (
+    COV_TOL,
     CorrLevError,
     CovarianceRepairedWarning,
     choice,
     covariance_matrix,
     integer,
     matrix_and_blanks,
+    not_psd,
     unit_interval,
     vector,
 )
 
-COV_METHODS = ("sample", "ewma", "ledoit_wolf")
-PSD_POLICIES = ("repair", "raise")
-_PSD_TOL = 1e-10
-# A series that is constant over an overlap (e.g. a fixed daily accrual) gets
-# a pairwise variance of pure rounding from the one-pass sums (~1e-16 of the
-# sum of squares), not 0; below _FLAT_RTOL of it counts as "no variation".
-_FLAT_RTOL = 1e-11
+PSD_POLICIES: tuple[PsdPolicy, ...] = get_args(PsdPolicy)
 
 
 @dataclass(frozen=True)
@@ -62,9 +84,10 @@ class Estimate:
     Attributes
     ----------
     matrix : ndarray of shape (N, N)
+        Exactly symmetric.
     nobs : ndarray of shape (N, N)
         Rows where both instruments had a return (the pairwise overlap).
-    method : str
+    method : {"sample", "ewma", "ledoit_wolf"}
     repaired : bool
         True when the raw estimate was not positive semi-definite and was
         replaced by the nearest valid one.
@@ -78,20 +101,116 @@ class Estimate:
 
     matrix: FloatArray
     nobs: IntArray
-    method: str
+    method: CovMethod
     repaired: bool = False
     min_eigenvalue: float = float("nan")
     shrinkage: float = 0.0
 
 
+@dataclass(frozen=True)
+class Returns:
+    """Returns as every estimator receives them.
+
+    ``R`` (T×N, NaN where blank), ``M`` its presence mask (``None`` when
+    nothing is blank), ``counts`` the pairwise overlap (N×N, as floats) and
+    ``names`` for messages.
+    """
+
+    R: FloatArray
+    M: BoolArray | None
+    counts: FloatArray
+    names: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """One covariance estimator: ``fn(returns, **options) -> (matrix, shrinkage)``.
+
+    ``options`` maps each keyword of :func:`covariance` the estimator reads to
+    its check (value in, checked value out); the other keywords are not read,
+    so they are not checked either.
+    """
+
+    fn: Callable[..., tuple[FloatArray, float]]
+    options: Mapping[str, Callable[[Any], object]] = field(default_factory=dict)
+
+
+def _lam(value: float) -> float:
+    return unit_interval(value, "lam")
+
+
+def _sample(d: Returns) -> tuple[FloatArray, float]:
+    """Unbiased (ddof 1) pairwise covariance."""
+    X0 = _centred(d.R, d.M, np.diag(d.counts))
+    if d.M is None:
+        return X0.T @ X0 / (d.R.shape[0] - 1), 0.0
+    # Shifted by the column means first (_centred): it changes no covariance and
+    # keeps the one-pass sums well conditioned.
+    S = X0.T @ d.M.astype(float)  # S[i, j]: sum of x_i over the rows where i and j are both present
+    return (X0.T @ X0 - S * S.T / d.counts) / (d.counts - 1), 0.0
+
+
+def _ewma(d: Returns, *, lam: float) -> tuple[FloatArray, float]:
+    """RiskMetrics EWMA covariance (zero mean), weights normalised per pair."""
+    R, M = d.R, d.M
+    T = R.shape[0]
+    w = lam ** np.arange(T - 1, -1, -1, dtype=float)
+    if M is None:
+        return (R * w[:, None]).T @ R / w.sum(), 0.0
+    X0 = np.where(M, R, 0.0)
+    Xw = X0 * w[:, None]
+    Mf = M.astype(float)
+    denom = (Mf * w[:, None]).T @ Mf
+    if np.any(denom <= 0):
+        i, j = np.argwhere(denom <= 0)[0]
+        raise CorrLevError(
+            f"{_name(d.names, int(i))} and {_name(d.names, int(j))} overlap only on dates whose EWMA "
+            "weight is zero; use a decay lam closer to 1 or a shorter window"
+        )
+    return Xw.T @ X0 / denom, 0.0
+
+
+def _ledoit_wolf(d: Returns) -> tuple[FloatArray, float]:
+    """Ledoit–Wolf shrinkage towards ``mu·I`` with pairwise moments.
+
+    With complete data this is exactly the estimator of Ledoit & Wolf (2004)
+    as in ``sklearn.covariance.ledoit_wolf``: ``S`` is the ddof-0 covariance,
+    ``mu = tr(S)/N``, ``delta = ||S - mu I||²/N``,
+    ``beta = (1/N) Σ_ij (mean_t x_it² x_jt² - S_ij²) / n``, intensity
+    ``min(beta, delta)/delta``.  With gaps each (i, j) term uses its overlap.
+    """
+    counts = d.counts
+    N = d.R.shape[1]
+    X0 = _centred(d.R, d.M, np.diag(counts))
+    S = X0.T @ X0 / counts
+    X2 = X0 * X0
+    mu = np.trace(S) / N
+    delta = np.sum((S - mu * np.eye(N)) ** 2) / N
+    beta = min(float(np.sum((X2.T @ X2 / counts - S * S) / counts) / N), float(delta))
+    shrink = 0.0 if beta <= 0 or delta == 0 else beta / delta
+    C = (1.0 - shrink) * S
+    C[np.diag_indices(N)] += shrink * mu
+    return C, float(shrink)
+
+
+ESTIMATORS: dict[CovMethod, Estimator] = {
+    "sample": Estimator(_sample),
+    "ewma": Estimator(_ewma, {"lam": _lam}),
+    "ledoit_wolf": Estimator(_ledoit_wolf),
+}
+"""Covariance estimators by method name (see "Estimators" above)."""
+
+COV_METHODS: tuple[CovMethod, ...] = tuple(ESTIMATORS)
+
+
 def covariance(
     returns: object,
     *,
-    method: str = "sample",
+    method: CovMethod = "sample",
     lam: float = 0.94,
     window: int | None = None,
     min_periods: int = 2,
-    psd: str = "repair",
+    psd: PsdPolicy = "repair",
     names: Sequence[str] | None = None,
 ) -> Estimate:
     """Covariance matrix of per-period returns, pairwise complete.
@@ -127,71 +246,45 @@ def covariance(
     array([[0.000233, 0.0001  ],
            [0.0001  , 0.0001  ]])
     """
-    method = choice(method, "method", COV_METHODS)
-    psd = choice(psd, "psd", PSD_POLICIES)
-    R, M, counts = _prepare(returns, window, min_periods, names)
-    shrink = 0.0
-    if method == "sample":
-        C, _ = _sample(R, M, counts)
-    elif method == "ewma":
-        C = _ewma(R, M, unit_interval(lam, "lam"), names)
-    else:
-        C, shrink = _ledoit_wolf(R, M, counts)
-    C, repaired, min_eig = _ensure_psd(C, psd, "covariance", complete=M is None)
-    return Estimate(C, counts.astype(np.int64), method, repaired, min_eig, shrink)
+    return _estimate(returns, method, lam, window, min_periods, psd, names, "covariance")
 
 
 def correlation(
     returns: object,
     *,
-    method: str = "sample",
+    method: CovMethod = "sample",
     lam: float = 0.94,
     window: int | None = None,
     min_periods: int = 2,
-    psd: str = "repair",
+    psd: PsdPolicy = "repair",
     names: Sequence[str] | None = None,
 ) -> Estimate:
-    """Correlation matrix of per-period returns, pairwise complete.
+    """Correlation matrix of per-period returns: the one implied by :func:`covariance`.
 
-    Same parameters as :func:`covariance`.  For ``method="sample"`` each
-    entry is the Pearson correlation over that pair's overlap, using the
-    variances of the overlap (identical to ``pandas.DataFrame.corr()``); the
-    other methods normalise their covariance by its diagonal.
+    Same parameters as :func:`covariance`; the result is exactly
+    ``cov_to_corr(covariance(...).matrix)`` with the same options (after any
+    repair), so it is the correlation inside the leverage figures.  Each
+    entry is the pair's covariance over its overlap divided by the two
+    instruments' volatilities over all their returns; with gaps this differs
+    from ``pandas.DataFrame.corr()`` (which uses the overlap's own
+    volatilities, a different matrix that need not match the covariance),
+    without gaps it is the same.  See "One correlation" in the module notes.
+
+    Examples
+    --------
+    >>> est = correlation([[0.01, 0.02], [-0.01, 0.0], [0.02, 0.01]])
+    >>> est.matrix.round(4)
+    array([[1.    , 0.6547],
+           [0.6547, 1.    ]])
     """
-    method = choice(method, "method", COV_METHODS)
-    psd = choice(psd, "psd", PSD_POLICIES)
-    R, M, counts = _prepare(returns, window, min_periods, names)
-    shrink = 0.0
-    if method == "sample":
-        C, pair_var = _sample(R, M, counts, pairwise_var=True)
-        denom = np.sqrt(pair_var * pair_var.T)
-    else:
-        if method == "ewma":
-            C = _ewma(R, M, unit_interval(lam, "lam"), names)
-        else:
-            C, shrink = _ledoit_wolf(R, M, counts)
-        d = np.sqrt(np.diag(C))
-        denom = np.outer(d, d)
-    flat = np.flatnonzero(np.diag(denom) <= 0)
+    est = _estimate(returns, method, lam, window, min_periods, psd, names, "correlation")
+    flat = np.flatnonzero(np.diag(est.matrix) <= 0)
     if flat.size:
-        who = _name(names, int(flat[0]))
         raise CorrLevError(
-            f"{who} has no variation in its returns, so its correlation is undefined; "
-            "remove it or use a longer price history"
+            f"{_name(names, int(flat[0]))} has no variation in its returns, so its correlation is "
+            "undefined; remove it or use a longer price history"
         )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = C / denom
-    bad = ~np.isfinite(corr)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise CorrLevError(
-            f"{_name(names, int(i))} and {_name(names, int(j))} have no variation over their "
-            "common dates, so their correlation is undefined; use a longer price history"
-        )
-    corr = np.clip((corr + corr.T) / 2, -1.0, 1.0)
-    np.fill_diagonal(corr, 1.0)
-    corr, repaired, min_eig = _ensure_psd(corr, psd, "correlation", complete=M is None)
-    return Estimate(corr, counts.astype(np.int64), method, repaired, min_eig, shrink)
+    return replace(est, matrix=cov_to_corr(est.matrix))
 
 
 def cov_to_corr(cov: object) -> FloatArray:
@@ -199,8 +292,14 @@ def cov_to_corr(cov: object) -> FloatArray:
 
     An instrument with zero variance gets correlation 0 with the others (and 1
     with itself): it moves with nothing.
+
+    Examples
+    --------
+    >>> cov_to_corr([[4e-4, -1e-4], [-1e-4, 1e-4]])
+    array([[ 1. , -0.5],
+           [-0.5,  1. ]])
     """
-    C = covariance_matrix(cov)
+    C = covariance_matrix(cov, psd=False)
     d = np.sqrt(np.diag(C))
     safe = np.where(d > 0, d, 1.0)
     corr = C / np.outer(safe, safe)
@@ -220,7 +319,7 @@ def corr_to_cov(corr: object, vols: object) -> FloatArray:
         raise CorrLevError(f"vols has {v.size} values but the correlation matrix is {k}×{k}")
     if np.any(v < 0):
         raise CorrLevError("vols must all be >= 0 (volatility per period)")
-    if np.any(np.abs(np.diag(R) - 1) > 1e-8):
+    if np.any(np.abs(np.diag(R) - 1) > COV_TOL):
         raise CorrLevError("corr must have 1 on its diagonal; is it a covariance matrix?")
     return R * np.outer(v, v)
 
@@ -229,9 +328,19 @@ def nearest_correlation(A: object, *, tol: float = 1e-12, max_iter: int = 500) -
     """Nearest correlation matrix in the Frobenius norm (Higham 2002).
 
     Alternating projections with Dykstra's correction between the positive
-    semi-definite cone and the unit-diagonal matrices.
+    semi-definite cone and the unit-diagonal matrices.  ``tol`` is the
+    iteration's stopping rule (relative change), not a validity tolerance.
+
+    Examples
+    --------
+    Higham's own example (section 4 of the paper):
+
+    >>> nearest_correlation([[1, 1, 0], [1, 1, 1], [0, 1, 1]]).round(4)
+    array([[1.    , 0.7607, 0.1573],
+           [0.7607, 1.    , 0.7607],
+           [0.1573, 0.7607, 1.    ]])
     """
-    Y = covariance_matrix(A, "corr").copy()
+    Y = covariance_matrix(A, "corr", psd=False).copy()
     dS = np.zeros_like(Y)
     for _ in range(max_iter):
         Rk = Y - dS
@@ -261,15 +370,36 @@ def _name(names: Sequence[str] | None, i: int) -> str:
     return f"instrument {i + 1}"
 
 
-def _prepare(
-    returns: object, window: int | None, min_periods: int, names: Sequence[str] | None
-) -> tuple[FloatArray, np.ndarray | None, FloatArray]:
+def _estimate(
+    returns: object,
+    method: object,
+    lam: float,
+    window: int | None,
+    min_periods: int,
+    psd: object,
+    names: Sequence[str] | None,
+    what: str,
+) -> Estimate:
+    """The covariance estimate behind :func:`covariance` and :func:`correlation`."""
+    key = choice(method, "method", tuple(ESTIMATORS))  # the registry itself: an entry is a method
+    policy = choice(psd, "psd", PSD_POLICIES)
+    data = _prepare(returns, window, min_periods, names)
+    est = ESTIMATORS[key]
+    given: dict[str, object] = {"lam": lam}
+    options = {k: check(given[k]) for k, check in est.options.items()}
+    C, shrink = est.fn(data, **options)
+    C = (C + C.T) / 2  # exactly symmetric: a spill reads back as it was
+    C, repaired, min_eig = _ensure_psd(C, policy, what, complete=data.M is None)
+    return Estimate(C, data.counts.astype(np.int64), key, repaired, min_eig, shrink)
+
+
+def _prepare(returns: object, window: int | None, min_periods: int, names: Sequence[str] | None) -> Returns:
     """Returns, their presence mask (``None`` when nothing is blank) and overlap counts."""
     R, gaps = matrix_and_blanks(returns, "returns", allow_nan=True)
     if window is not None:
         R = R[-integer(window, "window", 2) :]
     min_periods = integer(min_periods, "min_periods", 2)
-    M: np.ndarray | None = None
+    M: BoolArray | None = None
     if gaps:
         M = ~np.isnan(R)
     if M is None or M.all():  # no blank (in the window)
@@ -290,103 +420,43 @@ def _prepare(
             else f"{_name(names, int(i))} and {_name(names, int(j))} share only {k} return date(s)"
         )
         raise CorrLevError(f"{what}; at least {min_periods} are needed — supply a longer price history")
-    return R, M, counts
+    return Returns(R, M, counts, names)
 
 
-def _sample(
-    R: FloatArray, M: np.ndarray | None, counts: FloatArray, *, pairwise_var: bool = False
-) -> tuple[FloatArray, FloatArray]:
-    """Unbiased pairwise covariance; optionally each pair's own variances."""
-    if M is None:
-        X = R - R.mean(axis=0)
-        C = X.T @ X / (R.shape[0] - 1)
-        if not pairwise_var:
-            return C, np.empty(0)
-        var = np.diag(C).copy()
-        var[np.ptp(R, axis=0) == 0] = 0.0  # a constant series: its variance is rounding
-        return C, np.broadcast_to(var[:, None], C.shape)
-    # Shift by the column means first: it changes no covariance and keeps the
-    # one-pass sums well conditioned.
-    X0 = _centred(R, M, np.diag(counts))
-    Mf = M.astype(float)
-    S = X0.T @ Mf  # S[i, j]: sum of x_i over the rows where i and j are both present
-    C = (X0.T @ X0 - S * S.T / counts) / (counts - 1)
-    pair_var = np.empty(0)
-    if pairwise_var:
-        Q = (X0 * X0).T @ Mf  # Q[i, j]: sum of x_i² over the overlap with j
-        pair_var = (Q - S * S / counts) / (counts - 1)
-        pair_var[pair_var <= _FLAT_RTOL * Q / (counts - 1)] = 0.0
-    return C, pair_var
-
-
-def _centred(R: FloatArray, M: np.ndarray | None, n: FloatArray) -> FloatArray:
+def _centred(R: FloatArray, M: BoolArray | None, n: FloatArray) -> FloatArray:
     """``R`` minus each column's mean over its ``n`` present rows, 0 where blank.
 
     The same numbers as ``np.where(M, R - np.nanmean(R, axis=0), 0.0)``,
-    without ``nanmean``'s extra copies.
+    without ``nanmean``'s extra copies.  A column whose returns are all equal
+    (a fixed daily accrual) is exactly 0, not the rounding of its mean, so its
+    variance and covariances are exactly 0.
     """
     if M is None:
-        return R - R.mean(axis=0)
-    X0 = np.where(M, R, 0.0)
-    np.subtract(X0, X0.sum(axis=0) / n, out=X0, where=M)
+        X0 = R - R.mean(axis=0)
+        flat = np.ptp(R, axis=0) == 0
+    else:
+        X0 = np.where(M, R, 0.0)
+        np.subtract(X0, X0.sum(axis=0) / n, out=X0, where=M)
+        flat = np.where(M, R, np.inf).min(axis=0) == np.where(M, R, -np.inf).max(axis=0)
+    if flat.any():
+        X0[:, flat] = 0.0
     return X0
-
-
-def _ewma(R: FloatArray, M: np.ndarray | None, lam: float, names: Sequence[str] | None) -> FloatArray:
-    """RiskMetrics EWMA covariance (zero mean), weights normalised per pair."""
-    T = R.shape[0]
-    w = lam ** np.arange(T - 1, -1, -1, dtype=float)
-    if M is None:
-        return (R * w[:, None]).T @ R / w.sum()
-    X0 = np.where(M, R, 0.0)
-    Xw = X0 * w[:, None]
-    Mf = M.astype(float)
-    denom = (Mf * w[:, None]).T @ Mf
-    if np.any(denom <= 0):
-        i, j = np.argwhere(denom <= 0)[0]
-        raise CorrLevError(
-            f"{_name(names, int(i))} and {_name(names, int(j))} overlap only on dates whose EWMA "
-            "weight is zero; use a decay lam closer to 1 or a shorter window"
-        )
-    return Xw.T @ X0 / denom
-
-
-def _ledoit_wolf(R: FloatArray, M: np.ndarray | None, counts: FloatArray) -> tuple[FloatArray, float]:
-    """Ledoit–Wolf shrinkage towards ``mu·I`` with pairwise moments.
-
-    With complete data this is exactly the estimator of Ledoit & Wolf (2004)
-    as in ``sklearn.covariance.ledoit_wolf``: ``S`` is the ddof-0 covariance,
-    ``mu = tr(S)/N``, ``delta = ||S - mu I||²/N``,
-    ``beta = (1/N) Σ_ij (mean_t x_it² x_jt² - S_ij²) / n``, intensity
-    ``min(beta, delta)/delta``.  With gaps each (i, j) term uses its overlap.
-    """
-    N = R.shape[1]
-    X0 = _centred(R, M, np.diag(counts))
-    S = X0.T @ X0 / counts
-    X2 = X0 * X0
-    mu = np.trace(S) / N
-    delta = np.sum((S - mu * np.eye(N)) ** 2) / N
-    beta = np.sum((X2.T @ X2 / counts - S * S) / counts) / N
-    beta = min(beta, delta)
-    shrink = 0.0 if beta <= 0 or delta == 0 else beta / delta
-    C = (1.0 - shrink) * S
-    C[np.diag_indices(N)] += shrink * mu
-    return C, float(shrink)
 
 
 def _clip_eigen(A: FloatArray) -> FloatArray:
     w, V = np.linalg.eigh((A + A.T) / 2)
-    return (V * np.maximum(w, 0.0)) @ V.T
+    out: FloatArray = (V * np.maximum(w, 0.0)) @ V.T
+    return out
 
 
-def _ensure_psd(
-    C: FloatArray, psd: str, what: str, *, complete: bool = False
-) -> tuple[FloatArray, bool, float]:
+def _ensure_psd(C: FloatArray, psd: str, what: str, *, complete: bool = False) -> tuple[FloatArray, bool, float]:
     """Keep ``C`` if positive semi-definite, else repair or refuse it.
 
     ``complete``: the estimate comes from data without blanks, so it is a
     (weighted) Gram matrix — or Ledoit–Wolf's blend of one with a scaled
     identity — and positive semi-definite by construction: nothing to check.
+    The decision is :func:`~corrlev_xl.core._validation.not_psd`, the one a
+    covariance handed to the cell functions gets.
     """
     if complete:
         return C, False, float("nan")
@@ -397,32 +467,22 @@ def _ensure_psd(
     scale = d[live]
     sub = C if live.all() else C[np.ix_(live, live)]
     corr = sub / np.outer(scale, scale)
-    # Fast path: a Cholesky factorisation with a whisker of jitter succeeds
-    # for every positive semi-definite matrix met in practice.  The jitter
-    # goes on in place; corr is rebuilt without it if the check fails.
-    corr.flat[:: corr.shape[0] + 1] += _PSD_TOL
-    try:
-        np.linalg.cholesky(corr)
+    low = not_psd(corr)
+    if low is None:
         return C, False, float("nan")
-    except np.linalg.LinAlgError:
-        pass
-    corr = sub / np.outer(scale, scale)
-    min_eig = float(np.linalg.eigvalsh(corr)[0])
-    if min_eig >= -_PSD_TOL:
-        return C, False, min_eig
     if psd == "raise":
         raise CorrLevError(
             f"the {what} estimate is not positive semi-definite (smallest eigenvalue of the "
-            f"correlation {min_eig:.3g}), as pairwise estimates on gappy data can be; use "
+            f"correlation {low:.3g}), as pairwise estimates on gappy data can be; use "
             "psd 'repair' or a history where the instruments overlap more"
         )
     fixed = nearest_correlation(np.clip(corr, -1.0, 1.0))
     out = C.copy()
     out[np.ix_(live, live)] = fixed * np.outer(scale, scale)
     warnings.warn(
-        f"the {what} estimate was not positive semi-definite (smallest eigenvalue {min_eig:.3g}) "
+        f"the {what} estimate was not positive semi-definite (smallest eigenvalue {low:.3g}) "
         "and was replaced by the nearest valid one, keeping every volatility",
         CovarianceRepairedWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
-    return out, True, min_eig
+    return out, True, low

@@ -16,13 +16,14 @@ above 1 when positive correlations add risk.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 
-from ._types import FloatArray
+from ._types import ClmBaseline, FloatArray
 from ._validation import CorrLevError, choice, fail, positions_and_cov, positive, vector
 
-CLM_BASELINES = ("standalone", "independent")
+CLM_BASELINES: tuple[ClmBaseline, ...] = get_args(ClmBaseline)
 
 
 def notional(
@@ -104,15 +105,15 @@ def leverage(positions: object, cov: object, equity: float, *, horizon: float = 
 
 
 def _figures(n: FloatArray, cov: FloatArray, E: float, root_t: float = 1.0) -> Leverage:
+    """The figures of a book whose ``cov`` has been checked (:func:`covariance_matrix`).
+
+    A checked matrix is positive semi-definite within ``COV_TOL``, so ``nᵀΣn``
+    is at least ``−COV_TOL·SA²``: a negative value is rounding, and counts as 0.
+    """
     sigma = np.sqrt(np.diag(cov))
     a = np.abs(n)
     var = float(n @ cov @ n)
     sa = float(a @ sigma)
-    if var < -1e-10 * sa * sa:  # beyond rounding: Σ is not positive semi-definite
-        raise CorrLevError(
-            f"the covariance matrix gives this book a negative variance ({var:.3g}), so it is not "
-            "positive semi-definite; use an estimate from covariance()/COVMATRIX, which repairs this"
-        )
     port = np.sqrt(max(var, 0.0))
     indep = float(np.sqrt(np.sum((n * sigma) ** 2)))
     nom = float(a.sum() / E)
@@ -135,7 +136,7 @@ def efflev(positions: object, cov: object, equity: float) -> float:
     return leverage(positions, cov, equity).efflev
 
 
-def clm(positions: object, cov: object, *, baseline: str = "standalone") -> float:
+def clm(positions: object, cov: object, *, baseline: ClmBaseline = "standalone") -> float:
     """Correlation Leverage Multiplier.
 
     ``baseline="standalone"``: ``sqrt(nᵀΣn) / Σ|n_i|σ_i``, in [0, 1].

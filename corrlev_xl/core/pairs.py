@@ -16,16 +16,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 
-from ._types import BoolArray, FloatArray
+from ._types import BoolArray, FloatArray, HedgeMethod, LotMode, SeriesKind
 from ._validation import CorrLevError, choice, fail, integer, positive, vector
 from .returns import returns
 
-HEDGE_METHODS = ("minvar", "ols")
-LOT_MODES = ("nearest", "floor", "ceil", "best")
-SERIES_KINDS = ("diff", "log", "simple", "level")
+HEDGE_METHODS: tuple[HedgeMethod, ...] = get_args(HedgeMethod)
+LOT_MODES: tuple[LotMode, ...] = get_args(LotMode)
+SERIES_KINDS: tuple[SeriesKind, ...] = get_args(SeriesKind)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Hedge:
     ``V(aX + bY)``.
     """
 
-    method: str
+    method: HedgeMethod
     a: float
     b: float
     ratio: float
@@ -50,7 +51,7 @@ def pair_variance(a: float, b: float, var_x: float, var_y: float, cov: float) ->
     return float(a * a * vx + b * b * vy + 2 * a * b * float(cov))
 
 
-def hedge(var_x: float, var_y: float, cov: float, *, method: str = "minvar") -> Hedge:
+def hedge(var_x: float, var_y: float, cov: float, *, method: HedgeMethod = "minvar") -> Hedge:
     """Hedge weights of Y against X.
 
     Examples
@@ -83,7 +84,7 @@ def hedge(var_x: float, var_y: float, cov: float, *, method: str = "minvar") -> 
     return Hedge(method, a, b, ratio, pair_variance(a, b, vx, vy, c))
 
 
-def pair_moments(x: object, y: object, *, kind: str = "diff") -> tuple[float, float, float, int]:
+def pair_moments(x: object, y: object, *, kind: SeriesKind = "diff") -> tuple[float, float, float, int]:
     """``V(X), V(Y), Cov(X, Y)`` (ddof 1) and the overlap count of two series.
 
     ``kind`` is what the variances are of: price changes (``"diff"``, the
@@ -121,7 +122,7 @@ def lots(
     lot_y: float,
     *,
     lots_x: int = 1,
-    mode: str = "nearest",
+    mode: LotMode = "nearest",
     var_x: float | None = None,
     var_y: float | None = None,
     cov: float | None = None,

@@ -28,15 +28,16 @@ Headroom
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import get_args
 
 import numpy as np
 
-from ._types import BoolArray, FloatArray, IntArray
+from ._types import BoolArray, FloatArray, IntArray, RebalanceMethod
 from ._validation import CorrLevError, choice, flags, positions_and_cov, positive, vector
-from .baskets import BasketFigures, _basket_caps, basket_leverage
+from .baskets import BasketFigures, _basket_caps, _basket_leverage, basket_labels
 from .leverage import Leverage, _figures
 
-REBALANCE_METHODS = ("correlation", "proportional")
+REBALANCE_METHODS: tuple[RebalanceMethod, ...] = get_args(RebalanceMethod)
 _EPS = 1e-12
 
 
@@ -60,7 +61,11 @@ def headroom(positions: object, cov: object, equity: float, *, cap: float = 2.0)
     """
     n, cov_m = positions_and_cov(positions, cov)
     E = positive(equity, "equity", " (account currency)")
-    cap = positive(cap, "cap", " (effective leverage)")
+    return _headroom(n, cov_m, E, positive(cap, "cap", " (effective leverage)"))
+
+
+def _headroom(n: FloatArray, cov_m: FloatArray, E: float, cap: float) -> Headroom:
+    """:func:`headroom` of checked inputs."""
     eff0 = _figures(n, cov_m, E).efflev
     N = n.size
     if eff0 >= cap:
@@ -126,7 +131,7 @@ class RebalanceResult:
     (locked positions alone break a cap; ``message`` says which).
     """
 
-    method: str
+    method: RebalanceMethod
     cap: float
     status: str
     message: str
@@ -153,7 +158,7 @@ def rebalance(
     locked: object | None = None,
     baskets: object | None = None,
     basket_caps: object | None = None,
-    method: str = "correlation",
+    method: RebalanceMethod = "correlation",
 ) -> RebalanceResult:
     """Cut the book until EFFLEV ≤ ``cap`` and every basket is under its cap.
 
@@ -188,15 +193,15 @@ def rebalance(
     N = n.size
     lot = _lots(lots, n)
     lock = _locked(locked, N)
-    labels = _labels(baskets, N)
+    labels = np.arange(1, N + 1, dtype=np.int64) if baskets is None else basket_labels(baskets, N)
     ids = np.unique(labels)
     bcap = _basket_caps(basket_caps, ids.size)
     bcap_of = bcap[np.searchsorted(ids, labels)]
 
     before = _figures(n, cov_m, E)
-    b_before = basket_leverage(n, cov_m, E, labels, caps=bcap)
+    b_before = _basket_leverage(n, cov_m, E, labels, bcap)
     if before.efflev <= cap + _EPS and not b_before.over_cap.any():
-        room = headroom(n, cov_m, E, cap=cap)
+        room = _headroom(n, cov_m, E, cap)
         return RebalanceResult(
             method, cap, "within cap",
             f"EFFLEV {before.efflev:.3f} is within the cap {cap:g}; nothing to cut",
@@ -208,7 +213,7 @@ def rebalance(
     else:
         new, order = _proportional(n, cov_m, E, cap, lot, lock, labels, bcap)
     after = _figures(new, cov_m, E)
-    b_after = basket_leverage(new, cov_m, E, labels, caps=bcap)
+    b_after = _basket_leverage(new, cov_m, E, labels, bcap)
     cuts = np.abs(n) - np.abs(new)
     if after.efflev <= cap + 1e-9 and not (b_after.efflev > b_after.cap + 1e-9).any():
         status = "rebalanced"
@@ -250,15 +255,6 @@ def _lots(lots: object | None, n: FloatArray) -> FloatArray:
 
 def _locked(locked: object | None, N: int) -> BoolArray:
     return np.zeros(N, dtype=bool) if locked is None else flags(locked, N, "locked")
-
-
-def _labels(baskets: object | None, N: int) -> IntArray:
-    if baskets is None:
-        return np.arange(1, N + 1, dtype=np.int64)
-    lab = vector(baskets, "baskets")
-    if lab.size != N or np.any(lab != np.round(lab)):
-        raise CorrLevError(f"baskets must be {N} whole basket numbers, one per position")
-    return lab.astype(np.int64)
 
 
 def _excess(eff: FloatArray | float, cap: float) -> FloatArray | float:
@@ -378,7 +374,7 @@ def _proportional(
         m = book(k)
         if _figures(m, cov, E).efflev > cap + 1e-9:
             return False
-        return not basket_leverage(m, cov, E, labels, caps=bcap).over_cap.any()
+        return not _basket_leverage(m, cov, E, labels, bcap).over_cap.any()
 
     lo, hi = 0.0, 1.0
     if not ok(0.0):

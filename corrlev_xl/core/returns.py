@@ -12,15 +12,17 @@ output belongs to the second row of prices.
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 
-from ._types import FloatArray
+from ._types import FloatArray, ReturnMethod
 from ._validation import CorrLevError, choice, matrix
 
-RETURN_METHODS = ("log", "simple", "diff")
+RETURN_METHODS: tuple[ReturnMethod, ...] = get_args(ReturnMethod)
 
 
-def returns(prices: object, *, method: str = "log") -> FloatArray:
+def returns(prices: object, *, method: ReturnMethod = "log") -> FloatArray:
     """Per-period returns of a T×N price table, oldest row first.
 
     Parameters

@@ -6,18 +6,20 @@ read as zero moves.
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 
-from ._types import FloatArray
+from ._types import FloatArray, VolMethod
 from ._validation import CorrLevError, choice, integer, matrix, positive, unit_interval
 
-VOL_METHODS = ("std", "ewma")
+VOL_METHODS: tuple[VolMethod, ...] = get_args(VolMethod)
 
 
 def volatility(
     returns: object,
     *,
-    method: str = "std",
+    method: VolMethod = "std",
     lam: float = 0.94,
     window: int | None = None,
     periods_per_year: float | None = None,

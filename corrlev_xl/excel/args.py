@@ -170,12 +170,11 @@ def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -
     return est.matrix, names
 
 
-_PSD_TOL = 1e-8  # on the correlation scale: rounding in a spilled matrix is far below this
-
-
-# The last matrices that passed _check_cov (as read, and as checked), keyed by shape and
-# sum; a hit must be equal cell for cell.  In a workbook every leverage cell reads the same
-# COVMATRIX spill, so the O(N³) positive-semi-definiteness check runs once per spill.
+# The last matrices that passed the core's check (as read, and as checked), keyed by shape
+# and sum; a hit must be equal cell for cell.  In a workbook every leverage cell reads the
+# same COVMATRIX spill, so the O(N³) positive-semi-definiteness check runs once per spill.
+# The checked matrix is the core's read-only one, handed out as it is: the core function
+# the cell then calls recognises it and does not check it again.
 _VALID_COVS: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
 
@@ -183,79 +182,20 @@ _VALID_COVS_MAX = 16
 
 
 def _valid_cov(mat: np.ndarray, name: str, names: list[str] | None) -> np.ndarray:
-    """A covariance matrix typed or pasted by the user: symmetric, variances >= 0, PSD."""
+    """A covariance matrix typed or pasted by the user: :func:`corrlev_xl.core.covariance_matrix`, remembered."""
     mat = np.ascontiguousarray(mat, dtype=float)
     key = (mat.shape, float(mat.sum()))
     hit = _VALID_COVS.get(key)
     if hit is not None and np.array_equal(hit[0], mat):
         _VALID_COVS.move_to_end(key)
-        return hit[1].copy()
-    checked = _check_cov(mat, name, names)
-    _VALID_COVS[key] = (mat.copy(), checked.copy())
+        return hit[1]
+    checked = core.covariance_matrix(
+        mat, name, names=names, hint=" (a price history needs more rows than columns)"
+    )
+    _VALID_COVS[key] = (mat.copy(), checked)
     while len(_VALID_COVS) > _VALID_COVS_MAX:
         _VALID_COVS.popitem(last=False)
     return checked
-
-
-def _check_cov(mat: np.ndarray, name: str, names: list[str] | None) -> np.ndarray:
-    def who(i: int) -> str:
-        return names[i] if names else f"instrument {i + 1}"
-
-    if not np.array_equal(mat, mat.T):
-        diff = np.abs(mat - mat.T)
-        tol = 1e-12 * float(np.abs(mat).max()) + 1e-8 * np.abs(mat)
-        if (diff > tol).any():
-            i, j = sorted(np.unravel_index(np.argmax(diff - tol), diff.shape))
-            raise CorrLevError(
-                f"{name} is not symmetric: row {i + 1}, column {j + 1} = {mat[i, j]:.6g} but row {j + 1}, "
-                f"column {i + 1} = {mat[j, i]:.6g}; a covariance matrix must be symmetric "
-                "(a price history needs more rows than columns)"
-            )
-        mat = (mat + mat.T) / 2
-    var = np.diag(mat)
-    if (var < 0).any():
-        k = int(np.flatnonzero(var < 0)[0])
-        raise CorrLevError(
-            f"{name} has the variance {var[k]:.6g} for {who(k)} (row {k + 1}, column {k + 1}); "
-            "variances on the diagonal must be >= 0"
-        )
-    d = np.sqrt(var)
-    live = d > 0
-    if not live.all():
-        off = mat[~live]
-        if off.any():
-            i, j = np.argwhere(off != 0)[0]
-            i = int(np.flatnonzero(~live)[i])
-            raise CorrLevError(
-                f"{name} gives {who(i)} a variance of 0 but a covariance of {mat[i, j]:.6g} with "
-                f"{who(int(j))}; that is not a valid covariance matrix"
-            )
-        if not live.any():
-            return mat
-    sub = mat[np.ix_(live, live)] if not live.all() else mat
-    ds = d[live]
-    corr = sub / np.outer(ds, ds)
-    worst = np.abs(corr).max()
-    if worst > 1 + _PSD_TOL:
-        i, j = np.unravel_index(np.argmax(np.abs(corr)), corr.shape)
-        idx = np.flatnonzero(live)
-        i, j = int(idx[i]), int(idx[j])
-        raise CorrLevError(
-            f"{name} implies a correlation of {corr.flat[np.argmax(np.abs(corr))]:.4g} between {who(i)} "
-            f"and {who(j)} (row {i + 1}, column {j + 1}); correlations must be within -1 and 1"
-        )
-    jittered = corr.copy()
-    jittered[np.diag_indices_from(jittered)] += _PSD_TOL
-    try:
-        np.linalg.cholesky(jittered)
-    except np.linalg.LinAlgError:
-        low = float(np.linalg.eigvalsh(corr)[0])
-        raise CorrLevError(
-            f"{name} is not positive semi-definite (its correlations are inconsistent: smallest "
-            f"eigenvalue {low:.3g}), so some book would get a negative variance; use a COVMATRIX "
-            "spill, which repairs this"
-        ) from None
-    return mat
 
 
 def book(positions: Any, cov: Any) -> tuple[np.ndarray, np.ndarray, list[str] | None]:

@@ -183,7 +183,7 @@ CORR = np.array([[1.0, 0.9], [0.9, 1.0]])
             lambda: baskets(CORR, positions=[1, 2, 3]),
             r"positions has 3 values but the covariance matrix is 2×2",
         ),
-        (lambda: baskets([[1, 0.9], [0.8, 1]]), r"cov must be symmetric"),
+        (lambda: baskets([[1, 0.9], [0.8, 1]]), r"cov is not symmetric: row 1, column 2"),
         (lambda: baskets([[1, 0.9, 0.1], [0.9, 1, 0.2]]), r"cov must be a square matrix"),
         (lambda: baskets([[1, 0.9], [0.9]]), r"cov must be numbers only"),
         (lambda: basket_leverage([1, 2], CORR, 1.0, [1]), r"baskets has 1 values but there are 2 positions"),

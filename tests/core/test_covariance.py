@@ -44,8 +44,12 @@ def test_pairwise_sample_cov_and_corr_equal_pandas(seed):
     cov = covariance(R, psd="raise")
     corr = correlation(R, psd="raise")
     assert not cov.repaired and not corr.repaired
-    assert_allclose(cov.matrix, df.cov().to_numpy(), rtol=1e-10, atol=1e-12)
-    assert_allclose(corr.matrix, df.corr().to_numpy(), rtol=1e-10, atol=1e-12)
+    want = df.cov().to_numpy()
+    assert_allclose(cov.matrix, want, rtol=1e-10, atol=1e-12)
+    # The correlation is the one implied by that covariance (pandas' pairwise
+    # covariance over its own diagonal), not pandas' corr() of each overlap.
+    d = np.sqrt(np.diag(want))
+    assert_allclose(corr.matrix, want / np.outer(d, d), rtol=1e-10, atol=1e-12)
     overlap = df.notna().astype(int)
     assert_array_equal(cov.nobs, (overlap.T @ overlap).to_numpy())
     assert_array_equal(corr.nobs, cov.nobs)
@@ -57,8 +61,44 @@ def test_pairwise_estimates_on_prices_levels_are_well_conditioned():
     rng = np.random.default_rng(7)
     R = with_gaps(rng, correlated_returns(rng, 500, 5) + 100.0, frac=0.1)
     df = pd.DataFrame(R)
-    assert_allclose(covariance(R).matrix, df.cov().to_numpy(), rtol=1e-9, atol=1e-12)
-    assert_allclose(correlation(R).matrix, df.corr().to_numpy(), rtol=1e-9, atol=1e-12)
+    want = df.cov().to_numpy()
+    d = np.sqrt(np.diag(want))
+    assert_allclose(covariance(R).matrix, want, rtol=1e-9, atol=1e-12)
+    assert_allclose(correlation(R).matrix, want / np.outer(d, d), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_without_gaps_the_correlation_is_pandas_corr(seed):
+    # With no blank every pair's overlap is the whole history, so the
+    # covariance-implied correlation and pandas' corr() are one matrix.
+    rng = np.random.default_rng(seed)
+    R = correlated_returns(rng, int(rng.integers(30, 300)), int(rng.integers(2, 10)))
+    assert_allclose(correlation(R).matrix, pd.DataFrame(R).corr().to_numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["sample", "ewma", "ledoit_wolf"])
+@pytest.mark.parametrize("seed", range(3))
+def test_correlation_is_cov_to_corr_of_the_same_estimate(seed, method):
+    # One correlation: the same options give cov_to_corr of the same (repaired) covariance.
+    rng = np.random.default_rng(seed)
+    R = with_gaps(rng, correlated_returns(rng, 80, 6), frac=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CovarianceRepairedWarning)
+        cov = covariance(R, method=method, window=60)
+        corr = correlation(R, method=method, window=60)
+    assert_allclose(corr.matrix, cov_to_corr(cov.matrix), rtol=1e-12, atol=1e-15)
+    assert corr.repaired == cov.repaired and corr.shrinkage == cov.shrinkage
+    assert_array_equal(corr.nobs, cov.nobs)
+
+
+def test_a_pair_flat_over_its_overlap_has_correlation_zero():
+    # B is constant where A is quoted: over their overlap they share no
+    # variation, so the covariance is 0 and the implied correlation 0 (the
+    # pair's own overlap variances would make it 0/0).
+    R = _overlap_without_variation()
+    corr = correlation(R, names=["A", "B", "C"]).matrix
+    assert abs(corr[0, 1]) < 1e-12
+    assert_allclose(corr, cov_to_corr(covariance(R).matrix), rtol=1e-12, atol=1e-15)
 
 
 def _naive_sample_cov(R):
@@ -354,10 +394,6 @@ def _two_tiny_overlaps():
         ),
         (lambda: correlation(_flat_second_column(0.0)), r"instrument 2 has no variation in its returns"),
         (
-            lambda: correlation(_overlap_without_variation(), names=["A", "B", "C"]),
-            r"A and B have no variation over their common dates, so their correlation is undefined",
-        ),
-        (
             lambda: covariance(GOOD, method="ewma", lam=1.0),
             r"lam must be a number strictly between 0 and 1; got 1",
         ),
@@ -371,8 +407,8 @@ def _two_tiny_overlaps():
         (lambda: covariance(GOOD, min_periods=1), r"min_periods must be a whole number >= 2"),
         (lambda: covariance([["a", "b"]]), r"returns must be numbers only"),
         (lambda: nearest_correlation([[1, 0.5, 0.2], [0.5, 1, 0.1]]), r"corr must be a square matrix"),
-        (lambda: nearest_correlation([[1, 0.5], [0.4, 1]]), r"corr must be symmetric"),
-        (lambda: cov_to_corr([[1, 2], [3, 4]]), r"cov must be symmetric"),
+        (lambda: nearest_correlation([[1, 0.5], [0.4, 1]]), r"corr is not symmetric: row 1, column 2 = 0.5"),
+        (lambda: cov_to_corr([[1, 2], [3, 4]]), r"cov is not symmetric"),
         (lambda: corr_to_cov(np.eye(3), [0.1, 0.2]), r"vols has 2 values but the correlation matrix is 3×3"),
         (lambda: corr_to_cov(np.eye(2), [0.1, -0.2]), r"vols must all be >= 0"),
         (
@@ -395,3 +431,53 @@ def test_ewma_overlap_with_zero_weight_is_refused():
         CorrLevError, match=r"overlap only on dates whose EWMA weight is zero; use a decay lam closer"
     ):
         covariance(R, method="ewma", lam=0.5)
+
+
+# --------------------------------------------------------------------------- #
+# The registry of estimators
+
+
+def test_cov_methods_are_the_registry_and_the_type():
+    from typing import get_args
+
+    from corrlev_xl.core import COV_METHODS, ESTIMATORS
+    from corrlev_xl.core._types import CovMethod
+
+    assert COV_METHODS == tuple(ESTIMATORS) == get_args(CovMethod) == ("sample", "ewma", "ledoit_wolf")
+    assert set(ESTIMATORS["ewma"].options) == {"lam"} and not ESTIMATORS["sample"].options
+
+
+def test_a_new_estimator_is_one_function_and_one_entry(monkeypatch):
+    # A diagonal (zero-correlation) estimator with its own option: registered,
+    # it is a method of covariance() and correlation(), with the shared window,
+    # overlap counts and message for an unknown method.
+    from corrlev_xl.core import ESTIMATORS, Estimator
+
+    def diagonal(d, *, lam):
+        var = np.nanvar(d.R, axis=0, ddof=1) * lam
+        return np.diag(var), 0.0
+
+    def check_scale(value):
+        if value <= 0:
+            raise CorrLevError("lam must be positive here")
+        return float(value)
+
+    monkeypatch.setitem(ESTIMATORS, "diagonal", Estimator(diagonal, {"lam": check_scale}))
+    rng = np.random.default_rng(8)
+    R = with_gaps(rng, correlated_returns(rng, 100, 4))
+    est = covariance(R, method="diagonal", lam=2.0, window=50)
+    assert est.method == "diagonal"
+    assert_allclose(np.diag(est.matrix), 2 * pd.DataFrame(R[-50:]).var().to_numpy(), rtol=1e-12)
+    assert_array_equal(est.nobs, covariance(R, window=50).nobs)
+    assert_allclose(correlation(R, method="diagonal").matrix, np.eye(4), atol=0)
+    with pytest.raises(CorrLevError, match="lam must be positive here"):
+        covariance(R, method="diagonal", lam=-1)
+    with pytest.raises(CorrLevError, match=r"method must be one of 'sample', 'ewma', 'ledoit_wolf', 'diagonal'"):
+        covariance(R, method="garch")
+
+
+def test_an_option_is_checked_only_by_the_estimator_that_reads_it():
+    R = correlated_returns(np.random.default_rng(1), 30, 2)
+    covariance(R, method="sample", lam=5.0)  # lam is EWMA's: not read, not checked
+    with pytest.raises(CorrLevError, match="lam must be a number strictly between 0 and 1; got 5"):
+        covariance(R, method="ewma", lam=5.0)

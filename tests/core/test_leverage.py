@@ -293,9 +293,14 @@ COV2 = np.array([[1e-4, 2e-5], [2e-5, 4e-4]])
         (lambda: efflev([1, 2], [[1, 2, 3], [4, 5, 6]], 1.0), r"cov must be a square matrix .*2×3"),
         (
             lambda: efflev([1, 2], [[1e-4, 2e-5], [3e-5, 4e-4]], 1.0),
-            r"cov must be symmetric.*row 1, column 2 = 2e-05 but row 2, column 1 = 3e-05",
+            r"^cov is not symmetric: row 1, column 2 = 2e-05 but row 2, column 1 = 3e-05; a covariance matrix "
+            r"must be symmetric$",
         ),
-        (lambda: efflev([1, 2], [[-1e-4, 0], [0, 1e-4]], 1.0), r"variances >= 0 on its diagonal.*item 1"),
+        (
+            lambda: efflev([1, 2], [[-1e-4, 0], [0, 1e-4]], 1.0),
+            r"cov has the variance -0.0001 for instrument 1 \(row 1, column 1\); variances on the diagonal "
+            r"must be >= 0",
+        ),
         (
             lambda: efflev([1, 2], [[1e-4, np.nan], [np.nan, 1e-4]], 1.0),
             r"cov must be numbers without blanks",
@@ -329,10 +334,14 @@ def test_bad_input_raises_an_actionable_message(call, match):
         call()
 
 
-def test_a_covariance_that_gives_a_negative_variance_is_refused():
-    # correlations 0.9, 0.9, -0.9 cannot all hold: this matrix is not PSD
+def test_a_covariance_that_is_not_psd_is_refused_for_every_book():
+    # correlations 0.9, 0.9, -0.9 cannot all hold: this matrix is not PSD.  It is
+    # refused whatever the book, not only for a book it gives a negative variance.
     bad = np.array([[1.0, 0.9, 0.9], [0.9, 1.0, -0.9], [0.9, -0.9, 1.0]])
-    with pytest.raises(CorrLevError, match="negative variance .* not positive semi-definite"):
-        leverage([1.0, -1.0, -1.0], bad, 1.0)
-    with pytest.raises(CorrLevError, match="negative variance"):
-        clm([1.0, -1.0, -1.0], bad)
+    assert np.linalg.eigvalsh(bad)[0] < -0.5  # the premise
+    want = r"^cov is not positive semi-definite \(its correlations are inconsistent: smallest eigenvalue -0\.8\)"
+    for book in ([1.0, -1.0, -1.0], [1.0, 1.0, 1.0]):
+        with pytest.raises(CorrLevError, match=want):
+            leverage(book, bad, 1.0)
+        with pytest.raises(CorrLevError, match="so some book would get a negative variance"):
+            clm(book, bad)

@@ -463,9 +463,9 @@ N2 = [300_000.0, 100_000.0]
         ),
         (
             lambda: rebalance(N2, COV, 1e5, baskets=[1, 1.5]),
-            r"baskets must be 2 whole basket numbers, one per position",
+            r"baskets must be whole basket numbers, one per position; got 1.5 at item 2",
         ),
-        (lambda: rebalance(N2, COV, 1e5, baskets=[1]), r"baskets must be 2 whole basket numbers"),
+        (lambda: rebalance(N2, COV, 1e5, baskets=[1]), r"baskets has 1 values but there are 2 positions"),
         (
             lambda: rebalance(N2, COV, 1e5, baskets=[1, 2], basket_caps=[1, -1]),
             r"basket caps must be positive",
@@ -480,7 +480,7 @@ N2 = [300_000.0, 100_000.0]
         ),
         (lambda: headroom(N2, COV, 1e5, cap=-2), r"cap must be a positive number \(effective leverage\)"),
         (lambda: headroom(N2, COV, 0), r"equity must be a positive number"),
-        (lambda: headroom(N2, [[1e-4, 0], [1e-5, 1e-4]], 1e5), r"cov must be symmetric"),
+        (lambda: headroom(N2, [[1e-4, 0], [1e-5, 1e-4]], 1e5), r"cov is not symmetric: row 1, column 2"),
     ],
 )
 def test_bad_input(call, match):

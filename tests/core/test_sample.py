@@ -91,9 +91,42 @@ def test_sample_correlations_match_the_target(book):
     for pair in list(STATED) + RULE_ONE:
         i, j = _ix(*pair)
         assert abs(got[i, j] - C[i, j]) <= 0.1, pair
-    # The core, on the same data, agrees with pandas.
+    # The core, on the same data, is the correlation implied by pandas'
+    # pairwise covariance (the one the leverage figures use), and CORRMATRIX,
+    # the covariance's own correlation and BASKETS' input agree exactly.
+    cov = R.cov().to_numpy()
+    d = np.sqrt(np.diag(cov))
     core = correlation(returns(book.prices), psd="raise").matrix
-    assert_allclose(core, got, rtol=1e-10, atol=1e-12)
+    assert_allclose(core, cov / np.outer(d, d), rtol=1e-10, atol=1e-12)
+    # Not pandas' corr(), which uses each pair's own overlap variances: the
+    # index CFDs' holiday gaps move it by about 1e-3 (the measured gap).
+    assert 1e-4 < np.abs(core - got).max() < 5e-3
+
+
+def test_corrmatrix_is_the_correlation_of_the_covariance_on_the_sample_book(book):
+    # "One correlation": CORRMATRIX = cov_to_corr(COVMATRIX) for every method,
+    # on the sample book with its holiday gaps (ewma's estimate is repaired).
+    import warnings
+
+    from corrlev_xl import udfs
+    from corrlev_xl.core import CovarianceRepairedWarning, cov_to_corr
+
+    R = returns(book.prices)
+    assert np.isnan(R).any()  # the premise: gaps
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CovarianceRepairedWarning)
+        for method in ("sample", "ewma", "ledoit_wolf"):
+            cov = covariance(R, method=method)
+            corr = correlation(R, method=method)
+            assert_allclose(corr.matrix, cov_to_corr(cov.matrix), rtol=1e-12, atol=1e-15)
+            assert corr.repaired == cov.repaired
+            np.testing.assert_equal(corr.min_eigenvalue, cov.min_eigenvalue)
+        rows = [list(book.symbols), *([None if np.isnan(v) else float(v) for v in r] for r in book.prices)]
+        spill = udfs.CORRMATRIX(rows)
+        cov_spill = udfs.COVMATRIX(rows)
+    got = np.array([r[1:] for r in spill[1:]], dtype=float)
+    want = cov_to_corr(np.array([r[1:] for r in cov_spill[1:]], dtype=float))
+    assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
 
 def test_sample_vols_match_the_table(book):

@@ -141,7 +141,11 @@ def test_covmatrix_and_corrmatrix_equal_pandas_on_gappy_prices(blank):
     np.testing.assert_allclose(m, r.cov().values, rtol=1e-12, atol=1e-18)
     corner, cols, rows, m = labelled(assert_rows(call("CORRMATRIX", _rows(P, blank=blank))))
     assert corner == "corr sample" and cols == NAMES
-    np.testing.assert_allclose(m, r.corr().values, rtol=1e-12, atol=1e-14)
+    # the correlation implied by that covariance (pandas' pairwise cov over its own
+    # diagonal), not pandas' corr(), which rescales each pair by its overlap's variances
+    cov = r.cov().values
+    d = np.sqrt(np.diag(cov))
+    np.testing.assert_allclose(m, cov / np.outer(d, d), rtol=1e-12, atol=1e-14)
 
 
 def test_overlap_counts_the_dates_each_pair_shares():
