@@ -66,7 +66,7 @@ def baskets(
         n, cov_m = None, covariance_matrix(cov)
     corr = cov_to_corr(cov_m)
     try:
-        t = float(threshold)  # type: ignore[arg-type]
+        t = float(threshold)
     except (TypeError, ValueError):
         raise fail("threshold", "a correlation in [-1, 1)", threshold) from None
     if not -1.0 <= t < 1.0:

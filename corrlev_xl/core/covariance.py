@@ -348,7 +348,7 @@ def nearest_correlation(A: object, *, tol: float = 1e-12, max_iter: int = 500) -
         dS = X - Rk
         Y_new = X.copy()
         np.fill_diagonal(Y_new, 1.0)
-        if np.linalg.norm(Y_new - Y) <= tol * max(np.linalg.norm(Y_new), 1.0):
+        if np.linalg.norm(Y_new - Y) <= tol * max(float(np.linalg.norm(Y_new)), 1.0):
             Y = Y_new
             break
         Y = Y_new
@@ -408,8 +408,12 @@ def _prepare(returns: object, window: int | None, min_periods: int, names: Seque
     else:
         # Overlap counts are whole numbers: a float32 product is exact up to
         # 2**24 rows and twice as fast as float64.
-        Mf = M.astype(np.float32 if R.shape[0] < 2**24 else np.float64)
-        counts = (Mf.T @ Mf).astype(np.float64)
+        if R.shape[0] < 2**24:
+            M32 = M.astype(np.float32)
+            counts = (M32.T @ M32).astype(np.float64)
+        else:
+            M64 = M.astype(np.float64)
+            counts = M64.T @ M64
     short = counts < min_periods
     if short.any():
         i, j = np.argwhere(short)[0]

@@ -80,30 +80,36 @@ def leverage_model(
             raise CorrLevError(f"bounds for {key} must satisfy 0 < low <= high; got ({lo}, {hi})")
         b[key] = (lo, hi)
 
-    raw = {"time": positive(time_factor, "time_factor")}
-    if (atr is None) != (atr_norm is None):
-        raise CorrLevError("atr and atr_norm go together: give the current ATR and its norm")
-    raw["atr"] = 1.0 if atr is None else positive(atr_norm, "atr_norm") / positive(atr, "atr")
-    if trend is None:
-        raw["trend"] = None
+    time = positive(time_factor, "time_factor")
+    if atr is None and atr_norm is None:
+        atr_ratio = 1.0
+    elif atr is not None and atr_norm is not None:
+        atr_ratio = positive(atr_norm, "atr_norm") / positive(atr, "atr")
     else:
+        raise CorrLevError("atr and atr_norm go together: give the current ATR and its norm")
+    agreement: float | None = None  # no signals: neutral
+    if trend is not None:
         sig = vector(trend, "trend")
         if not np.isin(sig, (-1.0, 0.0, 1.0)).all():
             bad = sig[~np.isin(sig, (-1.0, 0.0, 1.0))][0]
             raise CorrLevError(f"trend signals must be +1 (up), -1 (down) or 0 per timeframe; got {bad:g}")
-        raw["trend"] = float(abs(sig.mean()))
-    raw["correlation"] = 1.0 if clm_independent is None else 1.0 / positive(clm_independent, "clm_independent")
+        agreement = float(abs(sig.mean()))
+    raw = {
+        "time": time,
+        "atr": atr_ratio,
+        "correlation": 1.0 if clm_independent is None else 1.0 / positive(clm_independent, "clm_independent"),
+    }
 
     factors = []
     total = base
     for name in ("time", "atr", "trend", "correlation"):
         lo, hi = b[name]
-        r = raw[name]
         if name == "trend":
             # agreement in [0, 1] → [low, high]; no signals → neutral 1 (within the bounds)
-            applied = float(np.clip(1.0, lo, hi)) if r is None else lo + (hi - lo) * r
-            r = float("nan") if r is None else r
+            r = float("nan") if agreement is None else agreement
+            applied = float(np.clip(1.0, lo, hi)) if agreement is None else lo + (hi - lo) * agreement
         else:
+            r = raw[name]
             applied = float(np.clip(r, lo, hi))
         factors.append(Factor(name, float(r), lo, hi, float(applied)))
         total *= applied

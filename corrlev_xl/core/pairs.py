@@ -171,8 +171,11 @@ def lots(
     else:
         lx = integer(lots_x, "lots_x", 1)
         exact = abs(r) * lx * lot_x / lot_y
-        rounder = {"nearest": lambda z: np.floor(z + 0.5), "floor": np.floor, "ceil": np.ceil}[mode]
-        ly = sign * int(rounder(exact - 1e-12 if mode == "ceil" else exact + 1e-12))
+        if mode == "ceil":
+            count = np.ceil(exact - 1e-12)
+        else:
+            count = np.floor(exact + 1e-12 + (0.5 if mode == "nearest" else 0.0))
+        ly = sign * int(count)
     ux, uy = lx * lot_x, ly * lot_y
     return Lots(lx, ly, ux, uy, uy / ux)
 

@@ -257,7 +257,7 @@ def _locked(locked: object | None, N: int) -> BoolArray:
     return np.zeros(N, dtype=bool) if locked is None else flags(locked, N, "locked")
 
 
-def _excess(eff: FloatArray | float, cap: float) -> FloatArray | float:
+def _excess(eff: FloatArray | float, cap: FloatArray | float) -> FloatArray:
     return np.maximum(np.asarray(eff) - cap, 0.0)
 
 
