@@ -23,9 +23,10 @@ import numpy as np
 from .. import core
 from .. import names as N
 from ..core import CorrLevError
+from ..core._types import CovMethod
 from ..core._validation import flags
 from ..core.covariance import COV_METHODS
-from . import cells, layouts
+from . import args, cells, layouts
 
 Rows = list[list[Any]]
 Reader = Callable[[str], Rows]  # rows of a named range or Excel Table
@@ -82,7 +83,7 @@ class DeskInputs:
     cap: float
     threshold: float
     basket_cap: float | None
-    cov_method: str
+    cov_method: CovMethod
     lam: float
     prices: np.ndarray  # (T, N) in the order of ``symbols``
 
@@ -153,9 +154,10 @@ class DeskInputs:
         bc = cells.optional(read(N.NAME_BASKET_CAP), N.NAME_BASKET_CAP)
         if bc is not None and bc <= 0:
             raise CorrLevError(f"{label(N.NAME_BASKET_CAP)}: must be positive or blank; got {bc:g}")
-        method = cells.text(read(N.NAME_COV_METHOD), N.NAME_COV_METHOD, "sample")
-        try:
-            method = cells.choice(method, N.NAME_COV_METHOD, COV_METHODS)
+        raw_method = read(N.NAME_COV_METHOD)
+        try:  # a blank CovMethod is the sample covariance
+            method: CovMethod = ("sample" if cells.is_omitted(raw_method)
+                                 else args.option(raw_method, N.NAME_COV_METHOD, COV_METHODS))
         except CorrLevError as exc:
             raise _in(f"{label(N.NAME_COV_METHOD)}", exc) from None
         lam = scalar(N.NAME_LAMBDA, 0.94)
