@@ -58,6 +58,17 @@ def baskets(
     -------
     ndarray of int, shape (N,)
         Baskets are numbered in order of their first instrument.
+
+    Examples
+    --------
+    Two instruments correlated at 0.9 are one basket; held long/short they
+    are a hedge, not a basket:
+
+    >>> corr = [[1, .9, .2], [.9, 1, .1], [.2, .1, 1]]
+    >>> baskets(corr)
+    array([1, 1, 2])
+    >>> baskets(corr, positions=[1, -1, 1])
+    array([1, 2, 3])
     """
     linkage = choice(linkage, "linkage", LINKAGES)
     if positions is not None:

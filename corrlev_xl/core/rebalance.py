@@ -58,6 +58,16 @@ def headroom(positions: object, cov: object, equity: float, *, cap: float = 2.0)
     where adding never reaches it (a book of zero-volatility positions only).  The answer is
     the first crossing of the cap, found by a scan and bisection to a relative
     precision of 1e-10.
+
+    Examples
+    --------
+    A long and a short at correlation 0.5 (EFFLEV 1): adding ``x`` to the long
+    reaches EFFLEV 2 where ``(1 + x)² − (1 + x) − 3 = 0``, i.e.
+    ``x = (√13 − 1)/2``:
+
+    >>> h = headroom([1, -1], [[1, .5], [.5, 1]], 1.0, cap=2.0)
+    >>> h.same.round(4), round((13 ** 0.5 - 1) / 2, 4)
+    (array([1.3028, 1.3028]), 1.3028)
     """
     n, cov_m = positions_and_cov(positions, cov)
     E = positive(equity, "equity", " (account currency)")
@@ -185,6 +195,16 @@ def rebalance(
     Returns
     -------
     RebalanceResult
+
+    Examples
+    --------
+    The first document's three index CFDs at 3× nominal (EFFLEV 2.91), cut in
+    lots of 0.1 to a cap of 2; the most correlated (the middle one) goes first:
+
+    >>> corr = [[1, .90, .88], [.90, 1, .95], [.88, .95, 1]]
+    >>> res = rebalance([1, 1, 1], corr, 1.0, cap=2.0, lots=0.1)
+    >>> res.status, res.positions.round(2).tolist(), round(res.after.efflev, 3)
+    ('rebalanced', [0.8, 0.4, 0.8], 1.937)
     """
     method = choice(method, "method", REBALANCE_METHODS)
     n, cov_m = positions_and_cov(positions, cov)

@@ -42,6 +42,11 @@ def volatility(
     -------
     ndarray of shape (N,)
         Per-period volatility (or annualised).
+
+    Examples
+    --------
+    >>> volatility([[0.01, 0.02], [-0.01, 0.0], [0.02, 0.01]]).round(6)
+    array([0.015275, 0.01    ])
     """
     method = choice(method, "method", VOL_METHODS)
     R = matrix(returns, "returns", allow_nan=True)
@@ -91,6 +96,14 @@ def atr(
     References
     ----------
     J. W. Wilder (1978), *New Concepts in Technical Trading Systems*.
+
+    Examples
+    --------
+    Closes only, period 2: true ranges 1, 0.5, 1; the first ATR is their first
+    two's mean, then ``0.75 + (1 − 0.75)/2``:
+
+    >>> atr([[10.0], [11.0], [10.5], [11.5]], period=2).ravel().tolist()
+    [nan, nan, 0.75, 0.875]
     """
     period = integer(period, "period", 1)
     C = matrix(close, "close", allow_nan=True, min_rows=2)

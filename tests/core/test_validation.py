@@ -15,6 +15,7 @@ import inspect
 import pkgutil
 import subprocess
 import sys
+import types
 import warnings
 
 import numpy as np
@@ -80,9 +81,21 @@ def test_core_modules_import_only_numpy_and_the_standard_library():
 
 @pytest.mark.parametrize("name", sorted(m.name for m in pkgutil.iter_modules(core.__path__)))
 def test_docstring_examples(name):
-    mod = importlib.import_module(f"corrlev_xl.core.{name}")
+    _run_examples(importlib.import_module(f"corrlev_xl.core.{name}"))
+
+
+def _run_examples(mod):
+    # Every core module shows at least one example, and every example runs: a
+    # module whose examples were all removed (or never ran) fails too.
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{mod.__name__} has no docstring example that ran"
     assert result.failed == 0
+
+
+def test_a_module_without_examples_fails_the_docstring_test():
+    bare = types.ModuleType("bare", "A module that documents nothing by example.")
+    with pytest.raises(AssertionError, match="bare has no docstring example that ran"):
+        _run_examples(bare)
 
 
 def test_public_surface_is_documented():
