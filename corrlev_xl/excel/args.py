@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import core
 from ..core import CorrLevError
+from ..core._types import ReturnMethod, VolMethod
 from ..core._validation import integer
 from ..core.pairs import SERIES_KINDS
 from . import cells
@@ -94,18 +95,19 @@ DOCS: dict[str, str] = {
 # --------------------------------------------------------------------------- #
 # options
 
-ReturnsInput = Literal["log", "simple", "diff", "none"]
+# The Excel layer's own options, built on the core's where they extend them.
+ReturnsInput = Literal[ReturnMethod, "none"]  # COVMATRIX's returns: the range may hold returns already
 EstimateOutput = Literal["matrix", "overlap"]
-VolMethod = Literal["std", "ewma", "atr"]
+VolOption = Literal[VolMethod, "atr"]  # VOL's method: also ATR / price
 ContributionKind = Literal["all", "marginal", "component", "percent"]
 HedgeOutput = Literal["table", "a", "b", "ratio", "variance"]
-CorrKind = Literal["log", "simple", "diff", "level"]
+CorrKind = Literal[ReturnMethod, "level"]  # ROLLCORR/CORRBREAK: returns, or the series as they are
 
-# The options the Excel layer adds or branches on; the core's own (methods,
-# baselines, linkages, modes) are the core's tuples, e.g. core.returns.RETURN_METHODS.
+# In option order, the default first; the core's own options (methods, baselines,
+# linkages, modes) are the core's tuples, e.g. core.returns.RETURN_METHODS.
 RETURNS_INPUTS: tuple[ReturnsInput, ...] = get_args(ReturnsInput)
 ESTIMATE_OUTPUTS: tuple[EstimateOutput, ...] = get_args(EstimateOutput)
-VOL_METHODS: tuple[VolMethod, ...] = get_args(VolMethod)
+VOL_OPTIONS: tuple[VolOption, ...] = get_args(VolOption)
 CONTRIBUTION_KINDS: tuple[ContributionKind, ...] = get_args(ContributionKind)
 HEDGE_OUTPUTS: tuple[HedgeOutput, ...] = get_args(HedgeOutput)
 CORR_KINDS: tuple[CorrKind, ...] = get_args(CorrKind)

@@ -144,7 +144,7 @@ def CORRMATRIX(prices, method="sample", returns="log", lam=0.94, window=None, ou
 def VOL(prices, method="std", periods_per_year=None, lam=0.94, window=None):
     """Volatility of each instrument's returns (fraction per period, or annualised); spills a row."""
     blk = read.price_block(prices, "prices")
-    how = read.option(method, "method", read.VOL_METHODS)
+    how = read.option(method, "method", read.VOL_OPTIONS)
     ppy = cells.optional(periods_per_year, "periods_per_year")
     rows = cells.optional_whole(window, "window")
     if how == "atr":
