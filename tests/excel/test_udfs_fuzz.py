@@ -268,7 +268,7 @@ def test_every_cell_function_returns_a_result_or_a_clean_message(capsys):
 
 
 def test_every_function_is_reached():
-    """Discovery finds all 23 cell functions named in SPEC.md."""
+    """Discovery finds all 23 cell functions of the function reference (docs/functions.md)."""
     expected = {"EFFLEV", "CLM", "HEDGERATIO", "NOMLEV", "PORTVOL", "RISKCONTRIB", "COVMATRIX",
                 "CORRMATRIX", "RETURNS", "VOL", "ATR", "BASKETS", "BASKETLEV", "HEADROOM",
                 "REBALANCE", "PAIRVAR", "LOTS", "SPREAD", "ROLLCORR", "CORRBREAK", "CCYEXPOSURE",

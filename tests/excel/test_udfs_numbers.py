@@ -2,7 +2,7 @@
 
 Each call goes through ``xlwings.server.custom_functions_call`` with ranges
 shaped as Office.js sends them (``xlcall.call``).  The numbers are checked
-against SPEC.md's worked examples, against the numeric core on the same
+against the worked examples in docs/figures.md, against the numeric core on the same
 inputs, or against an outside reference (pandas, numpy, plain arithmetic).
 """
 
@@ -59,7 +59,7 @@ def _cov(N: int = 4, seed: int = 3) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- #
-# SPEC.md's worked numbers
+# the worked numbers of docs/figures.md
 
 INDEX_CORR = [[1, 0.90, 0.88], [0.90, 1, 0.95], [0.88, 0.95, 1]]
 
