@@ -288,9 +288,11 @@ def flags(value: Any, name: str) -> list[Any] | None:
     An Excel error in a cell is refused here, by name and item, so it never
     reads as a number.
     """
-    if cells.is_omitted(value):
-        return None
-    items = cells.cells(value)
+    return None if cells.is_omitted(value) else refuse_errors(cells.cells(value), name)
+
+
+def refuse_errors(items: list[Any], name: str) -> list[Any]:
+    """A TRUE/FALSE column's cells, refused by name and item if one holds an Excel error."""
     for k, v in enumerate(items):
         err = cells.error_text(v)
         if err:

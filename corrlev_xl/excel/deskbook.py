@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,8 +65,13 @@ def accessors(find: Finder) -> tuple[Reader, Locator]:
     return read, where
 
 
-def _in(where: str, exc: CorrLevError) -> CorrLevError:
-    return CorrLevError(f"{where}: {exc}")
+@contextmanager
+def _within(where: str) -> Iterator[None]:
+    """A problem found inside names ``where`` (the range or column) first."""
+    try:
+        yield
+    except CorrLevError as exc:
+        raise CorrLevError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -116,16 +122,12 @@ class DeskInputs:
             )
 
         def column(name: str) -> np.ndarray:
-            try:
+            with _within(f"{table_label}, column {name}"):
                 return cells.column(cols[name], name)
-            except CorrLevError as exc:
-                raise _in(f"{table_label}, column {name}", exc) from None
 
         def scalar(name: str, default: float | None = None) -> float:
-            try:
+            with _within(label(name)):
                 return cells.scalar(read(name), name, default)
-            except CorrLevError as exc:
-                raise _in(label(name), exc) from None
 
         def positive(name: str, value: float) -> float:
             if not value > 0:
@@ -141,10 +143,8 @@ class DeskInputs:
                     f"{table_label}, column {name}, row {i + 1} ({symbols[i]}): "
                     f"must be positive; got {arr[i]:g}"
                 )
-        try:
-            locked = flags(cols[N.COL_LOCKED], len(symbols), N.COL_LOCKED)
-        except CorrLevError as exc:
-            raise _in(f"{table_label}, column {N.COL_LOCKED}", exc) from None
+        with _within(f"{table_label}, column {N.COL_LOCKED}"):
+            locked = flags(args.refuse_errors(cols[N.COL_LOCKED], N.COL_LOCKED), len(symbols), N.COL_LOCKED)
 
         equity = positive(N.NAME_EQUITY, scalar(N.NAME_EQUITY))
         cap = positive(N.NAME_CAP, scalar(N.NAME_CAP, 2.0))
@@ -155,17 +155,13 @@ class DeskInputs:
         if bc is not None and bc <= 0:
             raise CorrLevError(f"{label(N.NAME_BASKET_CAP)}: must be positive or blank; got {bc:g}")
         raw_method = read(N.NAME_COV_METHOD)
-        try:  # a blank CovMethod is the sample covariance
+        with _within(label(N.NAME_COV_METHOD)):  # a blank CovMethod is the sample covariance
             method: CovMethod = ("sample" if cells.is_omitted(raw_method)
                                  else args.option(raw_method, N.NAME_COV_METHOD, COV_METHODS))
-        except CorrLevError as exc:
-            raise _in(f"{label(N.NAME_COV_METHOD)}", exc) from None
         lam = scalar(N.NAME_LAMBDA, 0.94)
 
-        try:
+        with _within(label(N.NAME_PRICES)):
             hist = cells.block(read(N.NAME_PRICES), N.NAME_PRICES)
-        except CorrLevError as exc:
-            raise _in(f"{label(N.NAME_PRICES)}", exc) from None
         if hist.names is None:
             raise CorrLevError(f"{label(N.NAME_PRICES)}: the first row must hold the instrument symbols")
         missing = [s for s in symbols if s not in hist.names]

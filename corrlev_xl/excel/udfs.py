@@ -120,10 +120,10 @@ def _estimate(prices: Any, method: Any, returns: Any, lam: Any, window: Any, out
     est = fn(r, method=read.option(method, "method", COV_METHODS), lam=cells.scalar(lam, "lam"),
              window=cells.optional_whole(window, "window"), names=names)
     if out == "overlap":  # how many return dates each pair shares (pairwise complete)
-        return cells.matrix_out(est.nobs, names, names, corner="overlap") if names else cells.matrix_out(est.nobs)
+        return cells.matrix_out(est.nobs, names, names, corner="overlap")
     est_m = (est.matrix + est.matrix.T) / 2  # exactly symmetric, so a spill reads back as it was
     corner = f"{'corr' if corr else 'cov'} {layouts.estimate_label(est)}"
-    return cells.matrix_out(est_m, names, names, corner=corner) if names else cells.matrix_out(est_m)
+    return cells.matrix_out(est_m, names, names, corner=corner)  # unlabelled without names
 
 
 @udf(method=_ESTIMATOR_METHOD)

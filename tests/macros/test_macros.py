@@ -130,6 +130,9 @@ def test_locked_positions_are_not_cut():
          r"table Instruments \(Book!\$A\$1:\$H\$14\), column Units: Units has the text 'lots' at row 1"),
         ({"price_header": ["USDJPY"] * 13}, r"no price column for EURUSD"),
         ({"locked": ["maybe"] + [False] * 12}, r"column Locked: Locked must be TRUE/FALSE"),
+        ({"locked": [False, -2146826246] + [False] * 11},  # a desktop #N/A is named, not shown as a number
+         r"column Locked: Locked has the error #N/A at item 2; enter TRUE or FALSE"),
+        ({"locked": [False, "#DIV/0!"] + [False] * 11}, r"Locked has the error #DIV/0! at item 2"),
     ],
 )
 @pytest.mark.parametrize("script", ["rebalance", "refresh_correlations", "risk_report"])
