@@ -1,7 +1,7 @@
 """The numeric core of corrlev-xl: pure numpy, no Excel, no xlwings.
 
 Every cell function and macro calls into this package.  Figures follow
-``SPEC.md``: signed notionals ``n`` (account currency), covariance ``Σ`` of
+docs/figures.md: signed notionals ``n`` (account currency), covariance ``Σ`` of
 per-period returns, equity ``E``.
 
 A covariance matrix is checked in one place, :func:`covariance_matrix`, with

@@ -3,7 +3,7 @@
 Tied to: SciPy's hierarchical clustering (``scipy.cluster.hierarchy.linkage``
 with ``method="complete"`` / ``"single"`` on the distance ``1 − ρ``, cut with
 ``fcluster(t=1 − threshold, criterion="distance")``), the chaining pitfall of
-threshold clustering named in SPEC.md, the first document's rule ① examples
+threshold clustering named in docs/figures.md, the first document's rule ① examples
 (indices NAS/SP/DOW; EURUSD & GBPUSD; AUDUSD & NZDUSD), and ``leverage()``
 on each basket's sub-book.
 """
@@ -74,7 +74,7 @@ def test_complete_baskets_have_every_pair_above_the_threshold():
 
 
 def test_single_linkage_chains_and_complete_does_not():
-    # SPEC.md: "Plain connected components chain unrelated names together
+    # docs/figures.md: "Plain connected components chain unrelated names together
     # through intermediaries ... the default must not do that."
     # A~B 0.8, B~C 0.8, A~C 0.3 at the default threshold 0.75.
     corr = np.array([[1.0, 0.8, 0.3], [0.8, 1.0, 0.8], [0.3, 0.8, 1.0]])
@@ -86,7 +86,7 @@ def test_single_linkage_chains_and_complete_does_not():
 
 
 def test_position_aware_hedge_is_not_a_basket():
-    # SPEC.md: "correlation multiplied by the signs of the two positions, so a
+    # docs/figures.md: "correlation multiplied by the signs of the two positions, so a
     # long/short hedge is not a cluster".
     corr = np.array([[1.0, 0.9], [0.9, 1.0]])
     assert_array_equal(baskets(corr), [1, 1])
@@ -114,7 +114,7 @@ def test_position_aware_equals_scipy_on_signed_correlation():
 
 
 def test_rule_one_examples_from_the_document():
-    # seeds/DIGEST.md rule ①: correlation > 0.75 => same basket (indices
+    # the source notes rule ①: correlation > 0.75 => same basket (indices
     # NAS/SP/DOW; EURUSD & GBPUSD; AUDUSD & NZDUSD), on the sample book's
     # target correlations (the documents' stated values).
     labels = dict(zip(SYMBOLS, baskets(target_correlation(), threshold=0.75)))

@@ -1,7 +1,7 @@
 """corrlev_xl.core.leverage: NOMLEV, PORTVOL, CLM, EFFLEV, risk contributions, NOTIONAL.
 
 Tied to: the first source document's two worked examples as restated in
-SPEC.md ("Check against the first document"), the SPEC.md definitions
+docs/figures.md ("Check against the first document"), the docs/figures.md definitions
 recomputed with plain formulas, and identities (Euler decomposition of the
 portfolio vol, homogeneity, permutation invariance, Cauchy–Schwarz bounds).
 """
@@ -35,7 +35,7 @@ FAST = settings(max_examples=60, deadline=None)
 
 
 def test_correlation_bomb_three_indices():
-    # SPEC.md, "Check against the first document" (seeds/cross-asset-leverage-balancing,
+    # docs/figures.md, "Check against the first document" (the first source note,
     # worked example 2): NAS100 / SP500 / US30 at equal notional, correlations
     # 0.90 / 0.95 / 0.88, equal vols, nominal 3x -> CLM ~ 0.97, EFFLEV ~ 2.91
     # (the document itself rounds to 0.9 / 2.7).  Tolerance: half a unit in the
@@ -54,7 +54,7 @@ def test_correlation_bomb_three_indices():
 
 
 def test_usdjpy_gold_nas100_example():
-    # SPEC.md, "Check against the first document" (worked example 1): USDJPY /
+    # docs/figures.md, "Check against the first document" (worked example 1): USDJPY /
     # GOLD / NAS100 at equal notional, vols 0.7 / 1.2 / 1.5 %, correlations
     # USDJPY-GOLD -0.50, GOLD-NAS +0.25, USDJPY-NAS 0, nominal 3.2x
     # -> CLM ~ 0.61, EFFLEV ~ 1.94 (the document: 0.62 / 2.0).
@@ -73,7 +73,7 @@ def test_usdjpy_gold_nas100_example():
 
 
 def test_surplus_leverage_against_the_independent_baseline():
-    # SPEC.md: the document's "CLM > 1 is surplus leverage" holds against the
+    # docs/figures.md: the document's "CLM > 1 is surplus leverage" holds against the
     # independent baseline, sqrt(nᵀΣn) / sqrt(Σ (n_i σ_i)²): the correlation
     # bomb (equal vols, equal notionals) is sqrt(Σ_ij ρ_ij) / sqrt(3) > 1.
     corr = np.array([[1.0, 0.90, 0.88], [0.90, 1.0, 0.95], [0.88, 0.95, 1.0]])
@@ -84,7 +84,7 @@ def test_surplus_leverage_against_the_independent_baseline():
 
 
 # --------------------------------------------------------------------------- #
-# The SPEC.md definitions, recomputed with plain formulas
+# The docs/figures.md definitions, recomputed with plain formulas
 
 
 def _plain_figures(n, cov, E, T=1.0):
@@ -165,7 +165,7 @@ def _book(seed, N):
 @FAST
 @given(seed=_seeds, N=_sizes)
 def test_risk_contributions_sum_to_portfolio_vol(seed, N):
-    # SPEC.md, risk contributions: component sums to the portfolio vol, percent to 1.
+    # docs/figures.md, risk contributions: component sums to the portfolio vol, percent to 1.
     _, cov, n = _book(seed, N)
     rc = risk_contributions(n, cov)
     vol = np.sqrt(n @ cov @ n)
@@ -210,7 +210,7 @@ def test_figures_ignore_instrument_order(seed, N):
 @FAST
 @given(seed=_seeds, N=_sizes)
 def test_clm_is_between_zero_and_one_for_any_psd_cov(seed, N):
-    # SPEC.md: "CLM = PORTVOL / SA in [0, 1] for a valid Σ" (triangle inequality).
+    # docs/figures.md: "CLM = PORTVOL / SA in [0, 1] for a valid Σ" (triangle inequality).
     _, cov, n = _book(seed, N)
     value = clm(n, cov)
     assert -1e-12 <= value <= 1 + 1e-12
@@ -242,7 +242,7 @@ def test_clm_independent_at_most_one_when_correlations_offset(seed, N, sign):
 
 
 def test_notional_is_units_times_price_times_contract_times_fx():
-    # SPEC.md: NOTIONAL = units × price × contract size × FX rate to the account currency.
+    # docs/figures.md: NOTIONAL = units × price × contract size × FX rate to the account currency.
     # 100k USDJPY at 150 in a USD account: 100k·150 JPY·(1/150) = 100k USD.
     assert_allclose(notional(100_000, 150.0, 1, 1 / 150.0), [100_000.0])
     # One gold lot (100 oz) short at 2000: -200,000; per-instrument vectors.

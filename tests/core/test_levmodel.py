@@ -2,7 +2,7 @@
 
 Tied to: section 8 of the first document ("complete leverage model": time of
 day, ATR, multi-timeframe trend and correlation-surplus factors) as read in
-SPEC.md, the function's docstring example, and the leverage figures of the
+docs/figures.md, the function's docstring example, and the leverage figures of the
 document's "correlation bomb".
 """
 

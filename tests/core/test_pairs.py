@@ -1,6 +1,6 @@
 """corrlev_xl.core.pairs: hedge weights, lots, spread, rolling correlation, currency exposure.
 
-Tied to: the second source document's worked example as restated in SPEC.md
+Tied to: the second source document's worked example as restated in docs/figures.md
 (EUR/USD against ZAR/JPY: a = 0.152, b = 0.848, V = 0.614, ratio 5.59;
 V(X + 5Y) = 22.85), its FX-cross example (USD/JPY against EUR/JPY at
 EUR/USD = 1.5), brute-force grids over the hedge weights, pandas'
@@ -37,7 +37,7 @@ VX, VY, COV = 68.867, 2.8, -11.602
 
 
 def test_minimum_variance_hedge_of_the_document():
-    # SPEC.md "Pair trading" / seeds/DIGEST.md: V(X) = 68.867, V(Y) = 2.8,
+    # docs/figures.md "Pair trading" / the source notes: V(X) = 68.867, V(Y) = 2.8,
     # Cov = -11.602 -> a = 0.152, b = 0.848, V(0.152X + 0.848Y) = 0.614,
     # ratio b/a = 5.59 Y per X.  Tolerance: half a unit in the last stated decimal.
     h = hedge(VX, VY, COV)
@@ -55,7 +55,7 @@ def test_minimum_variance_hedge_of_the_document():
 
 
 def test_document_book_in_whole_lots():
-    # SPEC.md: lots trade in 10,000-unit steps; EUR/USD 10k + ZAR/JPY 50k
+    # docs/figures.md: lots trade in 10,000-unit steps; EUR/USD 10k + ZAR/JPY 50k
     # (floor of the 5.59 ratio) gives V(X + 5Y) = 22.85 (document: 22.859 from
     # unrounded inputs) and V(5Y) = 70.0 (document: 70.001).
     h = hedge(VX, VY, COV)
@@ -71,14 +71,14 @@ def test_document_book_in_whole_lots():
 
 
 def test_document_identities():
-    # seeds/DIGEST.md: V(aX) = a²V(X) ("2 lots is 4x the variance") and
+    # the source notes: V(aX) = a²V(X) ("2 lots is 4x the variance") and
     # V(X + Y) = V(X) + V(Y) + 2Cov.
     assert pair_variance(2, 0, VX, VY, COV) == pytest.approx(4 * VX)
     assert pair_variance(1, 1, VX, VY, COV) == pytest.approx(VX + VY + 2 * COV)
 
 
 def test_positive_correlation_takes_opposite_directions():
-    # SPEC.md: s = −sign(Cov): opposite positions when positively correlated.
+    # docs/figures.md: s = −sign(Cov): opposite positions when positively correlated.
     h = hedge(VX, VY, -COV)
     assert h.b < 0 and h.a == pytest.approx(hedge(VX, VY, COV).a)
     assert h.variance == pytest.approx(hedge(VX, VY, COV).variance)
@@ -279,7 +279,7 @@ def test_corr_break_for_a_negatively_correlated_pair():
 
 
 def test_currency_exposure_document_example():
-    # seeds/DIGEST.md: long USD/JPY + short EUR/JPY equals short EUR/USD only
+    # the source notes: long USD/JPY + short EUR/JPY equals short EUR/USD only
     # when sized at the EUR/USD price ratio (EUR/USD = 1.5 -> 1.5 USD/JPY per
     # EUR/JPY).  USD/JPY 100, EUR/JPY 150 (so EUR/USD = 1.5).
     ccy, x = currency_exposure(["USDJPY", "EURJPY"], [150_000, -100_000], [100.0, 150.0])

@@ -1,11 +1,11 @@
 """corrlev_xl.core.rebalance: headroom under a cap, and the rebalance (rule ④).
 
-Tied to: SPEC.md "Rebalance (steps 4–5, rule ④)" and "headroom", checked
+Tied to: docs/figures.md "Rebalance (steps 4–5, rule ④)" and "headroom", checked
 against slow, independent versions written here:
 
 - a naive implementation of the same greedy rule (every candidate one-lot cut
   scored by recomputing EFFLEV and every basket EFFLEV from scratch with the
-  plain SPEC.md formulas) must give the same final book;
+  plain docs/figures.md formulas) must give the same final book;
 - an exhaustive search over every combination of lot cuts finds the cheapest
   book meeting all caps: the greedy one must meet the caps whenever such a
   book exists, and cut at most a stated factor more notional;
@@ -27,7 +27,7 @@ from corrlev_xl.core import CorrLevError, efflev, headroom, leverage, rebalance
 from ._helpers import random_cov
 
 # --------------------------------------------------------------------------- #
-# Plain formulas (SPEC.md definitions), written out independently of the core
+# Plain formulas (docs/figures.md definitions), written out independently of the core
 
 
 def plain_efflev(n, cov, E):
@@ -183,7 +183,7 @@ def test_greedy_can_miss_a_rescue_by_an_unlocked_hedge():
     # greedy reports "cap not reachable": the locked position alone breaks the
     # cap (EFFLEV 1.275 vs 1.118), and only keeping an unlocked hedge of it
     # (correlation 0.66, opposite sign) gets under; the greedy cuts the
-    # correlated names first and ends up closing the hedge too.  SPEC.md's own
+    # correlated names first and ends up closing the hedge too.  docs/figures.md's own
     # "cap not reachable" is "locked positions alone break a cap", which holds.
     args = small_book(2144)
     assert exhaustive(*args) is not None
@@ -191,7 +191,7 @@ def test_greedy_can_miss_a_rescue_by_an_unlocked_hedge():
 
 
 def test_correlated_names_are_cut_first():
-    # SPEC.md: cut "starting with the ones whose cut lowers EFFLEV most per unit
+    # docs/figures.md: cut "starting with the ones whose cut lowers EFFLEV most per unit
     # of notional (the most correlated: like an inverse pyramid)".  Three index
     # CFDs correlated 0.90/0.95/0.88 (the first document's "correlation bomb")
     # and an anti-correlated holding (−0.5 to each), equal vols and notionals.
@@ -301,7 +301,7 @@ def test_locked_positions_are_unchanged(method):
 
 
 def test_within_cap_returns_headroom_instead_of_adding_risk():
-    # SPEC.md: "When EFFLEV is under the cap, report the headroom instead of
+    # docs/figures.md: "When EFFLEV is under the cap, report the headroom instead of
     # adding risk on its own."
     rng = np.random.default_rng(2)
     cov = random_cov(rng, 4)
@@ -406,7 +406,7 @@ def test_headroom_is_the_first_crossing_of_the_cap(seed):
 
 
 def test_anti_correlated_instrument_gets_more_room():
-    # SPEC.md / the first document's step 5 and rule ②: anti-correlated
+    # docs/figures.md / the first document's step 5 and rule ②: anti-correlated
     # holdings are "margin relief".  Long NAS100; SP500 correlated +0.9, GOLD
     # −0.5, equal vols and notionals.
     corr = np.array([[1.0, 0.9, -0.5], [0.9, 1.0, -0.45], [-0.5, -0.45, 1.0]])

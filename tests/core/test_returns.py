@@ -65,7 +65,7 @@ def test_gappy_prices_equal_a_pandas_per_column_version(method, seed):
 
 
 def test_gaps_are_never_zero_returns():
-    # SPEC.md, covariance estimation: "never turn gaps into zero returns".
+    # docs/estimation.md: blanks are missing data, never zero returns.
     P = np.array([[100.0, 50.0], [np.nan, 51.0], [np.nan, 52.0], [110.0, 53.0]])
     r = returns(P, method="simple")
     assert np.isnan(r[0, 0]) and np.isnan(r[1, 0])

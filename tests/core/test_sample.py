@@ -1,6 +1,6 @@
 """corrlev_xl.sample: the bundled, synthetic sample desk book.
 
-Tied to: the correlations the documents state (seeds/DIGEST.md: NAS/SP
+Tied to: the correlations the documents state (the source notes: NAS/SP
 +0.90, SP/US30 +0.95, NAS/US30 +0.88, GOLD/USDJPY −0.50, GOLD/NAS +0.25,
 BTC/NAS +0.25..0.40, EURUSD/ZARJPY −0.835, rule ①'s FX pairs), pandas'
 pairwise correlation of the sample's own returns, and the US market holiday
@@ -20,7 +20,7 @@ from corrlev_xl.core import correlation, covariance, leverage, notional, rebalan
 from corrlev_xl.sample import INDICES, SYMBOLS, sample_book, target_correlation
 
 STATED = {
-    # seeds/DIGEST.md, first document
+    # the source notes, first document
     ("NAS100", "SP500"): 0.90,
     ("SP500", "US30"): 0.95,
     ("NAS100", "US30"): 0.88,

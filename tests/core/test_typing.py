@@ -1,7 +1,7 @@
 """The core type-checks with mypy (configuration in pyproject.toml), without blanket ignores.
 
-Tied to: STYLE.md ("Typed array aliases in one module; py.typed; mypy and ruff
-configured in pyproject.toml") and the ``Literal`` option types of
+Tied to: docs/development.md (the tests; mypy and ruff are configured in
+pyproject.toml, the package ships py.typed) and the ``Literal`` option types of
 ``corrlev_xl.core._types``, which must be the words each option accepts.
 """
 

@@ -1,8 +1,8 @@
 """corrlev_xl.core._validation, and the core package as a whole.
 
-Tied to: SPEC.md "Bad input" (one short, actionable message, never a
-traceback or a silent wrong number), STYLE.md's layering (a pure numpy core
-that never imports xlwings, guarded by a test) and the docstring examples
+Tied to: docs/functions.md's conventions (errors are one short, actionable
+message, never a traceback or a silent wrong number), docs/development.md's
+three layers (a pure numpy core that never imports xlwings, guarded by a test) and the docstring examples
 (run as doctests, so a documented number is a checked number).
 """
 
@@ -41,8 +41,8 @@ from corrlev_xl.core._validation import (
 
 
 def test_core_never_imports_xlwings():
-    # STYLE.md: "a pure numpy core that imports neither xlwings nor Excel
-    # concerns ... A test can guard that the core never imports xlwings."
+    # docs/development.md, the three layers: the core is pure numpy and never
+    # imports xlwings or the Excel layer.
     code = (
         "import sys, corrlev_xl.core, corrlev_xl.sample; "
         "bad = sorted(m for m in sys.modules if m.startswith('xlwings') or m.startswith('corrlev_xl.udfs')"
@@ -160,7 +160,7 @@ def test_covariance_matrix_symmetrises_within_tolerance():
 
 
 def test_positions_and_cov_message_is_the_spec_example():
-    # SPEC.md "Bad input": "positions has 5 values but the covariance matrix is 4×4".
+    # the size-mismatch example of docs/functions.md's conventions ("positions has 5 values but ...").
     with pytest.raises(CorrLevError) as info:
         positions_and_cov([1, 2, 3, 4, 5], np.eye(4))
     assert str(info.value).startswith("positions has 5 values but the covariance matrix is 4×4")
