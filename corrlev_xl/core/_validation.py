@@ -242,7 +242,7 @@ def covariance_matrix(
         raise CorrLevError(f"{name} must be a square matrix (one row and one column per instrument); got {n}×{m}")
 
     def who(i: int) -> str:
-        return str(names[i]) if names is not None and i < len(names) else f"instrument {i + 1}"
+        return instrument(names, i)
 
     var = np.diag(arr)
     if (var < 0).any():
@@ -297,6 +297,31 @@ def covariance_matrix(
     base.flags.writeable = False
     out = base.view()  # a view of a read-only base cannot be made writeable again
     _CHECKED[id(out)] = out
+    return out
+
+
+def instrument(names: Sequence[str] | None, i: int) -> str:
+    """How messages name instrument ``i`` (0-based): its name, else ``instrument i+1``."""
+    if names is not None and i < len(names):
+        return str(names[i])
+    return f"instrument {i + 1}"
+
+
+def too_few_returns(
+    names: Sequence[str] | None, i: int, count: int, needed: int, *, other: int | None = None
+) -> CorrLevError:
+    """The message for an instrument (or a pair, with ``other``) with too few returns."""
+    what = (
+        f"{instrument(names, i)} has only {count} return(s)"
+        if other is None or other == i
+        else f"{instrument(names, i)} and {instrument(names, other)} share only {count} return date(s)"
+    )
+    return CorrLevError(f"{what}; at least {needed} are needed — supply a longer price history")
+
+
+def ewma_weights(T: int, lam: float) -> FloatArray:
+    """RiskMetrics weights ``λ^age`` of ``T`` rows, oldest first (the last row has weight 1)."""
+    out: FloatArray = lam ** np.arange(T - 1, -1, -1, dtype=float)
     return out
 
 

@@ -67,9 +67,12 @@ from ._validation import (
     CovarianceRepairedWarning,
     choice,
     covariance_matrix,
+    ewma_weights,
+    instrument,
     integer,
     matrix_and_blanks,
     not_psd,
+    too_few_returns,
     unit_interval,
     vector,
 )
@@ -154,7 +157,7 @@ def _ewma(d: Returns, *, lam: float) -> tuple[FloatArray, float]:
     """RiskMetrics EWMA covariance (zero mean), weights normalised per pair."""
     R, M = d.R, d.M
     T = R.shape[0]
-    w = lam ** np.arange(T - 1, -1, -1, dtype=float)
+    w = ewma_weights(T, lam)
     if M is None:
         return (R * w[:, None]).T @ R / w.sum(), 0.0
     X0 = np.where(M, R, 0.0)
@@ -164,7 +167,7 @@ def _ewma(d: Returns, *, lam: float) -> tuple[FloatArray, float]:
     if np.any(denom <= 0):
         i, j = np.argwhere(denom <= 0)[0]
         raise CorrLevError(
-            f"{_name(d.names, int(i))} and {_name(d.names, int(j))} overlap only on dates whose EWMA "
+            f"{instrument(d.names, int(i))} and {instrument(d.names, int(j))} overlap only on dates whose EWMA "
             "weight is zero; use a decay lam closer to 1 or a shorter window"
         )
     return Xw.T @ X0 / denom, 0.0
@@ -281,7 +284,7 @@ def correlation(
     flat = np.flatnonzero(np.diag(est.matrix) <= 0)
     if flat.size:
         raise CorrLevError(
-            f"{_name(names, int(flat[0]))} has no variation in its returns, so its correlation is "
+            f"{instrument(names, int(flat[0]))} has no variation in its returns, so its correlation is "
             "undefined; remove it or use a longer price history"
         )
     return replace(est, matrix=cov_to_corr(est.matrix))
@@ -364,12 +367,6 @@ def nearest_correlation(A: object, *, tol: float = 1e-12, max_iter: int = 500) -
 # internals
 
 
-def _name(names: Sequence[str] | None, i: int) -> str:
-    if names is not None and i < len(names):
-        return str(names[i])
-    return f"instrument {i + 1}"
-
-
 def _estimate(
     returns: object,
     method: object,
@@ -416,14 +413,8 @@ def _prepare(returns: object, window: int | None, min_periods: int, names: Seque
             counts = M64.T @ M64
     short = counts < min_periods
     if short.any():
-        i, j = np.argwhere(short)[0]
-        k = int(counts[i, j])
-        what = (
-            f"{_name(names, int(i))} has only {k} return(s)"
-            if i == j
-            else f"{_name(names, int(i))} and {_name(names, int(j))} share only {k} return date(s)"
-        )
-        raise CorrLevError(f"{what}; at least {min_periods} are needed — supply a longer price history")
+        i, j = (int(k) for k in np.argwhere(short)[0])
+        raise too_few_returns(names, i, int(counts[i, j]), min_periods, other=j)
     return Returns(R, M, counts, names)
 
 

@@ -11,7 +11,7 @@ from typing import get_args
 import numpy as np
 
 from ._types import FloatArray, VolMethod
-from ._validation import CorrLevError, choice, integer, matrix, positive, unit_interval
+from ._validation import CorrLevError, choice, ewma_weights, integer, matrix, positive, too_few_returns, unit_interval
 
 VOL_METHODS: tuple[VolMethod, ...] = get_args(VolMethod)
 
@@ -55,13 +55,13 @@ def volatility(
     M = ~np.isnan(R)
     counts = M.sum(axis=0)
     if np.any(counts < 2):
-        k = int(np.flatnonzero(counts < 2)[0]) + 1
-        raise CorrLevError(f"instrument {k} has fewer than 2 returns; supply a longer price history")
+        k = int(np.flatnonzero(counts < 2)[0])
+        raise too_few_returns(None, k, int(counts[k]), 2)
     if method == "std":
         vol = np.nanstd(R, axis=0, ddof=1)
     else:
         lam = unit_interval(lam, "lam")
-        w = (lam ** np.arange(R.shape[0] - 1, -1, -1, dtype=float))[:, None] * M
+        w = ewma_weights(R.shape[0], lam)[:, None] * M
         vol = np.sqrt(np.sum(np.where(M, R * R, 0.0) * w, axis=0) / w.sum(axis=0))
     if periods_per_year is not None:
         vol = vol * np.sqrt(positive(periods_per_year, "periods_per_year"))

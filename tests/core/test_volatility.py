@@ -151,9 +151,12 @@ C_OK = random_prices(np.random.default_rng(0), 30, 2)
     [
         (
             lambda: volatility(R_OK[:1]),
-            r"instrument 1 has fewer than 2 returns; supply a longer price history",
+            r"instrument 1 has only 1 return\(s\); at least 2 are needed — supply a longer price history",
         ),
-        (lambda: volatility(np.where(np.arange(20)[:, None] > 0, np.nan, R_OK)), r"fewer than 2 returns"),
+        (
+            lambda: volatility(np.where(np.arange(20)[:, None] > 0, np.nan, R_OK)),
+            r"has only 1 return\(s\); at least 2 are needed",
+        ),
         (
             lambda: volatility(R_OK, method="parkinson"),
             r"method must be one of 'std', 'ewma'; got 'parkinson'",
