@@ -8,8 +8,8 @@ got -5"``.  The Excel layer shows ``str(error)`` in the cell as it is.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -58,50 +58,37 @@ def choice(value: object, name: str, options: Sequence[_O]) -> _O:
     raise fail(name, f"one of {listed}", value)
 
 
-def positive(value: float, name: str, unit: str = "") -> float:
-    """A finite number > 0."""
+def _number(value: Any, name: str, expected: str, ok: Callable[[float], bool]) -> float:
+    """``float(value)`` if it is finite and ``ok``; else the standard message with ``expected``."""
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise fail(name, f"a positive number{unit}", value) from None
-    if not np.isfinite(x) or x <= 0:
-        raise fail(name, f"a positive number{unit}", value)
+        raise fail(name, expected, value) from None
+    if not (np.isfinite(x) and ok(x)):
+        raise fail(name, expected, value)
     return x
+
+
+def positive(value: float, name: str, unit: str = "") -> float:
+    """A finite number > 0."""
+    return _number(value, name, f"a positive number{unit}", lambda x: x > 0)
 
 
 def nonnegative(value: float, name: str, unit: str = "") -> float:
     """A finite number >= 0."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise fail(name, f"a number >= 0{unit}", value) from None
-    if not np.isfinite(x) or x < 0:
-        raise fail(name, f"a number >= 0{unit}", value)
-    return x
+    return _number(value, name, f"a number >= 0{unit}", lambda x: x >= 0)
 
 
 def integer(value: float, name: str, minimum: int = 1) -> int:
     """A whole number >= ``minimum``."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise fail(name, f"a whole number >= {minimum}", value) from None
-    if not np.isfinite(x) or x != int(x) or x < minimum:
-        raise fail(name, f"a whole number >= {minimum}", value)
-    return int(x)
+    return int(_number(value, name, f"a whole number >= {minimum}", lambda x: x == int(x) and x >= minimum))
 
 
 def unit_interval(value: float, name: str, *, open_low: bool = True) -> float:
     """A number in (0, 1) (or [0, 1) with ``open_low=False``)."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise fail(name, "a number strictly between 0 and 1", value) from None
-    low_ok = x > 0 if open_low else x >= 0
-    if not (np.isfinite(x) and low_ok and x < 1):
-        bounds = "strictly between 0 and 1" if open_low else "in [0, 1)"
-        raise fail(name, f"a number {bounds}", value)
-    return x
+    if open_low:
+        return _number(value, name, "a number strictly between 0 and 1", lambda x: 0 < x < 1)
+    return _number(value, name, "a number in [0, 1)", lambda x: 0 <= x < 1)
 
 
 def vector(x: object, name: str, *, allow_nan: bool = False) -> FloatArray:
