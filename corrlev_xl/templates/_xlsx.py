@@ -41,18 +41,20 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     """Sheet title -> part name (``xl/worksheets/sheet3.xml``)."""
     wb = z.read("xl/workbook.xml").decode("utf-8")
     rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    targets = {}
+    targets: dict[str, str] = {}
     for tag in re.findall(r"<Relationship\b[^>]*>", rels):
         rid = re.search(r'\bId="([^"]+)"', tag)
         target = re.search(r'\bTarget="([^"]+)"', tag)
         if rid and target:
             targets[rid.group(1)] = target.group(1)
-    out = {}
+    out: dict[str, str] = {}
     for tag in re.findall(r"<sheet\b[^>]*>", wb):
-        name = re.search(r'\bname="([^"]*)"', tag).group(1)  # type: ignore[union-attr]
-        rid = re.search(r'\br:id="([^"]*)"', tag).group(1)  # type: ignore[union-attr]
-        target = targets[rid].lstrip("/")
-        out[_unescape(name)] = target if target.startswith("xl/") else "xl/" + target
+        name = re.search(r'\bname="([^"]*)"', tag)
+        sheet_rid = re.search(r'\br:id="([^"]*)"', tag)
+        if name is None or sheet_rid is None:
+            raise ValueError(f"xl/workbook.xml: a sheet without name or r:id: {tag}")
+        part = targets[sheet_rid.group(1)].lstrip("/")
+        out[_unescape(name.group(1))] = part if part.startswith("xl/") else "xl/" + part
     return out
 
 

@@ -38,7 +38,7 @@ def excel_startup_dir() -> Path:
     """Excel's startup folder (``Application.StartupPath``), as ``xlwings addin install`` finds it."""
     import xlwings as xw
 
-    if xw.apps:
+    if xw.apps and xw.apps.active is not None:
         return Path(xw.apps.active.startup_path)
     with xw.App(visible=False) as app:  # starts Excel invisibly, as xlwings does
         return Path(app.startup_path)

@@ -19,9 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 import uno
-from com.sun.star.beans import PropertyValue
+from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]  # LibreOffice's own Python only
 
 FILTER = "Calc MS Excel 2007 VBA XML"
 
@@ -63,8 +64,9 @@ def list_modules(path):
                 _properties(Hidden=True, ReadOnly=True, MacroExecutionMode=4, FilterName=FILTER))
             if doc is None:
                 raise RuntimeError(f"LibreOffice could not load {path}")
-            result = {"filter": next((a.Value for a in doc.getArgs() if a.Name == "FilterName"), None),
-                      "libraries": {}}
+            result: dict[str, Any] = {
+                "filter": next((a.Value for a in doc.getArgs() if a.Name == "FilterName"), None),
+                "libraries": {}}
             libraries = doc.BasicLibraries
             for name in libraries.getElementNames():
                 libraries.loadLibrary(name)

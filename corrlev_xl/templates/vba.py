@@ -182,7 +182,7 @@ def write_compound_file(tree: dict) -> bytes:
         return first
 
     # Streams under 4096 bytes live in the mini stream, in 64-byte mini sectors.
-    mini, minifat = bytearray(), []
+    mini, minifat = bytearray(), list[int]()
     for e in entries:
         if e.type != 2:
             continue

@@ -100,7 +100,7 @@ def read_vba(path: str | Path) -> dict[str, str]:
 
 def _project_stream(package: zipfile.ZipFile) -> str:
     """The PROJECT stream of xl/vbaProject.bin, read with olefile."""
-    import olefile
+    import olefile  # type: ignore[import-untyped]  # olefile ships no type hints (no types-olefile here)
 
     with olefile.OleFileIO(io.BytesIO(package.read("xl/vbaProject.bin"))) as ole:
         return ole.openstream("PROJECT").read().decode("cp1252")
@@ -245,7 +245,8 @@ def check_package(path: str | Path) -> list[Check]:
         Check("vbaProject.bin content type",
               overrides.get("/xl/vbaProject.bin", defaults.get("bin")) == CT_VBA),
         Check("every part has a content type", not untyped, f"untyped {untyped}"),
-        Check("every Override names an existing part", all(p.lstrip("/") in parts for p in overrides)),
+        Check("every Override names an existing part", all(p is not None and p.lstrip("/") in parts
+                                                           for p in overrides)),
         Check("package relationship to the workbook", (REL_DOCUMENT, "/xl/workbook.xml") in root_rels),
         Check("package relationship to customUI/customUI14.xml",
               (REL_RIBBON, "/customUI/customUI14.xml") in root_rels, f"{root_rels}"),
