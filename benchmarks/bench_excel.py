@@ -14,7 +14,7 @@ list of rows of floats (``None`` for blank cells), with a header row of names.
     engine_name="officejs")``, which is what ``custom_functions_call`` runs for
     such an argument).  Target: the whole COVMATRIX call >= 3× cheaper than
     that conversion alone.  Clean prices and prices with ~10 % blanks.
-(b) Returning a 200 × 200 matrix: ``_cells.matrix_out`` plus xlwings's raw
+(b) Returning a 200 × 200 matrix: ``cells.matrix_out`` plus xlwings's raw
     write (``udfs_officejs.convert`` with ``{"convert": "raw"}``, as for
     ``@xw.ret("raw")``) against the default write of an ndarray (the same
     ``convert`` with no converter option).  Target >= 3× cheaper.
