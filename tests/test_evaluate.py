@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +12,10 @@ from openpyxl.worksheet.formula import ArrayFormula
 from corrlev_xl import core
 from corrlev_xl.excel.evaluate import _split_args, evaluate, freeze
 from corrlev_xl.sample import sample_book
+from corrlev_xl.templates.render import INSTALL_HINT, convert, soffice
 
 DESK = Path(__file__).resolve().parent.parent / "workbook_templates" / "corrlev_desk.xlsx"
-needs_libreoffice = pytest.mark.skipif(
-    shutil.which("soffice") is None, reason="LibreOffice not installed: apt-get install libreoffice-calc"
-)
+needs_libreoffice = pytest.mark.skipif(soffice() is None, reason=INSTALL_HINT)  # as in tests/templates
 
 
 def test_split_args_respects_quotes_and_parentheses():
@@ -44,7 +41,8 @@ def test_desk_template_formulas_equal_the_core():
     ws = wb["Dashboard"]
     assert ws["D5"].value == pytest.approx(lev.efflev, rel=1e-12)
     assert not isinstance(ws["A10"].value, ArrayFormula) and ws["A10"].value.startswith("corr ")
-    assert isinstance(wb["Checks"]["C7"].value, ArrayFormula)  # built-in formulas stay formulas
+    assert wb["Checks"]["C7"].value.startswith("=SQRT(SUMPRODUCT(MMULT(")  # built-in formulas stay formulas
+    assert isinstance(wb["Checks"]["F19"].value, ArrayFormula)
 
 
 def test_inputs_saved_without_calculated_values_are_reported(tmp_path):
@@ -73,14 +71,8 @@ def test_libreoffice_shows_the_report_copy_figures(tmp_path):
 
     copy = tmp_path / "copy.xlsx"
     assert cli.main(["report", str(DESK), "-o", str(copy), "-q"]) == 0
-    out = tmp_path / "lo"
-    profile = tmp_path / "profile"
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-         "--convert-to", "xlsx", "--outdir", str(out), str(copy)],
-        check=True, capture_output=True, timeout=180,
-    )
-    wb = openpyxl.load_workbook(out / "copy.xlsx", data_only=True)
+    (opened,) = convert([copy], "xlsx", tmp_path / "lo")
+    wb = openpyxl.load_workbook(opened, data_only=True)
     dash, checks = wb["Dashboard"], wb["Checks"]
     b = sample_book()
     lev = core.leverage(b.positions, core.covariance(core.returns(b.prices)).matrix, b.equity)
@@ -89,6 +81,9 @@ def test_libreoffice_shows_the_report_copy_figures(tmp_path):
     values = [c.value for row in dash["A10:N23"] for c in row]
     assert not any(isinstance(v, str) and v.startswith("#") for v in values)
     assert checks["C7"].value == pytest.approx(lev.portvol, rel=1e-9)  # LibreOffice's own MMULT
+    # the corrlev column of the checks reads the copy's values, so every difference is a number ~0
+    assert checks["A12"].value.startswith("Correlation") and isinstance(checks["B12"].value, float)
+    assert [abs(checks[f"D{r}"].value) < 1e-12 for r in range(12, 16)] == [True] * 4
 
 
 @needs_libreoffice
@@ -99,13 +94,7 @@ def test_inputs_edited_and_saved_in_libreoffice_drive_the_figures(tmp_path):
     sheet, ref = next(iter(wb.defined_names["Equity"].destinations))
     wb[sheet][ref.replace("$", "")] = 800_000.0
     wb.save(edited)
-    out, profile = tmp_path / "lo", tmp_path / "profile"
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-         "--convert-to", "xlsx", "--outdir", str(out), str(edited)],
-        check=True, capture_output=True, timeout=180,
-    )
-    saved = out / "edited.xlsx"
+    (saved,) = convert([edited], "xlsx", tmp_path / "lo")
     results, skipped = evaluate(openpyxl.load_workbook(saved), openpyxl.load_workbook(saved, data_only=True))
     assert skipped == []
     by_anchor = {(s, blk[0], blk[1]): rows for (s, blk), rows in results.items()}

@@ -12,13 +12,18 @@ from typing import Any
 
 import numpy as np
 import openpyxl
+import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
 from corrlev_xl import core, udfs
 from corrlev_xl import names as N
 from corrlev_xl.sample import SampleBook, sample_book
-from corrlev_xl.templates.render import cell_functions
+from corrlev_xl.templates._xlsx import ERRORS
+from corrlev_xl.templates.render import INSTALL_HINT, cell_functions, soffice
 from corrlev_xl.templates.workbooks import LOT_UNITS, PAIR_LEGS, ROLL_WINDOW
+
+#: The one LibreOffice skip marker (tests/test_evaluate.py uses the same condition and reason).
+needs_libreoffice = pytest.mark.skipif(soffice() is None, reason=INSTALL_HINT)
 
 CALL = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
 
@@ -82,6 +87,81 @@ def values(wb: Any, sheet: str, ref: str) -> list[list[Any]]:
 
 def numbers(rows: list[list[Any]]) -> np.ndarray:
     return np.array([[np.nan if v in (None, "") else float(v) for v in r] for r in rows])
+
+
+def error_cells(ws: Any) -> list[str]:
+    """``"B7 #VALUE!"`` for every cell of a sheet that holds a spreadsheet error (LibreOffice's Err:5xx too)."""
+    return [f"{c.coordinate} {c.value}" for row in ws.iter_rows() for c in row
+            if isinstance(c.value, str) and (c.value in ERRORS or re.fullmatch(r"Err:\d+", c.value))]
+
+
+LOT_LABELS = ("Lots of EUR/USD (X)", "Lots of ZAR/JPY per lot of EUR/USD", "Units of ZAR/JPY")
+
+
+def document_rows(ws: Any) -> dict[str, list[Any]]:
+    """The Document example's figure rows: label -> [corrlev value, built-in value, difference]."""
+    out: dict[str, list[Any]] = {}
+    for r in range(12, ws.max_row + 1):
+        label = ws.cell(row=r, column=1).value
+        if label and ws.cell(row=r, column=2).value is not None:
+            out[label] = [ws.cell(row=r, column=k).value for k in (2, 3, 4)]
+    return out
+
+
+@dataclass(frozen=True)
+class ChecksBlocks:
+    """Where the Checks sheet keeps its built-in returns and covariance (1-based row/column of the numbers)."""
+
+    cov_row: int
+    ret_row: int
+    col: int  # first number column (the label or date column is col - 1)
+
+
+def checks_blocks(ws: Any, symbols: list[str]) -> ChecksBlocks:
+    n = len(symbols)
+    cov = ret = None
+    for row in ws.iter_rows(max_row=60):
+        for c in row:
+            heads = [ws.cell(row=c.row, column=c.column + 1 + k).value for k in range(n)]
+            if heads == symbols and c.value in (None, "") and cov is None:
+                cov = (c.row, c.column)
+            elif heads == symbols and c.value == "Date":
+                ret = (c.row, c.column)
+    assert cov and ret and cov[1] == ret[1], (cov, ret)
+    return ChecksBlocks(cov[0] + 1, ret[0] + 1, cov[1] + 1)
+
+
+def block_values(ws: Any, row: int, col: int, height: int, width: int) -> list[list[Any]]:
+    return [[ws.cell(row=r, column=c).value for c in range(col, col + width)] for r in range(row, row + height)]
+
+
+def returns_as_values(path: Path, dest: Path) -> Path:
+    """A copy of the desk workbook whose built-in returns block on the Checks sheet holds the core's returns.
+
+    The `formulas` package evaluates about a hundred cells a second: the
+    13,000-cell returns block would take minutes.  Everything downstream of
+    it (COVARIANCE.S, MMULT, SUMPRODUCT …) stays a formula; LibreOffice
+    checks the block itself on the shipped file.
+    """
+    book = sample_book()
+    R = core.returns(book.prices)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[N.SHEET_CHECKS]
+    cell_ref = re.compile(rf"^=IF\(ISNUMBER\({N.SHEET_PRICES}!([A-Z]+)([0-9]+)\)")
+    for row in ws.iter_rows():
+        for c in row:
+            if not isinstance(c.value, str):
+                continue
+            m = cell_ref.match(c.value)
+            if m:
+                k = openpyxl.utils.column_index_from_string(m.group(1)) - 2
+                v = R[int(m.group(2)) - 3, k]
+                c.value = None if np.isnan(v) else float(v)
+            elif c.value.startswith(f"={N.SHEET_PRICES}!$A"):
+                c.value = None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dest)
+    return dest
 
 
 # --------------------------------------------------------------------------- #

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +21,34 @@ import openpyxl
 import pytest
 from _workbook_helpers import (
     DESK_SHEETS,
+    LOT_LABELS,
     PAIR_SHEETS,
     FormulaCell,
     FormulasBook,
+    block_values,
     cached_cells,
+    checks_blocks,
     desk_figures,
+    document_rows,
+    error_cells,
     find,
     formula_cells,
+    needs_libreoffice,
     numbers,
     pair_figures,
+    returns_as_values,
     values,
 )
 from numpy.testing import assert_allclose
 
+from corrlev_xl import core
 from corrlev_xl import names as N
 from corrlev_xl.templates import render
+from corrlev_xl.templates._sheets import NO_VALUE
 from corrlev_xl.templates._xlsx import freeze_arrays
-from corrlev_xl.templates.workbooks import DESK_FILE, PAIRS_FILE, build_templates
+from corrlev_xl.templates.compare import compare
+from corrlev_xl.templates.ribbon import ADDIN_NAME, build_addin
+from corrlev_xl.templates.workbooks import DESK_FILE, LOT_UNITS, PAIRS_FILE, build_templates
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "workbook_templates"
@@ -86,18 +96,15 @@ def test_build_is_byte_identical(built: dict[str, Path], tmp_path: Path) -> None
         assert again[name].read_bytes() == path.read_bytes(), f"{name} differs between two builds"
 
 
-@pytest.mark.parametrize("name", [DESK_FILE, PAIRS_FILE])
-def test_committed_template_equals_a_fresh_build(built: dict[str, Path], name: str) -> None:
+@pytest.mark.parametrize("name", [DESK_FILE, PAIRS_FILE, ADDIN_NAME])
+def test_committed_template_equals_a_fresh_build(built: dict[str, Path], tmp_path: Path, name: str) -> None:
+    """Same structure as a fresh build, and the same stored numbers up to another numpy/BLAS's last digits."""
     committed = COMMITTED / name
     assert committed.exists(), f"{committed} is missing; run: corrlev-xl templates build"
-    if committed.read_bytes() != built[name].read_bytes():
-        with zipfile.ZipFile(committed) as a, zipfile.ZipFile(built[name]) as b:
-            parts = [{i.filename: z.read(i) for i in z.infolist()} for z in (a, b)]
-        same_parts = parts[0] == parts[1]
-        hint = ("the parts are equal, only the deflate streams differ (another zlib build?)" if same_parts
-                else "its contents differ (a change in the builder, the core, the sample book or openpyxl)")
-        pytest.fail(f"{committed} is not what a fresh build writes: {hint}; "
-                    "rebuild with: corrlev-xl templates build (or python -m corrlev_xl.templates.workbooks)")
+    fresh = built[name] if name in built else build_addin(tmp_path)
+    result = compare(committed, fresh)
+    assert result.ok, (f"{result.report()}\nThe committed file is not what the builder writes here; if the "
+                       "change is intended, rebuild with: corrlev-xl templates build")
 
 
 # --------------------------------------------------------------------------- #
@@ -222,14 +229,16 @@ def test_pair_stored_values_match_core(pair_cells: list[FormulaCell], stored: di
 def test_document_sheet_reproduces_the_document(pair_cells: list[FormulaCell],
                                                 stored: dict[str, Any]) -> None:
     wb, S = stored[PAIRS_FILE], N.SHEET_DOCUMENT
-    hedge = dict(_block(wb, find(pair_cells, S, "=HEDGERATIO(")))
+    rows = document_rows(wb[S])
     # SPEC: a = 0.152, b = 0.848, V = 0.614, ratio b/a = 5.59
-    doc = (round(hedge["a (X)"], 3), round(hedge["b (Y)"], 3), round(hedge["variance"], 3))
+    doc = tuple(round(rows[k][0], 3) for k in ("a (X)", "b (Y)", "variance"))
     assert doc == (0.152, 0.848, 0.614)
-    assert round(hedge["ratio Y per X"], 2) == 5.59
-    assert round(float(_block(wb, find(pair_cells, S, "=PAIRVAR(B5,B6,B7,1,5)"))[0][0]), 2) == 22.85
-    lots = _block(wb, find(pair_cells, S, "=LOTS("))
-    assert lots[1][:4] == [1, 5, 10_000, 50_000]
+    assert round(rows["ratio Y per X"][0], 2) == 5.59
+    assert round(float(values(wb, S, find(pair_cells, S, "=PAIRVAR(B5,B6,B7,1,5)").ref)[0][0]), 2) == 22.85
+    assert [rows[k][0] for k in LOT_LABELS] == [1, 5, 50_000]
+    # every label is text, every corrlev call a single cell (a reader without the functions keeps the values)
+    assert all(not c.array for c in pair_cells if c.sheet == S)
+    assert all(isinstance(label, str) for label in rows)
 
 
 # --------------------------------------------------------------------------- #
@@ -238,7 +247,12 @@ def test_document_sheet_reproduces_the_document(pair_cells: list[FormulaCell],
 
 @pytest.fixture(scope="session")
 def lo(built: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Both templates opened by LibreOffice (default profile: no recalculation of cached cells)."""
+    """Frozen copies of both templates (corrlev tables as values) opened by LibreOffice.
+
+    What the report's copy and the renders look like: the corrlev column of
+    every check then holds a number, so LibreOffice's differences compare the
+    stored function values with its own built-in results.
+    """
     if render.soffice() is None:
         pytest.skip(render.INSTALL_HINT)
     tmp = tmp_path_factory.mktemp("libreoffice")
@@ -261,10 +275,12 @@ def _checks_table(ws: Any) -> dict[str, tuple[Any, Any, Any]]:
     return out
 
 
-def test_libreoffice_checks_agree_with_functions_and_core(lo: dict[str, Any]) -> None:
+def _expected_checks() -> dict[str, float]:
+    """The Checks sheet's figures, straight from the core."""
     f = desk_figures()
     i, j = f.book.symbols.index("USDJPY"), f.book.symbols.index("GOLD")
-    expected = {
+    s = f.book.symbols.index("SP500")
+    return {
         "NOMLEV": f.lev.nomlev,
         "PORTVOL (daily vol / equity)": f.lev.portvol,
         "Stand-alone risk / equity": f.lev.standalone,
@@ -273,9 +289,14 @@ def test_libreoffice_checks_agree_with_functions_and_core(lo: dict[str, Any]) ->
         "EFFLEV": f.lev.efflev,
         "Correlation USDJPY / GOLD": f.corr[i, j],
         "Variance USDJPY": f.cov[i, i],
-        "Covariance USDJPY / GOLD": f.cov[i, j],
+        "Covariance SP500 / GOLD": f.cov[s, j],
         "Sum of percent risk contributions": 1.0,
     }
+
+
+def test_libreoffice_checks_agree_with_functions_and_core(lo: dict[str, Any]) -> None:
+    """In the frozen copy the corrlev column holds the stored values, so LibreOffice's differences are real."""
+    expected = _expected_checks()
     table = _checks_table(lo[DESK_FILE][N.SHEET_CHECKS])
     assert set(table) == set(expected)
     for label, (fn_value, builtin, diff) in table.items():
@@ -340,6 +361,105 @@ def test_libreoffice_document_checks(lo: dict[str, Any]) -> None:
     assert round(ws["C9"].value, 3) == -0.836  # r = -11.602 / sqrt(68.867 * 2.8); the document prints -0.835
 
 
+# --------------------------------------------------------------------------- #
+# 2b. LibreOffice opens exactly the shipped files: every check computes, from the inputs alone
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The committed workbook_templates/ files as LibreOffice computes them (converted to xlsx, as opened)."""
+    if render.soffice() is None:
+        pytest.skip(render.INSTALL_HINT)
+    files = [COMMITTED / DESK_FILE, COMMITTED / PAIRS_FILE]
+    out = render.convert(files, "xlsx", tmp_path_factory.mktemp("shipped"))
+    return {p.name: openpyxl.load_workbook(p, data_only=True) for p in out}
+
+
+def _is(value: Any, want: float, label: str, rtol: float = RTOL) -> None:
+    assert isinstance(value, (int, float)) and not isinstance(value, bool), f"{label}: LibreOffice gave {value!r}"
+    assert_allclose(value, want, rtol=rtol, err_msg=label)
+
+
+@needs_libreoffice
+def test_shipped_checks_compute_in_libreoffice(shipped: dict[str, Any]) -> None:
+    ws = shipped[DESK_FILE][N.SHEET_CHECKS]
+    assert error_cells(ws) == []
+    expected = _expected_checks()
+    table = _checks_table(ws)
+    assert set(table) == set(expected)
+    for label, (fn_value, builtin, diff) in table.items():
+        _is(builtin, expected[label], label)
+        # the corrlev column: the stored value where LibreOffice keeps it, else the note, never an error
+        assert fn_value in ("—", NO_VALUE) or abs(fn_value - builtin) <= RTOL * abs(builtin), (label, fn_value)
+        assert diff in (None, "—") or abs(diff) <= RTOL * abs(builtin), (label, diff)
+
+
+@needs_libreoffice
+def test_shipped_checks_returns_and_covariance_equal_the_core(shipped: dict[str, Any]) -> None:
+    f = desk_figures()
+    ws = shipped[DESK_FILE][N.SHEET_CHECKS]
+    n, T = len(f.book.symbols), len(f.book.dates)
+    at = checks_blocks(ws, f.book.symbols)
+    got = block_values(ws, at.ret_row, at.col, T - 1, n)
+    R = core.returns(f.book.prices)
+    assert [[v in (None, "") for v in row] for row in got] == np.isnan(R).tolist()  # blanks where no quote
+    # LN(P(t)/P(s)) against the core's ln P(t) - ln P(s): the same return, rounded differently
+    assert_allclose(numbers(got), R, rtol=RTOL, atol=1e-14, equal_nan=True)
+    assert_allclose(numbers(block_values(ws, at.cov_row, at.col, n, n)), f.cov, rtol=RTOL)
+    rows = [r for r in ws.iter_rows(min_col=1, max_col=7, values_only=True)
+            if isinstance(r[0], int) and isinstance(r[1], str)]
+    assert [r[1] for r in rows] == f.book.symbols
+    per = numbers([[r[2], r[3], r[5]] for r in rows])  # position, sigma, % of risk (built-in)
+    assert_allclose(per, np.column_stack([f.book.positions, np.sqrt(np.diag(f.cov)), f.rc.percent]), rtol=RTOL)
+    assert {r[4] for r in rows} == {NO_VALUE}  # RISKCONTRIB is an array formula: LibreOffice cannot run it
+
+
+@needs_libreoffice
+def test_shipped_document_example_computes_in_libreoffice(shipped: dict[str, Any]) -> None:
+    ws = shipped[PAIRS_FILE][N.SHEET_DOCUMENT]
+    assert error_cells(ws) == []
+    vx, vy, c = 68.867, 2.8, -11.602
+    h = core.hedge(vx, vy, c)
+    rows = document_rows(ws)
+    expected = {"a (X)": h.a, "b (Y)": h.b, "ratio Y per X": h.ratio, "variance": h.variance,
+                "V(X + 5Y), the lot book EUR/USD 10k + ZAR/JPY 50k": core.pair_variance(1, 5, vx, vy, c),
+                "V(5Y)": core.pair_variance(0, 5, vx, vy, c), "V(X)": vx,
+                "V(0.152X + 0.848Y)": core.pair_variance(0.152, 0.848, vx, vy, c)}
+    lots = core.lots(h.ratio, LOT_UNITS, LOT_UNITS, mode="floor")
+    for label, want in expected.items():
+        fn_value, builtin, diff = rows[label]
+        _is(builtin, want, f"{label} (built-in)", rtol=1e-12)
+        _is(fn_value, want, f"{label} (stored corrlev value)", rtol=1e-12)
+        assert abs(diff) <= 1e-12 * max(1.0, abs(want)), label
+    assert [rows[k][0] for k in LOT_LABELS] == [lots.lots_x, lots.lots_y, lots.units_y]
+    assert [rows[k][1] for k in LOT_LABELS[1:]] == [lots.lots_y, lots.units_y]
+    _is(ws["C9"].value, c / np.sqrt(vx * vy), "correlation", rtol=1e-12)
+    assert all(isinstance(ws.cell(row=r, column=1).value, (str, type(None))) for r in range(1, ws.max_row + 1))
+
+
+@needs_libreoffice
+def test_shipped_pair_checks_compute_in_libreoffice(shipped: dict[str, Any]) -> None:
+    """The Pair sheet's built-in checks compute; its corrlev tables show #NAME? (expected without Python)."""
+    p, ws = pair_figures(), shipped[PAIRS_FILE][N.SHEET_PAIR]
+    _is(ws["B8"].value, p.corr, "CORREL")
+    got = {ws.cell(row=r, column=4).value: ws.cell(row=r, column=5).value for r in range(11, 16)}
+    for label, want in (("V(X), built-in", p.var_x), ("V(Y), built-in", p.var_y),
+                        ("Cov(X, Y), built-in", p.cov), ("a, built-in (check)", p.hedge.a),
+                        ("variance, built-in (check)", p.hedge.variance)):
+        _is(got[label], want, label)
+    assert ws["E8"].value == "—"  # the difference to CORRMATRIX needs the add-in
+
+
+@needs_libreoffice
+def test_shipped_dashboard_keeps_single_cell_figures(shipped: dict[str, Any], stored: dict[str, Any]) -> None:
+    """What LibreOffice shows on the Dashboard: the stored single-cell figures; the tables need the add-in."""
+    mine, theirs = stored[DESK_FILE][N.SHEET_DASHBOARD], shipped[DESK_FILE][N.SHEET_DASHBOARD]
+    for cell in ("B5", "D5", "F5", "H5", "J5", "L5", "N5"):
+        _is(theirs[cell].value, mine[cell].value, f"Dashboard!{cell}", rtol=1e-15)
+    assert theirs["B7"].value == mine["B7"].value
+    assert error_cells(theirs), "LibreOffice computed a corrlev table: update the README's LibreOffice note"
+
+
 def test_freeze_touches_only_the_corrlev_array_formulas(desk: Path, desk_cells: list[FormulaCell],
                                                         tmp_path: Path) -> None:
     udf_arrays = [c for c in desk_cells if c.array and c.calls() & render.cell_functions()]
@@ -354,9 +474,9 @@ def test_freeze_touches_only_the_corrlev_array_formulas(desk: Path, desk_cells: 
 
 
 @pytest.fixture(scope="session")
-def desk_formulas(desk: Path) -> FormulasBook:
+def desk_formulas(desk: Path, tmp_path_factory: pytest.TempPathFactory) -> FormulasBook:
     pytest.importorskip("formulas")
-    return FormulasBook(desk)
+    return FormulasBook(returns_as_values(desk, tmp_path_factory.mktemp("formulas") / DESK_FILE))
 
 
 @pytest.fixture(scope="session")
@@ -405,7 +525,7 @@ def test_formulas_desk_checks(desk_formulas: FormulasBook, desk_cells: list[Form
                                                                        "equity", f.lev.standalone)):
         got = desk_formulas.get(C, f"C{labels[label]}")
         assert_allclose(float(got.ravel()[0]), want, rtol=FTOL, err_msg=label)
-    pv = find(desk_cells, C, "=SQRT(MMULT(")
+    pv = find(desk_cells, C, "=SQRT(SUMPRODUCT(MMULT(")
     assert_allclose(float(_f(desk_formulas, pv).ravel()[0]), f.lev.portvol, rtol=FTOL)
     pct = find(desk_cells, C, "=Positions*MMULT(")
     assert_allclose(_f(desk_formulas, pct).astype(float).ravel(), f.rc.percent, rtol=FTOL)
@@ -436,13 +556,17 @@ def test_formulas_pair_workbook(pair_formulas: FormulasBook, pair_cells: list[Fo
 
 def test_formulas_document_sheet(pair_formulas: FormulasBook, pair_cells: list[FormulaCell]) -> None:
     S = N.SHEET_DOCUMENT
-    hedge = dict(_f(pair_formulas, find(pair_cells, S, "=HEDGERATIO(")).tolist())
-    doc = (round(hedge["a (X)"], 3), round(hedge["b (Y)"], 3), round(hedge["variance"], 3))
+
+    def one(start: str) -> float:
+        return float(_f(pair_formulas, find(pair_cells, S, start)).ravel()[0])
+
+    doc = tuple(round(one(f'=HEDGERATIO(B5,B6,B7,"minvar","diff","{k}")'), 3) for k in ("a", "b", "variance"))
     assert doc == (0.152, 0.848, 0.614)
-    book_var = float(_f(pair_formulas, find(pair_cells, S, "=PAIRVAR(B5,B6,B7,1,5)")).ravel()[0])
-    assert_allclose(book_var, 68.867 + 25 * 2.8 + 2 * 5 * -11.602, rtol=1e-12)
-    lots = _f(pair_formulas, find(pair_cells, S, "=LOTS("))
-    assert int(lots[1, 1]) == 5
+    assert_allclose(one("=PAIRVAR(B5,B6,B7,1,5)"), 68.867 + 25 * 2.8 + 2 * 5 * -11.602, rtol=1e-12)
+    assert one('=INDEX(LOTS(B14,B8,B8,1,"floor"),2,2)') == 5
+    for r in range(12, 20):  # the built-in checks agree with the functions
+        assert_allclose(float(pair_formulas.get(S, f"C{r}").ravel()[0]),
+                        float(pair_formulas.get(S, f"B{r}").ravel()[0]), rtol=FTOL)
 
 
 # --------------------------------------------------------------------------- #

@@ -1,0 +1,490 @@
+"""The desk risk workbook: Instruments table, named inputs, dashboard and built-in checks.
+
+The *Checks* sheet recomputes the dashboard's figures with built-in functions
+only, from the inputs alone: log returns from the *Prices* sheet (each
+instrument's own previous quote, blank without one), their covariance with
+``COVARIANCE.S`` (pairwise complete, as the corrlev estimator), and the
+leverage figures from that matrix, the ``Positions`` and the ``Equity``.  No
+check reads a corrlev cell, so LibreOffice (which cannot run the functions)
+computes every one of them; the column that shows the corrlev result for
+comparison says "needs the add-in" where that result is not available.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl.chart import BarChart, Reference
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, FormulaRule
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from .. import names as N
+from ..core.covariance import COV_METHODS
+from ..sample import SampleBook, sample_book
+from ._sheets import (
+    BOLD,
+    BOOL,
+    BOTTOM,
+    CORR,
+    COV,
+    DIFF,
+    HEADER_FILL,
+    INPUT_FILL,
+    KPI,
+    LEV,
+    MONEY,
+    NAVY,
+    NO_VALUE,
+    NOTE,
+    PCT,
+    PCT3,
+    PINK_FILL,
+    RATIO,
+    RED_FILL,
+    SECTION,
+    SYNTHETIC,
+    Block,
+    Book,
+    Lit,
+    PriceNames,
+    a1,
+    about_sheet,
+    absolute,
+    axis_title,
+    chart_text,
+    chart_title,
+    conf_sheet,
+    corrlev_value,
+    difference,
+    header_row,
+    if_,
+    page,
+    price_format,
+    prices_sheet,
+    rng,
+    sheet_ref,
+    style_block,
+    text,
+    title,
+    widths,
+)
+from ._xlsx import xl_float
+
+DESK_FILE = "corrlev_desk.xlsx"
+CORREL_LEGS = ("USDJPY", "GOLD")  # the correlation and variance checks (gap-free in the sample)
+GAPPY_LEGS = ("SP500", "GOLD")  # the covariance check: SP500 has no quote on US holidays
+
+InputNotes = dict[str, tuple[str, Any, str]]  # range name -> (cell, value as shown, meaning)
+
+
+def _about(b: Book, book: SampleBook, inputs: InputNotes) -> None:
+    lines: list[tuple[str, str] | str] = [
+        "What it is",
+        ("Purpose", "Correlation-adjusted (effective) leverage of a multi-asset book, as Excel cell functions."),
+        ("", "EFFLEV = NOMLEV x CLM: nominal leverage scaled by how much the positions really offset (CLM in "
+             "0..1)."),
+        ("Sheets", f"{N.SHEET_BOOK}: the {N.TABLE_INSTRUMENTS} table (positions) and the named inputs (yellow)."),
+        ("", f"{N.SHEET_DASHBOARD}: correlation heatmap, covariance, leverage figures, risk contributions, "
+             "baskets, headroom."),
+        ("", f"{N.SHEET_CHECKS}: the same figures recomputed from the inputs with built-in formulas only; "
+             "differences ~0."),
+        ("", f"{N.SHEET_PRICES}: {len(book.dates)} daily closes of {len(book.symbols)} instruments, oldest "
+             "first; blank = no quote (US index holidays); prints the latest 40."),
+        ("", f"{N.SHEET_CONF}: xlwings settings for this workbook (UDF Modules)."),
+        ("Missing data", "Blank prices are missing data: returns use pairwise-complete observations, never "
+                         "zeros."),
+        "",
+        "Named inputs (Formulas > Name Manager)",
+    ]
+    lines += [(name, f"{where} = {shown}: {meaning}") for name, (where, shown, meaning) in inputs.items()]
+    lines += [
+        (N.NAME_PRICES, f"{N.SHEET_PRICES}: the symbol header row and every price row."),
+        (N.NAME_DATES, f"{N.SHEET_PRICES}: the dates (column A)."),
+        (N.NAME_POSITIONS, f"{N.SHEET_BOOK}: the {N.COL_NOTIONAL} column of the {N.TABLE_INSTRUMENTS} table "
+                           "(signed, USD)."),
+        (N.NAME_COV_MATRIX, f"{N.SHEET_DASHBOARD}: the labelled COVMATRIX block; {N.NAME_COV_VALUES}: its "
+                            "numbers."),
+    ]
+    about_sheet(b, "corrlev-xl — desk risk workbook",
+                "The prices on the Prices sheet are drawn from a fixed random seed with the correlations the "
+                "source documents state; replace them with your own data.", lines, "desk")
+
+
+def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
+    ws = b.sheet(N.SHEET_BOOK)
+    title(ws, "Book — positions and named inputs",
+          f"{SYNTHETIC}  Yellow cells are inputs; {N.COL_NOTIONAL} is a formula.")
+    col = {name: k + 1 for k, name in enumerate(N.INSTRUMENT_COLUMNS)}
+    L = {name: get_column_letter(c) for name, c in col.items()}
+    top = 4
+    header_row(ws, top, 1, list(N.INSTRUMENT_COLUMNS),
+               lambda k: Alignment(horizontal="left" if k == 0 else "right"))
+    price, fx = book.last_prices, book.fx_rates
+    for i, sym in enumerate(book.symbols):
+        r = top + 1 + i
+        cells: dict[str, str | float | bool] = {
+            N.COL_SYMBOL: sym, N.COL_UNITS: float(book.units[i]), N.COL_PRICE: float(price[i]),
+            N.COL_CONTRACT: float(book.contract_size[i]), N.COL_FX: float(fx[i]),
+            N.COL_LOT: float(book.lot_units[i]), N.COL_LOCKED: False}
+        for name, v in cells.items():
+            cell = ws.cell(row=r, column=col[name], value=v if isinstance(v, (str, bool)) else xl_float(v))
+            if name != N.COL_SYMBOL:
+                cell.fill = INPUT_FILL
+        notional = (b.ref(ws, f"{L[N.COL_UNITS]}{r}") * b.ref(ws, f"{L[N.COL_PRICE]}{r}")
+                    * b.ref(ws, f"{L[N.COL_CONTRACT]}{r}") * b.ref(ws, f"{L[N.COL_FX]}{r}"))
+        b.formula(ws, f"{L[N.COL_NOTIONAL]}{r}", notional, MONEY)
+        ws[f"{L[N.COL_UNITS]}{r}"].number_format = "#,##0;-#,##0"
+        ws[f"{L[N.COL_PRICE]}{r}"].number_format = price_format(book.prices[:, i])
+        ws[f"{L[N.COL_CONTRACT]}{r}"].number_format = "#,##0"
+        ws[f"{L[N.COL_FX]}{r}"].number_format = "0.000000"
+        ws[f"{L[N.COL_LOT]}{r}"].number_format = "#,##0.##"
+        ws[f"{L[N.COL_LOCKED]}{r}"].number_format = BOOL
+        ws[f"{L[N.COL_LOCKED]}{r}"].alignment = Alignment(horizontal="right")
+    last = top + len(book.symbols)
+    table = Table(displayName=N.TABLE_INSTRUMENTS, name=N.TABLE_INSTRUMENTS, ref=rng(1, top, len(col), last))
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    b.define(N.NAME_POSITIONS, ws, absolute(col[N.COL_NOTIONAL], top + 1, col[N.COL_NOTIONAL], last))
+
+    # named inputs: label (the range name), value, unit note
+    ic = len(col) + 2  # J
+    inputs: dict[str, tuple[float | str, str | None, str]] = {
+        N.NAME_EQUITY: (book.equity, MONEY, "USD (the account currency): account equity, > 0"),
+        N.NAME_CAP: (book.cap, LEV, "leverage units: cap on EFFLEV (desk range 1.8x-2.2x)"),
+        N.NAME_THRESHOLD: (book.threshold, CORR, "correlation above which instruments share a basket"),
+        N.NAME_BASKET_CAP: (book.basket_cap, LEV, "leverage units: cap on each basket's EFFLEV (blank = none)"),
+        N.NAME_COV_METHOD: ("sample", None, "covariance estimator: " + ", ".join(COV_METHODS)),
+        N.NAME_LAMBDA: (0.94, "0.00", "EWMA decay per day (used when CovMethod = ewma)"),
+    }
+    assert tuple(inputs) == N.INPUT_NAMES
+    header_row(ws, top, ic, ["Named input", "Value", "Unit / meaning"],
+               lambda k: Alignment(horizontal="right" if k == 1 else "left", indent=1 if k == 2 else 0))
+    where: InputNotes = {}
+    for i, (name, (value, fmt, note)) in enumerate(inputs.items()):
+        r = top + 1 + i
+        ws.cell(row=r, column=ic, value=name).font = BOLD
+        v = ws.cell(row=r, column=ic + 1, value=value)
+        v.fill = INPUT_FILL
+        if fmt:
+            v.number_format = fmt
+        else:
+            v.alignment = Alignment(horizontal="right")
+        ws.cell(row=r, column=ic + 2, value=note).alignment = Alignment(indent=1)
+        b.define(name, ws, absolute(ic + 1, r))
+        shown = f"{value:,.0f}" if fmt == MONEY else f"{value:.2f}x" if fmt == LEV else str(value)
+        where[name] = (f"{N.SHEET_BOOK}!{a1(ic + 1, r)}", shown, note)
+    method_cell = a1(ic + 1, top + 1 + N.INPUT_NAMES.index(N.NAME_COV_METHOD))
+    dv = DataValidation(type="list", formula1='"' + ",".join(COV_METHODS) + '"', allow_blank=False)
+    dv.add(method_cell)
+    ws.add_data_validation(dv)
+
+    notes = [
+        f"{N.COL_NOTIONAL} = {N.COL_UNITS} x {N.COL_PRICE} x {N.COL_CONTRACT} x {N.COL_FX}, signed, in USD. "
+        f"The name {N.NAME_POSITIONS} is this column; the Dashboard reads it.",
+        f"{N.COL_PRICE}: the latest close on the {N.SHEET_PRICES} sheet (typed values: refresh them with your "
+        f"feed). {N.COL_FX}: USD per unit of the quote currency.",
+        f"{N.COL_LOT} (units per lot) and {N.COL_LOCKED} (TRUE = never cut) are used by the Rebalance macro "
+        "(CorrLev ribbon).",
+    ]
+    for k, line in enumerate(notes):
+        ws.cell(row=last + 2 + k, column=1, value=line).font = NOTE
+    widths(ws, {"A": 10, "B": 12, "C": 12, "D": 14, "E": 14, "F": 11, "G": 10, "H": 13, "I": 3,
+                "J": 17, "K": 12, "L": 52})
+    ws.freeze_panes = f"A{top + 1}"
+    page(ws, rng(1, 1, ic + 2, last + 2 + len(notes)))
+    return where
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Where the dashboard's figures landed, for the Checks sheet."""
+
+    kpi: dict[str, str]  # tile label -> cell
+    corr: Block
+    cov: Block
+    risk: Block
+
+
+def _dashboard(b: Book, book: SampleBook) -> Dashboard:
+    ws = b.sheet(N.SHEET_DASHBOARD)
+    title(ws, "Dashboard — correlation-adjusted leverage of the book",
+          f"{SYNTHETIC}  Every figure is a corrlev cell function (values stored; Excel recalculates them "
+          "through the xlwings add-in).", note_font=Font(size=9, italic=True, color="C00000"))
+    n = len(book.symbols)
+    pos, cm, eq = N.NAME_POSITIONS, N.NAME_COV_MATRIX, N.NAME_EQUITY
+    estimator = (N.NAME_PRICES, N.NAME_COV_METHOD, Lit("log"), N.NAME_LAMBDA)
+    corr_top, cov_top = 10, 26
+
+    # the covariance first: every leverage tile reads it
+    ws.cell(row=corr_top - 1, column=1,
+            value="Correlation of daily log returns (pairwise complete)").font = SECTION
+    ws.cell(row=cov_top - 1, column=1,
+            value="Covariance of daily log returns — the input of every leverage function").font = SECTION
+    cov = b.udf_block(ws, a1(1, cov_top), "COVMATRIX", *estimator)
+    style_block(ws, cov, fmts=COV)
+    b.define(N.NAME_COV_MATRIX, ws, absolute(cov.c1, cov.r1, cov.c2, cov.r2))
+    b.define(N.NAME_COV_VALUES, ws, absolute(cov.c1 + 1, cov.r1 + 1, cov.c2, cov.r2))
+    corr = b.udf_block(ws, a1(1, corr_top), "CORRMATRIX", *estimator)
+    style_block(ws, corr, fmts=CORR)
+
+    # KPI tiles: label row 4, value row 5, meaning row 6, status row 7
+    tiles: list[tuple[str, str, str]] = [  # label, format, meaning
+        ("NOMLEV", LEV, "sum |notional| / equity"), ("EFFLEV", LEV, "NOMLEV x CLM; capped"),
+        ("Cap", LEV, "named input (Book)"), ("CLM", RATIO, "risk / stand-alone risk"),
+        ("CLM indep.", RATIO, "> 1: correlations add"), ("Daily vol", "0.00%", "1-day vol / equity"),
+        ("Vol USD", MONEY, "1-day, 1 sd"),
+    ]
+    cells = {label: a1(2 + 2 * k, 5) for k, (label, _f, _m) in enumerate(tiles)}
+    fmt = {label: f for label, f, _m in tiles}
+    b.udf(ws, cells["NOMLEV"], "NOMLEV", pos, eq, fmt=fmt["NOMLEV"])
+    b.udf(ws, cells["EFFLEV"], "EFFLEV", pos, cm, eq, fmt=fmt["EFFLEV"])
+    b.formula(ws, cells["Cap"], b.ref(ws, N.NAME_CAP), fmt["Cap"])
+    b.udf(ws, cells["CLM"], "CLM", pos, cm, fmt=fmt["CLM"])
+    b.udf(ws, cells["CLM indep."], "CLM", pos, cm, Lit("independent"), fmt=fmt["CLM indep."])
+    b.udf(ws, cells["Daily vol"], "PORTVOL", pos, cm, eq, fmt=fmt["Daily vol"])
+    b.formula(ws, cells["Vol USD"], b.ref(ws, cells["Daily vol"]) * b.ref(ws, eq), fmt["Vol USD"])
+    for k, (label, _f, meaning) in enumerate(tiles):
+        c = 2 + 2 * k
+        header_row(ws, 4, c, [label])
+        ws.cell(row=4, column=c + 1).fill = HEADER_FILL
+        ws.cell(row=4, column=c + 1).border = BOTTOM
+        ws[cells[label]].font = KPI
+        ws[cells[label]].alignment = Alignment(horizontal="left")
+        ws.cell(row=6, column=c, value=meaning).font = NOTE
+    ws.row_dimensions[5].height = 22
+    over = b.ref(ws, cells["EFFLEV"]) > b.ref(ws, N.NAME_CAP)
+    b.formula(ws, "B7", if_(over, text("EFFLEV is above the cap: cut the most correlated positions first "
+                                       "(CorrLev > Rebalance)."),
+                            text("EFFLEV is within the cap; Headroom shows the room left.")))
+    ws["B7"].font = Font(bold=True, color=NAVY)
+    ws.conditional_formatting.add(
+        cells["EFFLEV"], CellIsRule(operator="greaterThan", formula=[N.NAME_CAP], fill=RED_FILL,
+                                    font=Font(size=14, bold=True, color="FFFFFF")))
+    over_cap = f"${cells['EFFLEV'][0]}$5>{N.NAME_CAP}"
+    ws.conditional_formatting.add("B7", FormulaRule(formula=[over_cap], font=Font(bold=True, color="C00000")))
+
+    heat = rng(2, corr_top + 1, 1 + n, corr_top + n)
+    ws.conditional_formatting.add(heat, ColorScaleRule(
+        start_type="num", start_value=-1, start_color="FF5B9BD5", mid_type="num", mid_value=0,
+        mid_color="FFFFFFFF", end_type="num", end_value=1, end_color="FFF8696B"))
+    for row in ws[heat]:
+        for c in row:
+            c.alignment = Alignment(horizontal="center")
+
+    # right-hand side: baskets, risk contributions, headroom, chart
+    R = 3 + n  # first column right of the matrices, after a gap column (P for 13 instruments)
+    ws.cell(row=4, column=R, value=f"Correlation baskets (all pairs above {N.NAME_THRESHOLD}; "
+                                   f"cap {N.NAME_BASKET_CAP})").font = SECTION
+    bl = b.udf_block(ws, a1(R, 5), "BASKETLEV", pos, cm, eq, N.NAME_THRESHOLD, N.NAME_BASKET_CAP)
+    style_block(ws, bl, labels=False, fmts=["0", None, LEV, LEV, RATIO, LEV, None])
+    for i in range(bl.r1 + 1, bl.r2 + 1):
+        ws.cell(row=i, column=bl.c1).alignment = Alignment(horizontal="center")
+        ws.cell(row=i, column=bl.c2).alignment = Alignment(horizontal="center")
+    # highlight a basket over its cap (LibreOffice 7.4 crashes printing a rule on the TRUE cell itself)
+    flag = f"${get_column_letter(bl.c2)}{bl.r1 + 1}=TRUE"
+    rule = FormulaRule(formula=[flag], fill=PINK_FILL, font=Font(bold=True, color="C00000"))
+    ws.conditional_formatting.add(rng(bl.c1, bl.r1 + 1, bl.c2 - 1, bl.r2), rule)
+    rc_top = max(bl.r2 + 3, 17)
+    ws.cell(row=rc_top - 1, column=R, value="Risk contributions (daily)").font = SECTION
+    rc = b.udf_block(ws, a1(R, rc_top), "RISKCONTRIB", pos, cm)
+    style_block(ws, rc, fmts=[None, PCT3, MONEY, PCT])
+    H = R + 5
+    ws.cell(row=rc_top - 1, column=H, value=f"Headroom to the {N.NAME_CAP} (USD)").font = SECTION
+    hr = b.udf_block(ws, a1(H, rc_top), "HEADROOM", pos, cm, eq, N.NAME_CAP)
+    style_block(ws, hr, fmts=[None, MONEY, MONEY])
+
+    chart = BarChart()
+    chart.type = "bar"
+    chart.style = 2
+    chart.title = chart_title("Share of portfolio risk by instrument (percent risk contribution)", 10)
+    chart.add_data(Reference(ws, min_col=rc.c2, min_row=rc.r1, max_row=rc.r2), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=rc.c1, min_row=rc.r1 + 1, max_row=rc.r2))
+    chart.legend = None
+    chart.y_axis.title = axis_title("share of the book's daily volatility")
+    chart.x_axis.txPr = chart_text(8)
+    chart.y_axis.txPr = chart_text(8)
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.majorGridlines = None
+    chart.x_axis.title = None
+    chart.x_axis.scaling.orientation = "maxMin"  # first instrument on top
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.gapWidth = 40
+    chart.width, chart.height = 19.5, 10.5
+    chart_row = rc.r2 + 2
+    ws.add_chart(chart, a1(R, chart_row))
+
+    notes_row = cov.r2 + 2
+    notes = [
+        f"Red EFFLEV: above the {N.NAME_CAP} on the Book sheet. CLM near 1: the positions move as one; "
+        "small CLM: they offset.",
+        f"Baskets: every pair inside a basket correlates above {N.NAME_THRESHOLD}; 'over cap' compares "
+        f"the basket's EFFLEV with {N.NAME_BASKET_CAP}.",
+        f"Headroom: extra notional each instrument can add before EFFLEV reaches the {N.NAME_CAP}; "
+        "0 when the book is already above it.",
+        "Blank prices (index holidays) are missing data: pairwise-complete estimates, never zero returns.",
+        "Each table is an array formula {=...} over a block sized for the sample; see About to resize.",
+    ]
+    for k, line in enumerate(notes):
+        ws.cell(row=notes_row + k, column=1, value=line).font = NOTE
+    chart_rows = math.ceil(chart.height / 0.53)  # default rows are 15 pt = 0.53 cm
+    last_row = max(notes_row + len(notes) - 1, chart_row + chart_rows)
+
+    cols = {"A": 11.5, get_column_letter(2 + n): 2}
+    for j in range(2, 2 + n):
+        cols[get_column_letter(j)] = 8.6
+    for k, w in {0: 11, 1: 20, 2: 11, 3: 9, 4: 8, 5: 11, 6: 15, 7: 17}.items():
+        cols[get_column_letter(R + k)] = w
+    widths(ws, cols)
+    ws.freeze_panes = "A4"
+    ws.sheet_view.showGridLines = False
+    page(ws, rng(1, 1, R + 7, last_row))
+    return Dashboard(cells, corr, cov, rc)
+
+
+def _returns_formula(prices: str, col: str, r: int) -> str:
+    """The log return of price row ``r`` against the column's previous quote; blank without both.
+
+    ``LOOKUP(9.99E+307, …)`` is the last number above the row (Excel and
+    LibreOffice skip blanks), so a return after a holiday spans the gap, as
+    :func:`corrlev_xl.core.returns` takes it.
+    """
+    here, above = f"{prices}!{col}{r}", f"{prices}!{col}$2:{col}{r - 1}"
+    last = f"LOOKUP(9.99E+307,{above})"
+    return f'=IF(ISNUMBER({here}),IF(ISNA({last}),"",LN({here}/{last})),"")'
+
+
+def _checks(b: Book, book: SampleBook, dash: Dashboard) -> None:
+    ws = b.sheet(N.SHEET_CHECKS)
+    title(ws, "Checks — built-in formulas from the inputs against the corrlev cell functions",
+          "Column C (green) uses only built-in functions (LN, COVARIANCE.S, STDEV, MMULT, SUMPRODUCT, CORREL "
+          "...) on the Prices, Positions and Equity: every spreadsheet computes it, no add-in needed.")
+    ws["A3"] = (f'Column B shows the cell function\'s result from the Dashboard ("{NO_VALUE}" where it cannot '
+                "be computed, e.g. in LibreOffice); the difference should be ~0 (rounding).")
+    ws["A3"].font = NOTE
+    n, T = len(book.symbols), len(book.dates)
+    D, P = sheet_ref(N.SHEET_DASHBOARD), sheet_ref(N.SHEET_PRICES)
+    pos, eq = N.NAME_POSITIONS, N.NAME_EQUITY
+
+    # right of the printed page: the returns and their covariance, from the Prices sheet
+    rc0 = 9  # column I
+    cov_top, ret_top = 5, 8 + n
+    ws.cell(row=cov_top - 1, column=rc0, value="Covariance of the daily log returns below: COVARIANCE.S, "
+                                               "pairwise complete (not printed)").font = SECTION
+    ws.cell(row=ret_top - 1, column=rc0, value=f"Daily log returns LN(P(t) / previous quote) of the "
+                                               f"{N.SHEET_PRICES} sheet; blank = no quote").font = SECTION
+    header_row(ws, cov_top, rc0, ["", *book.symbols], lambda k: Alignment(horizontal="center"))
+    header_row(ws, ret_top, rc0, ["Date", *book.symbols], lambda k: Alignment(horizontal="center"))
+    r1, r2 = ret_top + 1, ret_top + T - 1  # one return per price row after the first
+    ret_col = {}
+    for k, sym in enumerate(book.symbols):
+        c = get_column_letter(rc0 + 1 + k)
+        ret_col[sym] = f"${c}${r1}:${c}${r2}"
+        pc = get_column_letter(2 + k)
+        for t in range(1, T):
+            b.check(ws, f"{c}{ret_top + t}", _returns_formula(P, pc, 2 + t), fmt="0.0000%")
+    for t in range(1, T):
+        b.check(ws, a1(rc0, ret_top + t), f"={P}!$A{2 + t}", fmt="yyyy-mm-dd")
+    for i, si in enumerate(book.symbols):
+        ws.cell(row=cov_top + 1 + i, column=rc0, value=si).font = BOLD
+        for j, sj in enumerate(book.symbols):
+            b.check(ws, a1(rc0 + 1 + j, cov_top + 1 + i),
+                    f"=_xlfn.COVARIANCE.S({ret_col[si]},{ret_col[sj]})", fmt=COV)
+    cv = absolute(rc0 + 1, cov_top + 1, rc0 + n, cov_top + n)
+
+    # the figures
+    h0 = 5  # header row of the figures table; the per-instrument table starts at t0
+    t0 = h0 + 13
+    sig = f"$D${t0 + 1}:$D${t0 + n}"
+    header_row(ws, h0, 1, ["Figure", "corrlev function", "built-in formula", "difference",
+                           "how the built-in value is computed", None, None],
+               lambda k: Alignment(horizontal="right" if k in (1, 2, 3) else "left"))
+    row = {key: h0 + 1 + k for k, key in enumerate(("nom", "pv", "sa", "clm", "clmi", "eff"))}
+    i, j = (book.symbols.index(s) for s in CORREL_LEGS)
+    gi, gj = (book.symbols.index(s) for s in GAPPY_LEGS)
+    x, y = CORREL_LEGS
+    kpi, corr, cov, rc = dash.kpi, dash.corr, dash.cov, dash.risk
+    rows: list[tuple[str, str | None, str, str, str]] = [  # label, corrlev cell, built-in, format, how
+        ("NOMLEV", f"{D}!{kpi['NOMLEV']}", f"=SUMPRODUCT(ABS({pos}))/{eq}", LEV, "SUMPRODUCT(ABS(Positions))/Equity"),
+        ("PORTVOL (daily vol / equity)", f"{D}!{kpi['Daily vol']}",
+         f"=SQRT(SUMPRODUCT(MMULT({cv},{pos}),{pos}))/{eq}", "0.0000%",
+         "SQRT(SUMPRODUCT(MMULT(Σ,Positions),Positions))/Equity; Σ right of this page"),
+        ("Stand-alone risk / equity", None, f"=SUMPRODUCT(ABS({pos}),{sig})/{eq}", "0.0000%",
+         "SUMPRODUCT(ABS(Positions),sigma)/Equity, sigma from the table below"),
+        ("CLM", f"{D}!{kpi['CLM']}", f"=C{row['pv']}/C{row['sa']}", "0.000000", "PORTVOL / stand-alone risk"),
+        ("CLM (independent baseline)", f"{D}!{kpi['CLM indep.']}",
+         f"=C{row['pv']}*{eq}/SQRT(SUMPRODUCT({pos},{pos},{sig},{sig}))", "0.000000",
+         "sqrt(n'Σn) / SQRT(SUMPRODUCT(Positions², sigma²))"),
+        ("EFFLEV", f"{D}!{kpi['EFFLEV']}", f"=C{row['nom']}*C{row['clm']}", LEV, "NOMLEV x CLM"),
+        (f"Correlation {x} / {y}", f"{D}!{a1(corr.c1 + 1 + j, corr.r1 + 1 + i)}",
+         f"=CORREL({ret_col[x]},{ret_col[y]})", "0.000000", "CORREL of the two return columns"),
+        (f"Variance {x}", f"{D}!{a1(cov.c1 + 1 + i, cov.r1 + 1 + i)}", f"=VAR({ret_col[x]})", "0.000000E+00",
+         "VAR of the return column"),
+        (f"Covariance {GAPPY_LEGS[0]} / {GAPPY_LEGS[1]}", f"{D}!{a1(cov.c1 + 1 + gj, cov.r1 + 1 + gi)}",
+         f"=_xlfn.COVARIANCE.S({ret_col[GAPPY_LEGS[0]]},{ret_col[GAPPY_LEGS[1]]})", "0.000000E+00",
+         f"COVARIANCE.S of the return columns; dates without a {GAPPY_LEGS[0]} quote drop out"),
+        ("Sum of percent risk contributions", f"SUM({D}!{absolute(rc.c2, rc.r1 + 1, rc.c2, rc.r2)})",
+         f"=SUM(F{t0 + 1}:F{t0 + n})", "0.000000", "sum of column F below (should be 1)"),
+    ]
+    for k, (label, stored, check, fmt, how) in enumerate(rows):
+        r = h0 + 1 + k
+        ws.cell(row=r, column=1, value=label).font = BOLD
+        if stored:
+            ws.cell(row=r, column=2, value=corrlev_value(stored)).number_format = fmt
+            ws.cell(row=r, column=2).alignment = Alignment(horizontal="right")
+            b.check(ws, f"D{r}", difference(f"C{r}", f"B{r}"), fmt=DIFF)
+            ws[f"D{r}"].alignment = Alignment(horizontal="right")
+        else:
+            ws.cell(row=r, column=2, value="—").alignment = Alignment(horizontal="center")
+        b.check(ws, f"C{r}", check, fmt=fmt)
+        ws.cell(row=r, column=5, value=how).font = NOTE
+        ws.cell(row=r, column=5).alignment = Alignment(indent=1)
+    assert ws[f"A{row['nom']}"].value == "NOMLEV" and ws[f"A{row['eff']}"].value == "EFFLEV"
+
+    ws.cell(row=t0 - 1, column=1, value="Per instrument").font = SECTION
+    header_row(ws, t0, 1, ["#", "Instrument", "Position (USD)", "sigma (daily)", "% of risk: RISKCONTRIB",
+                           "% of risk: built-in", "difference"],
+               lambda k: Alignment(horizontal="center" if k == 0 else "left" if k == 1 else "right"))
+    for k, sym in enumerate(book.symbols):
+        r = t0 + 1 + k
+        ws.cell(row=r, column=1, value=k + 1).alignment = Alignment(horizontal="center")
+        ws.cell(row=r, column=2, value=sym)
+        b.check(ws, f"C{r}", f"=INDEX({pos},A{r})", fmt=MONEY)
+        b.check(ws, f"D{r}", f"=STDEV({ret_col[sym]})", fmt="0.0000%")
+        ws.cell(row=r, column=5, value=corrlev_value(f"{D}!{a1(rc.c2, rc.r1 + 1 + k)}")).number_format = "0.0000%"
+        ws.cell(row=r, column=5).alignment = Alignment(horizontal="right")
+        b.check(ws, f"G{r}", difference(f"F{r}", f"E{r}"), fmt=DIFF)
+        ws[f"G{r}"].alignment = Alignment(horizontal="right")
+    b.check(ws, f"F{t0 + 1}", f"={pos}*MMULT({cv},{pos})/SUMPRODUCT(MMULT({cv},{pos}),{pos})",
+            array=f"F{t0 + 1}:F{t0 + n}", fmt="0.0000%")
+    ws.cell(row=t0 + n + 2, column=1,
+            value="Percent risk contribution = n_i (Σn)_i / n'Σn; sigma = STDEV of the instrument's returns. "
+                  "Green cells: built-in formulas.").font = NOTE
+    cols: dict[str, float] = {"A": 32, "B": 17, "C": 17, "D": 13, "E": 25, "F": 20, "G": 12, "H": 3, "I": 12}
+    for k in range(n):
+        cols[get_column_letter(rc0 + 1 + k)] = 10
+    widths(ws, cols)
+    ws.freeze_panes = f"A{h0 + 1}"
+    page(ws, rng(1, 1, 7, t0 + n + 2))
+
+
+def build_desk(dest: Path, book: SampleBook | None = None) -> Path:
+    """Write the desk risk workbook to ``dest``."""
+    book = book or sample_book()
+    b = Book()
+    inputs = _book_sheet(b, book)
+    prices_sheet(b, book, N.SHEET_PRICES, book.symbols, PriceNames(N.NAME_PRICES, N.NAME_DATES),
+                 printed_rows=40, landscape=True)
+    dash = _dashboard(b, book)
+    _checks(b, book, dash)
+    conf_sheet(b)
+    _about(b, book, inputs)
+    b.order(N.SHEET_ABOUT, N.SHEET_BOOK, N.SHEET_DASHBOARD, N.SHEET_CHECKS, N.SHEET_PRICES, N.SHEET_CONF)
+    return b.save(dest)
+
