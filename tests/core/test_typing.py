@@ -1,4 +1,6 @@
-"""The core type-checks with mypy (configuration in pyproject.toml), without blanket ignores.
+"""The core's option types: no blanket ignores, and each option tuple is its Literal type.
+
+mypy itself runs over the whole package in tests/test_typing.py.
 
 Tied to: docs/development.md (the tests; mypy and ruff are configured in
 pyproject.toml, the package ships py.typed) and the ``Literal`` option types of
@@ -9,8 +11,6 @@ from __future__ import annotations
 
 import importlib
 import pathlib
-import subprocess
-import sys
 from typing import get_args
 
 import pytest
@@ -24,14 +24,6 @@ baskets, covariance, leverage, pairs, rebalance, returns, volatility = (
 )
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def test_mypy_passes_on_the_core():
-    pytest.importorskip("mypy")
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "corrlev_xl/core"], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_no_blanket_ignores_in_the_core():
