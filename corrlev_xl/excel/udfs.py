@@ -84,6 +84,8 @@ def udf(**docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             if doc is None:
                 raise TypeError(f"{fn.__name__}: no help for argument {p.name!r}; add it to args.DOCS or pass it")
             if "{default}" in doc:
+                if p.default is p.empty:
+                    raise TypeError(f"{fn.__name__}: the help of {p.name!r} names a default it does not have")
                 doc = doc.replace("{default}", str(p.default))
             wrapped = xw.arg(p.name, "raw", doc=doc)(wrapped)
         unknown = set(docs) - {p.name for p in params}

@@ -169,6 +169,10 @@ def test_the_decorator_refuses_help_for_a_missing_argument_or_none_at_all():
         @udf()
         def F2(zzz):
             """x"""
+    with pytest.raises(TypeError, match="names a default it does not have"):
+        @udf(cap="cap, default {default}")
+        def F3(cap):
+            """x"""
 
 
 def test_a_decorated_function_is_a_plain_function_with_the_xlwings_stack():
