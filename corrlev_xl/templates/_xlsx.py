@@ -37,7 +37,7 @@ def xl_float(x: float) -> float:
     return float(f"{x:.16g}")
 
 
-def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     """Sheet title -> part name (``xl/worksheets/sheet3.xml``)."""
     wb = z.read("xl/workbook.xml").decode("utf-8")
     rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
@@ -115,7 +115,7 @@ def finalize(src: Path, dest: Path, cache: Cache) -> None:
     cell, so a layout change cannot silently drop a cached value.
     """
     with zipfile.ZipFile(src) as zin:
-        parts = _sheet_parts(zin)
+        parts = sheet_parts(zin)
         unknown = set(cache) - set(parts)
         if unknown:
             raise ValueError(f"cached values for missing sheets: {sorted(unknown)}")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import posixpath
 import re
 import sys
 import tempfile
@@ -37,7 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
+
+from ._xlsx import sheet_parts
 
 __all__ = ["RTOL", "ATOL", "Comparison", "NumberDiff", "compare", "compare_dirs", "main"]
 
@@ -46,8 +47,6 @@ ATOL = 1e-12
 SHOWN = 20  # differences listed in a report, largest first
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
 @dataclass(frozen=True)
@@ -104,19 +103,6 @@ class Comparison:
 
 # --------------------------------------------------------------------------- #
 # reading a package
-
-
-def _sheets(z: zipfile.ZipFile) -> dict[str, str]:
-    """Worksheet part -> sheet title."""
-    book = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    target = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG}Relationship")}
-    out = {}
-    for sheet in book.iter(f"{_NS}sheet"):
-        t = target[sheet.get(f"{_NS_REL}id")]
-        part = t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join("xl", t))
-        out[part] = sheet.get("name", "")
-    return out
 
 
 @dataclass(frozen=True)
@@ -254,7 +240,7 @@ def compare(expected: str | Path, actual: str | Path, *, rtol: float = RTOL, ato
         parts_a, parts_b = set(za.namelist()), set(zb.namelist())
         for part in sorted(parts_a ^ parts_b):
             result.structure.append(f"part {part} only in {'expected' if part in parts_a else 'actual'}")
-        sheets = _sheets(za) if "xl/workbook.xml" in parts_a else {}
+        sheets = {part: t for t, part in sheet_parts(za).items()} if "xl/workbook.xml" in parts_a else {}
         styles = [_Styles(z.read("xl/styles.xml") if "xl/styles.xml" in z.namelist() else None) for z in (za, zb)]
         for part in sorted(parts_a & parts_b):
             a, b = za.read(part), zb.read(part)
@@ -316,10 +302,7 @@ def _compare_sheet(title: str, a: bytes, b: bytes, result: Comparison, rtol: flo
 
 def _place(ref: str) -> tuple[int, int]:
     letters, row = coordinate_from_string(ref)
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return col, row
+    return column_index_from_string(letters), row
 
 
 def _order(ref: str) -> tuple[int, int]:

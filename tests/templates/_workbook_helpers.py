@@ -60,11 +60,11 @@ def formula_cells(path: Path) -> list[FormulaCell]:
 
 def cached_cells(path: Path) -> dict[str, set[str]]:
     """Sheet -> formula cells that carry a cached value (``<v>…</v>``; ``<v></v>`` is a blank text)."""
-    from corrlev_xl.templates._xlsx import _sheet_parts
+    from corrlev_xl.templates._xlsx import sheet_parts
 
     out: dict[str, set[str]] = {}
     with zipfile.ZipFile(path) as z:
-        for sheet, part in _sheet_parts(z).items():
+        for sheet, part in sheet_parts(z).items():
             xml = z.read(part).decode("utf-8")
             out[sheet] = set(re.findall(r'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f[^>]*(?:/>|>[^<]*</f>)\s*<v>', xml))
     return out
@@ -87,6 +87,27 @@ def values(wb: Any, sheet: str, ref: str) -> list[list[Any]]:
 
 def numbers(rows: list[list[Any]]) -> np.ndarray:
     return np.array([[np.nan if v in (None, "") else float(v) for v in r] for r in rows])
+
+
+def edit(src: Path, dest: Path, part: str, pattern: str, repl: str) -> Path:
+    """A copy of ``src`` with one regex substitution (exactly one match) in one part."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                text, n = re.subn(pattern, repl, data.decode("utf-8"))
+                assert n == 1, f"{pattern!r} matched {n} times in {part}"
+                data = text.encode("utf-8")
+            zout.writestr(item, data)
+    return dest
+
+
+def sheet_part(path: Path, title: str) -> str:
+    """The zip part that holds sheet ``title`` (``xl/worksheets/sheet4.xml``)."""
+    from corrlev_xl.templates._xlsx import sheet_parts
+
+    with zipfile.ZipFile(path) as z:
+        return sheet_parts(z)[title]
 
 
 def error_cells(ws: Any) -> list[str]:

@@ -7,12 +7,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from _workbook_helpers import edit, sheet_part
 
+from corrlev_xl import names as N
 from corrlev_xl.templates import compare as C
 from corrlev_xl.templates.desk import DESK_FILE, build_desk
 from corrlev_xl.templates.ribbon import build_addin
-
-DASHBOARD = "xl/worksheets/sheet3.xml"  # the desk workbook's third sheet
 
 
 @pytest.fixture(scope="module")
@@ -20,17 +20,10 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_desk(tmp_path_factory.mktemp("compare") / DESK_FILE)
 
 
-def edit(src: Path, dest: Path, part: str, pattern: str, repl: str) -> Path:
-    """A copy of ``src`` with one regex substitution (exactly one match) in one part."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == part:
-                text, n = re.subn(pattern, repl, data.decode("utf-8"))
-                assert n == 1, f"{pattern!r} matched {n} times in {part}"
-                data = text.encode("utf-8")
-            zout.writestr(item, data)
-    return dest
+@pytest.fixture(scope="module")
+def dash(desk: Path) -> str:
+    """The Dashboard's part in the desk workbook."""
+    return sheet_part(desk, N.SHEET_DASHBOARD)
 
 
 def stored(desk: Path, part: str, cell: str) -> str:
@@ -45,25 +38,25 @@ def test_a_build_equals_itself(desk: Path) -> None:
     assert result.ok and result.compared > 10_000, result.report()
 
 
-def test_last_digit_noise_passes(desk: Path, tmp_path: Path) -> None:
+def test_last_digit_noise_passes(desk: Path, dash: str, tmp_path: Path) -> None:
     """What another BLAS does: EFFLEV and one covariance entry moved in the 13th digit."""
-    effl = float(stored(desk, DASHBOARD, "D5"))
-    noisy = edit(desk, tmp_path / "a.xlsx", DASHBOARD, r'(<c r="D5"[^>]*>.*?<v>)[^<]*(</v>)',
+    effl = float(stored(desk, dash, "D5"))
+    noisy = edit(desk, tmp_path / "a.xlsx", dash, r'(<c r="D5"[^>]*>.*?<v>)[^<]*(</v>)',
                  rf"\g<1>{effl * (1 + 3e-13)!r}\g<2>")
-    cov = float(stored(noisy, DASHBOARD, "C28"))
-    noisy = edit(noisy, tmp_path / "b.xlsx", DASHBOARD, r'(<c r="C28"[^>]*><v>)[^<]*(</v>)',
+    cov = float(stored(noisy, dash, "C28"))
+    noisy = edit(noisy, tmp_path / "b.xlsx", dash, r'(<c r="C28"[^>]*><v>)[^<]*(</v>)',
                  rf"\g<1>{cov * (1 - 2e-12)!r}\g<2>")
     result = C.compare(desk, noisy)
     assert result.ok, result.report()
     assert 1e-13 < result.largest < 1e-11
 
 
-def test_a_number_beyond_tolerance_is_named_with_its_size(desk: Path, tmp_path: Path) -> None:
-    effl = float(stored(desk, DASHBOARD, "D5"))
-    moved = edit(desk, tmp_path / "a.xlsx", DASHBOARD, r'(<c r="D5"[^>]*>.*?<v>)[^<]*(</v>)',
+def test_a_number_beyond_tolerance_is_named_with_its_size(desk: Path, dash: str, tmp_path: Path) -> None:
+    effl = float(stored(desk, dash, "D5"))
+    moved = edit(desk, tmp_path / "a.xlsx", dash, r'(<c r="D5"[^>]*>.*?<v>)[^<]*(</v>)',
                  rf"\g<1>{effl * (1 + 1e-6)!r}\g<2>")
-    cov = float(stored(moved, DASHBOARD, "C28"))
-    moved = edit(moved, tmp_path / "b.xlsx", DASHBOARD, r'(<c r="C28"[^>]*><v>)[^<]*(</v>)',
+    cov = float(stored(moved, dash, "C28"))
+    moved = edit(moved, tmp_path / "b.xlsx", dash, r'(<c r="C28"[^>]*><v>)[^<]*(</v>)',
                  rf"\g<1>{cov * (1 + 1e-4)!r}\g<2>")
     result = C.compare(desk, moved)
     assert not result.ok and not result.structure
@@ -74,18 +67,18 @@ def test_a_number_beyond_tolerance_is_named_with_its_size(desk: Path, tmp_path: 
     assert re.search(r"Dashboard!D5: .* \(difference [0-9.e-]+, 1e-06 relative", report), report
 
 
-def test_a_changed_formula_is_named(desk: Path, tmp_path: Path) -> None:
-    changed = edit(desk, tmp_path / "a.xlsx", DASHBOARD, r"<f>EFFLEV\(Positions,CovMatrix,Equity\)</f>",
+def test_a_changed_formula_is_named(desk: Path, dash: str, tmp_path: Path) -> None:
+    changed = edit(desk, tmp_path / "a.xlsx", dash, r"<f>EFFLEV\(Positions,CovMatrix,Equity\)</f>",
                    "<f>EFFLEV(Positions,CovMatrix,Cap)</f>")
     result = C.compare(desk, changed)
     assert any(s.startswith("Dashboard!D5: formula 'EFFLEV(Positions,CovMatrix,Equity)' vs "
                             "'EFFLEV(Positions,CovMatrix,Cap)'") for s in result.structure), result.report()
 
 
-def test_a_changed_label_style_width_and_name_are_found(desk: Path, tmp_path: Path) -> None:
-    out = edit(desk, tmp_path / "a.xlsx", DASHBOARD, r"<t>USDJPY</t>(?=</is></c><c r=\"C26\")", "<t>USD/JPY</t>")
-    out = edit(out, tmp_path / "b.xlsx", DASHBOARD, r'(<c r="D5") s="\d+"', r'\1 s="0"')
-    out = edit(out, tmp_path / "c.xlsx", DASHBOARD, r'<col width="11.5"', '<col width="12.5"')
+def test_a_changed_label_style_width_and_name_are_found(desk: Path, dash: str, tmp_path: Path) -> None:
+    out = edit(desk, tmp_path / "a.xlsx", dash, r"<t>USDJPY</t>(?=</is></c><c r=\"C26\")", "<t>USD/JPY</t>")
+    out = edit(out, tmp_path / "b.xlsx", dash, r'(<c r="D5") s="\d+"', r'\1 s="0"')
+    out = edit(out, tmp_path / "c.xlsx", dash, r'<col width="11.5"', '<col width="12.5"')
     out = edit(out, tmp_path / "d.xlsx", "xl/workbook.xml", r"Book!\$K\$5<", "Book!$K$6<")
     report = C.compare(desk, out).report()
     for needle in ("Dashboard!B26: value 'USDJPY' vs 'USD/JPY'", "Dashboard!D5: style number format",
@@ -105,9 +98,9 @@ def test_the_addin_is_compared_part_by_part(tmp_path: Path) -> None:
     assert "part customUI/customUI14.xml differs" in C.compare(xlam, changed).structure
 
 
-def test_command_line(desk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line(desk: Path, dash: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert C.main([str(desk), str(desk)]) == 0
-    changed = edit(desk, tmp_path / "a.xlsx", DASHBOARD, r"<f>EFFLEV\(Positions,CovMatrix,Equity\)</f>",
+    changed = edit(desk, tmp_path / "a.xlsx", dash, r"<f>EFFLEV\(Positions,CovMatrix,Equity\)</f>",
                    "<f>EFFLEV(Positions,CovMatrix,Cap)</f>")
     assert C.main([str(desk), str(changed)]) == 1
     assert "Dashboard!D5: formula" in capsys.readouterr().out
