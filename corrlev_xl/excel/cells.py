@@ -9,7 +9,9 @@ into rows of plain Python values, also written raw (``@xw.ret("raw")``).
 Conventions
 -----------
 - A blank cell (``None`` or ``""``) in a price or return range is missing data
-  (NaN).  Anywhere else a blank is an error the user is told about.
+  (NaN).  An optional argument left out or given as one blank cell takes the
+  default in its function's signature (:func:`cell_function`).  Anywhere else
+  a blank is an error the user is told about.
 - Excel error values (``#N/A``, ``#DIV/0!`` …) and text or TRUE/FALSE in a
   number cell are refused with a message naming the argument and the cell
   (row and column within the range).
@@ -18,6 +20,14 @@ Conventions
   row and column) is accepted as it is.
 - Every failure becomes one short message, ``"EFFLEV: equity must be a
   positive number; got -5"``, returned as the cell's value.
+
+Public surface: the readers (:func:`block`, :func:`vector`, :func:`column`,
+:func:`labelled_matrix`, :func:`scalar`, :func:`optional`, :func:`whole`,
+:func:`optional_whole`, :func:`text`, :func:`choice`, :func:`flag`, :func:`cells`; a :class:`Block`), the cell
+tests other modules need (:func:`as_rows`, :func:`is_blank`, :func:`is_omitted`,
+:func:`is_label`, :func:`error_text`, :func:`shown`), the writers
+(:func:`table`, :func:`matrix_out`, :func:`oriented`, :func:`named_rows`) and
+:func:`cell_function`.  Names with a leading underscore are this module's own.
 """
 
 from __future__ import annotations
