@@ -26,7 +26,7 @@ import pandas as pd
 from . import names as N
 from .core import CorrLevError
 from .excel import deskbook, layouts
-from .excel.evaluate import evaluate, freeze
+from .excel.evaluate import defined_range, evaluate, freeze
 
 SHEET_REPORT_OUT = "Report"
 
@@ -50,14 +50,10 @@ def openpyxl_finder(wb: Any) -> deskbook.Finder:
         if name in tables:
             ws, ref = tables[name]
             return (lambda: _values(ws[ref])), (lambda: f"{ws.title}!{ref}")
-        if name not in wb.defined_names:
+        named = defined_range(wb, name)
+        if named is None:
             return None
-        dests = list(wb.defined_names[name].destinations)
-        if not dests:
-            raise CorrLevError(f"named range {name} does not point at cells")
-        sheet, ref = dests[0]
-        if sheet not in wb.sheetnames:
-            raise CorrLevError(f"named range {name} points at a missing sheet {sheet!r}")
+        sheet, ref = named
         return (lambda: _values(wb[sheet][ref.replace("$", "")])), (lambda: f"{sheet}!{ref}")
 
     return find

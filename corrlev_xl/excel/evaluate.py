@@ -27,6 +27,24 @@ _CALL = re.compile(r"^=\s*([A-Za-z][A-Za-z0-9_.]*)\s*\((.*)\)\s*$", re.S)
 _REF = re.compile(r"^(?:'?([^'!]+)'?!)?(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
 
 
+def defined_range(wb: Any, name: str) -> tuple[str, str] | None:
+    """The sheet and range (as stored, e.g. ``$B$16``) a workbook's defined name points at.
+
+    None when the workbook has no such name; a name that points at no range,
+    at several, or at a missing sheet is refused.  Shared by the formula
+    evaluation here and the report's reading of the desk inputs.
+    """
+    if name not in wb.defined_names:
+        return None
+    dests = list(wb.defined_names[name].destinations)
+    if len(dests) != 1:
+        raise CorrLevError(f"named range {name} does not point at one range of cells")
+    sheet, ref = dests[0]
+    if sheet not in wb.sheetnames:
+        raise CorrLevError(f"named range {name} points at a missing sheet {sheet!r}")
+    return sheet, ref
+
+
 def _functions() -> dict[str, Any]:
     from . import udfs
 
@@ -89,12 +107,9 @@ class _Resolver:
         self.formulas, self.wb, self.done = formulas_wb, values_wb, done
 
     def where(self, arg: str, sheet: str) -> tuple[str, tuple[int, int, int, int]] | None:
-        if arg in self.wb.defined_names:
-            dests = list(self.wb.defined_names[arg].destinations)
-            if len(dests) != 1:
-                raise CorrLevError(f"name {arg} does not point at one range")
-            s, ref = dests[0]
-            return s, range_boundaries(ref.replace("$", ""))
+        named = defined_range(self.wb, arg)
+        if named is not None:
+            return named[0], range_boundaries(named[1].replace("$", ""))
         m = _REF.match(arg)
         if m:
             return (m.group(1) or sheet), range_boundaries(m.group(2).replace("$", ""))
