@@ -69,6 +69,10 @@ def test_report_refuses_to_overwrite_its_input(tmp_path, capsys):
     assert digest(src) == digest(DESK)
 
 
+def _point_name(wb, name: str, ref: str) -> None:
+    wb.defined_names[name].attr_text = ref
+
+
 def spoil(tmp_path: Path, edit) -> Path:
     path = tmp_path / "bad.xlsx"
     wb = openpyxl.load_workbook(DESK)
@@ -87,6 +91,9 @@ def spoil(tmp_path: Path, edit) -> Path:
          r"table Instruments \(Book!\w+:\w+\), column Units: Units has the text 'ten' at row 3"),
         (lambda wb: _set_table_cell(wb, N.COL_PRICE, 2, -4.0),
          r"table Instruments \(Book!\w+:\w+\), column Price, row 2 \(EURUSD\): must be positive; got -4"),
+        (lambda wb: _point_name(wb, N.NAME_CAP, "Book!$B$2,Book!$B$3"),
+         r"named range Cap does not point at one range of cells"),
+        (lambda wb: _point_name(wb, N.NAME_CAP, "Nowhere!$B$2"), r"named range Cap points at a missing sheet"),
     ],
 )
 def test_a_bad_workbook_gets_a_message_naming_the_range(tmp_path, capsys, edit, message):
