@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from udfcheck import assert_message, assert_rows, numbers
+from udfcheck import assert_message, assert_rows, message, numbers
 from xlcall import call
 from xlwings.server import custom_functions_meta
 
@@ -237,3 +237,21 @@ def test_no_module_reaches_into_cells_private_helpers():
             continue
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\bcells\._[a-z]", text), path.name
+
+
+def _text_options():
+    for func, required in CASES:
+        for p in _optional(func, len(required)):
+            if isinstance(p.default, str):
+                yield func, required, p
+
+
+@pytest.mark.parametrize("func,required,param", list(_text_options()),
+                         ids=[f"{f}-{p.name}" for f, _, p in _text_options()])
+def test_an_option_lists_its_default_first_and_a_non_text_value_quotes_it(func, required, param):
+    """A message's example is the option list's first word, so that must be the signature default."""
+    names = list(inspect.signature(getattr(udfs, func)).parameters)
+    given = list(required) + [None] * (names.index(param.name) - len(required))
+    bogus = message(func, *given, "bogus")
+    assert bogus.startswith(f"{param.name} must be one of '{param.default}'") and bogus.endswith("got 'bogus'")
+    assert message(func, *given, 5.0) == f"{param.name} must be one text value such as {param.default!r}; got 5"
