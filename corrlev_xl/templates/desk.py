@@ -348,7 +348,7 @@ def _dashboard(b: Book, book: SampleBook) -> Dashboard:
     return Dashboard(cells, corr, cov, rc)
 
 
-def _returns_formula(prices: str, col: str, r: int) -> str:
+def returns_formula(prices: str, col: str, r: int) -> str:
     """The log return of price row ``r`` against the column's previous quote; blank without both.
 
     ``LOOKUP(9.99E+307, …)`` is the last number above the row (Excel and
@@ -388,7 +388,7 @@ def _checks(b: Book, book: SampleBook, dash: Dashboard) -> None:
         ret_col[sym] = f"${c}${r1}:${c}${r2}"
         pc = get_column_letter(2 + k)
         for t in range(1, T):
-            b.check(ws, f"{c}{ret_top + t}", _returns_formula(P, pc, 2 + t), fmt="0.0000%")
+            b.check(ws, f"{c}{ret_top + t}", returns_formula(P, pc, 2 + t), fmt="0.0000%")
     for t in range(1, T):
         b.check(ws, a1(rc0, ret_top + t), f"={P}!$A{2 + t}", fmt="yyyy-mm-dd")
     for i, si in enumerate(book.symbols):

@@ -49,6 +49,7 @@ from corrlev_xl.templates import render
 from corrlev_xl.templates._sheets import NO_VALUE
 from corrlev_xl.templates._xlsx import freeze_arrays
 from corrlev_xl.templates.compare import compare
+from corrlev_xl.templates.desk import returns_formula
 from corrlev_xl.templates.workbooks import DESK_FILE, LOT_UNITS, PAIRS_FILE, build_templates
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -451,6 +452,27 @@ def test_shipped_pair_checks_compute_in_libreoffice(shipped: dict[str, Any]) -> 
                         ("variance, built-in (check)", p.hedge.variance)):
         _is(got[label], want, label)
     assert ws["E8"].value == "—"  # the difference to CORRMATRIX needs the add-in
+
+
+@needs_libreoffice
+def test_the_returns_formula_spans_gaps_as_the_core(tmp_path: Path) -> None:
+    """Leading blanks, a one-day and a three-day gap: LibreOffice's returns equal core.returns."""
+    prices = np.array([[np.nan, 100.0], [np.nan, 101.0], [50.0, np.nan], [51.0, np.nan], [np.nan, np.nan],
+                       [np.nan, 99.0], [52.5, 98.0], [np.nan, 97.5], [53.0, 99.5]])
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = N.SHEET_PRICES
+    out = wb.create_sheet("R")
+    for t, row in enumerate(prices):
+        for k, v in enumerate(row):
+            if not np.isnan(v):
+                ws.cell(row=2 + t, column=2 + k, value=float(v))
+            if t:
+                out.cell(row=t, column=1 + k, value=returns_formula(N.SHEET_PRICES, "BC"[k], 2 + t))
+    wb.save(tmp_path / "gaps.xlsx")
+    (opened,) = render.convert([tmp_path / "gaps.xlsx"], "xlsx", tmp_path / "lo")
+    got = block_values(openpyxl.load_workbook(opened, data_only=True)["R"], 1, 1, len(prices) - 1, 2)
+    assert_allclose(numbers(got), core.returns(prices), rtol=1e-12, equal_nan=True)  # LN(a/b) vs ln a - ln b
 
 
 @needs_libreoffice
