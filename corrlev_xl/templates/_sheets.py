@@ -621,8 +621,3 @@ def prices_sheet(b: Book, book: SampleBook, sheet_title: str, symbols: Sequence[
     page(ws, rng(1, last - printed_rows + 1, 1 + n, last), landscape=landscape, title_rows="1:1")
     return ws
 
-
-def log_return(sheet: str, col: str, first: int, last: int) -> str:
-    """The log returns of a gap-free price column as one array expression, ``LN(P(t)/P(t-1))``."""
-    s = sheet_ref(sheet)
-    return f"LN({s}!${col}${first + 1}:${col}${last}/{s}!${col}${first}:${col}${last - 1})"

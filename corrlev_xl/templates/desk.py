@@ -33,6 +33,7 @@ from ._sheets import (
     BOTTOM,
     CORR,
     COV,
+    DATE,
     DIFF,
     HEADER_FILL,
     INPUT_FILL,
@@ -390,7 +391,7 @@ def _checks(b: Book, book: SampleBook, dash: Dashboard) -> None:
         for t in range(1, T):
             b.check(ws, f"{c}{ret_top + t}", returns_formula(P, pc, 2 + t), fmt="0.0000%")
     for t in range(1, T):
-        b.check(ws, a1(rc0, ret_top + t), f"={P}!$A{2 + t}", fmt="yyyy-mm-dd")
+        b.check(ws, a1(rc0, ret_top + t), f"={P}!$A{2 + t}", fmt=DATE)
     for i, si in enumerate(book.symbols):
         ws.cell(row=cov_top + 1 + i, column=rc0, value=si).font = BOLD
         for j, sj in enumerate(book.symbols):

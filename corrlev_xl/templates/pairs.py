@@ -42,7 +42,6 @@ from ._sheets import (
     conf_sheet,
     difference,
     header_row,
-    log_return,
     page,
     prices_sheet,
     sheet_ref,
@@ -58,6 +57,12 @@ LOT_UNITS = 10_000
 ROLL_WINDOW = 60
 # the document's inputs, in price units: V(X), V(Y), Cov(X, Y)
 DOC_VX, DOC_VY, DOC_COV = 68.867, 2.8, -11.602
+
+
+def _log_return(sheet: str, col: str, first: int, last: int) -> str:
+    """The log returns of a gap-free price column as one array expression, ``LN(P(t)/P(t-1))``."""
+    s = sheet_ref(sheet)
+    return f"LN({s}!${col}${first + 1}:${col}${last}/{s}!${col}${first}:${col}${last - 1})"
 
 
 def _about(b: Book, book: SampleBook) -> None:
@@ -126,7 +131,7 @@ def _pair_sheet(b: Book, book: SampleBook) -> None:
           "JPY). Green cells: built-in formula checks.")
     PX, PY = N.NAME_PAIR_X, N.NAME_PAIR_Y
     S = sheet_ref(N.SHEET_PAIR_PRICES)
-    rx, ry = (log_return(N.SHEET_PAIR_PRICES, c, 2, T + 1) for c in ("B", "C"))
+    rx, ry = (_log_return(N.SHEET_PAIR_PRICES, c, 2, T + 1) for c in ("B", "C"))
 
     # correlation
     ws["A4"] = "Correlation of daily log returns"
