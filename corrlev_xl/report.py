@@ -92,15 +92,10 @@ def load_inputs(path: Path, progress: _Progress | None = None) -> deskbook.DeskI
 
 
 def default_workbook() -> Path:
-    """The bundled desk template (built on the fly when not in a source checkout)."""
-    here = Path(__file__).resolve().parent.parent / "workbook_templates" / "corrlev_desk.xlsx"
-    if here.exists():
-        return here
-    from .templates.workbooks import build_templates
+    """The bundled desk template, read where it is installed (never rebuilt or copied)."""
+    from .templates import bundled
 
-    out = Path.home() / ".cache" / "corrlev-xl"
-    paths = build_templates(out)
-    return next(p for p in paths if p.name == "corrlev_desk.xlsx")
+    return bundled("corrlev_desk.xlsx")
 
 
 def _fmt_table(rows: list[list[Any]]) -> str:
