@@ -4,6 +4,7 @@
 ``args``      what each argument means (a covariance, a book, equity, lots …)
 ``udfs``      the cell functions (public path: :mod:`corrlev_xl.udfs`)
 ``macros``    the ribbon macros / xlwings scripts (public path: :mod:`corrlev_xl.macros`)
+``layouts``   the result tables every writer shares (rows, labels, "unlimited")
 ``deskbook``  the desk workbook as data, read by the macros and the headless report
 ``evaluate``  corrlev formulas of a workbook file computed through ``udfs``
 ``charts``    the Risk report's pictures (matplotlib, the ``[charts]`` extra)
