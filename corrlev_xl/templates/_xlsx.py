@@ -13,11 +13,12 @@ of each part stays byte for byte what openpyxl wrote.
 
 from __future__ import annotations
 
+import io
 import math
 import numbers
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -30,6 +31,24 @@ ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", 
                     "#GETTING_DATA", "#SPILL!", "#CALC!"})
 
 Cache = Mapping[str, Mapping[str, Any]]  # sheet title -> cell ("B3") -> value
+
+
+def zip_parts(parts: Iterable[tuple[str, bytes]], *, date_time: tuple[int, int, int, int, int, int] = FIXED_TIME,
+              deflate: bool = True) -> bytes:
+    """A zip of ``parts``, in the order given, whose bytes depend on nothing else: no clock, no OS.
+
+    ``deflate=False`` stores the parts uncompressed, so the bytes do not depend
+    on the zlib build either (the add-in does this).
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in parts:
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.create_system = 0  # not the building OS
+            info.external_attr = 0o600 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+            z.writestr(info, data, compresslevel=9 if deflate else None)
+    return buffer.getvalue()
 
 
 def xl_float(x: float) -> float:
@@ -120,22 +139,20 @@ def finalize(src: Path, dest: Path, cache: Cache) -> None:
         if unknown:
             raise ValueError(f"cached values for missing sheets: {sorted(unknown)}")
         by_part = {parts[s]: (s, v) for s, v in cache.items() if v}
-        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
-            for item in sorted(zin.infolist(), key=_part_order):
-                data = zin.read(item.filename)
-                if item.filename in by_part:
-                    sheet, values = by_part[item.filename]
-                    text, done = _patch_sheet(data.decode("utf-8"), values)
-                    missing = set(values) - done
-                    if missing:
-                        raise ValueError(f"{sheet}: no formula cell at {sorted(missing)[:5]}")
-                    data = text.encode("utf-8")
-                elif item.filename == "docProps/core.xml":
-                    data = _fixed_core(data.decode("utf-8")).encode("utf-8")
-                info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o600 << 16
-                zout.writestr(info, data, compresslevel=9)
+        out = []
+        for item in sorted(zin.infolist(), key=_part_order):
+            data = zin.read(item.filename)
+            if item.filename in by_part:
+                sheet, values = by_part[item.filename]
+                text, done = _patch_sheet(data.decode("utf-8"), values)
+                missing = set(values) - done
+                if missing:
+                    raise ValueError(f"{sheet}: no formula cell at {sorted(missing)[:5]}")
+                data = text.encode("utf-8")
+            elif item.filename == "docProps/core.xml":
+                data = _fixed_core(data.decode("utf-8")).encode("utf-8")
+            out.append((item.filename, data))
+    Path(dest).write_bytes(zip_parts(out))
 
 
 _ARRAY_CELL = re.compile(r'<c(\s[^>]*?)(?<!/)><f\s+t="array"[^>]*>(.*?)</f>(.*?)</c>', re.S)

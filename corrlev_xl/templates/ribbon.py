@@ -18,12 +18,11 @@ Check a build with ``python -m corrlev_xl.templates.verify <path>``.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from corrlev_xl import names
+from corrlev_xl.templates._xlsx import zip_parts
 from corrlev_xl.templates.vba import build_vba_project
 
 __all__ = ["ADDIN_NAME", "VBA_SOURCE", "build_addin", "customui_xml"]
@@ -104,16 +103,6 @@ def customui_xml() -> str:
             + f"{buttons}\n      </group>\n    </tab>\n  </tabs></ribbon>\n</customUI>\n")
 
 
-def _package(parts: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as package:
-        for name, data in parts.items():
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.create_system = 0  # the same bytes whichever OS builds it
-            package.writestr(info, data)
-    return buffer.getvalue()
-
-
 def build_addin(out_dir: str | Path) -> Path:
     """Write ``corrlev.xlam`` into ``out_dir`` (created if missing) and return its path."""
     vba = build_vba_project([VBA_SOURCE.read_text(encoding="cp1252")],
@@ -126,5 +115,5 @@ def build_addin(out_dir: str | Path) -> Path:
     parts["xl/vbaProject.bin"] = vba
     path = Path(out_dir) / ADDIN_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_package(parts))
+    path.write_bytes(zip_parts(parts.items(), date_time=(1980, 1, 1, 0, 0, 0), deflate=False))
     return path
