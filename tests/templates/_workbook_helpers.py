@@ -323,3 +323,80 @@ def pair_figures() -> PairFigures:
 
 DESK_SHEETS = (N.SHEET_ABOUT, N.SHEET_BOOK, N.SHEET_DASHBOARD, N.SHEET_CHECKS, N.SHEET_PRICES, N.SHEET_CONF)
 PAIR_SHEETS = (N.SHEET_ABOUT, N.SHEET_PAIR, N.SHEET_DOCUMENT, N.SHEET_PAIR_PRICES, N.SHEET_CONF)
+
+
+_REF = re.compile(r"(?:(?:'((?:[^']|'')+)'|([A-Za-z_][A-Za-z0-9_.]*))!)?\$?([A-Z]{1,3})\$?([0-9]+)"
+                  r"(?::\$?([A-Z]{1,3})\$?([0-9]+))?")
+_WORD = re.compile(r"(?<![A-Za-z0-9_.!$])([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_(!])")
+
+
+@cache
+def _dependency_graph(path: Path) -> tuple[Any, list[tuple[str, int, int, int, int]], dict[str, tuple[str, str]],
+                                           dict[str, dict[int, list[int]]]]:
+    """The workbook, its corrlev blocks, its names and where its formula cells are (sheet -> column -> rows)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    wb = openpyxl.load_workbook(path)
+    udf = cell_functions()
+    blocks = []
+    formulas: dict[str, dict[int, list[int]]] = {}
+    for ws in wb.worksheets:
+        cols: dict[int, list[int]] = formulas.setdefault(ws.title, {})
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                text, ref = (v.text, v.ref) if isinstance(v, ArrayFormula) else (v, f"{c.coordinate}:{c.coordinate}")
+                if isinstance(text, str) and text.startswith("="):
+                    cols.setdefault(c.column, []).append(c.row)
+                    if {f.upper() for f in CALL.findall(text)} & udf:
+                        c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+                        blocks.append((ws.title, c1, r1, c2, r2))
+    names = {n: next(iter(wb.defined_names[n].destinations)) for n in wb.defined_names}
+    return wb, blocks, names, formulas
+
+
+def corrlev_inputs_of(path: Path, sheet: str, cells: list[str]) -> set[str]:
+    """The corrlev formula cells (block anchors) the given cells depend on, directly or through other formulas."""
+    from bisect import bisect_left, bisect_right
+
+    from openpyxl.utils import column_index_from_string, get_column_letter
+    from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+
+    wb, blocks, names, formulas = _dependency_graph(Path(path))
+
+    found: set[str] = set()
+    seen: set[tuple[str, int, int]] = set()
+    todo = [(sheet, *coordinate_to_tuple(c)[::-1]) for c in cells]
+
+    def visit(s: str, c1: int, r1: int, c2: int, r2: int) -> None:
+        for bs, b1, t1, b2, t2 in blocks:  # a corrlev block inside the range
+            if bs == s and not (c2 < b1 or b2 < c1 or r2 < t1 or t2 < r1):
+                found.add(f"{bs}!{get_column_letter(b1)}{t1}")
+        for col in range(c1, c2 + 1):  # and every formula cell in it
+            rows = formulas.get(s, {}).get(col, [])
+            todo.extend((s, col, r) for r in rows[bisect_left(rows, r1):bisect_right(rows, r2)])
+
+    while todo:
+        s, col, row = todo.pop()
+        if (s, col, row) in seen:
+            continue
+        seen.add((s, col, row))
+        if any(bs == s and b1 <= col <= b2 and t1 <= row <= t2 for bs, b1, t1, b2, t2 in blocks):
+            visit(s, col, row, col, row)
+            continue
+        v = wb[s].cell(row=row, column=col).value
+        text = v.text if isinstance(v, ArrayFormula) else v
+        if not (isinstance(text, str) and text.startswith("=")):
+            continue
+        text = re.sub(r'"[^"]*"', '""', text)  # no references inside text constants
+        for m in _REF.finditer(text):
+            target = (m.group(1) or "").replace("''", "'") or m.group(2) or s
+            c1, c2 = column_index_from_string(m.group(3)), column_index_from_string(m.group(5) or m.group(3))
+            visit(target, c1, int(m.group(4)), c2, int(m.group(6) or m.group(4)))
+        for word in _WORD.findall(_REF.sub("", text)):
+            if word in names:
+                ns, ref = names[word]
+                c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+                assert c1 and r1 and c2 and r2
+                visit(ns, c1, r1, c2, r2)
+    return found

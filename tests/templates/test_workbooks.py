@@ -28,6 +28,7 @@ from _workbook_helpers import (
     block_values,
     cached_cells,
     checks_blocks,
+    corrlev_inputs_of,
     desk_figures,
     document_rows,
     edit,
@@ -452,6 +453,20 @@ def test_shipped_pair_checks_compute_in_libreoffice(shipped: dict[str, Any]) -> 
                         ("variance, built-in (check)", p.hedge.variance)):
         _is(got[label], want, label)
     assert ws["E8"].value == "—"  # the difference to CORRMATRIX needs the add-in
+
+
+def test_no_check_depends_on_a_corrlev_cell(desk: Path, pairs: Path) -> None:
+    """Every built-in check is computed from the inputs alone (no spreadsheet needs the add-in for it)...
+
+    ... while the comparison columns do read the corrlev figures (the walk finds them: it can fail).
+    """
+    checks = [f"C{r}" for r in range(6, 16)] + [f"{c}{r}" for c in "CDF" for r in range(19, 32)]
+    assert corrlev_inputs_of(desk, N.SHEET_CHECKS, checks) == set()
+    assert corrlev_inputs_of(desk, N.SHEET_CHECKS, ["B7", "B12", "E19"]) == {
+        "Dashboard!L5", "Dashboard!A10", "Dashboard!P17"}
+    doc = [f"C{r}" for r in (9, *range(12, 20), 23, 24)]
+    assert corrlev_inputs_of(pairs, N.SHEET_DOCUMENT, doc) == set()
+    assert corrlev_inputs_of(pairs, N.SHEET_PAIR, ["B8", *(f"E{r}" for r in range(11, 16))]) == set()
 
 
 @needs_libreoffice
