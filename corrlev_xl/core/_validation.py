@@ -84,6 +84,21 @@ def integer(value: float, name: str, minimum: int = 1) -> int:
     return int(_number(value, name, f"a whole number >= {minimum}", lambda x: x == int(x) and x >= minimum))
 
 
+def window(value: float, rows: int, name: str = "window") -> int:
+    """A trailing window of at least 2 rows that fits in ``rows`` return rows.
+
+    A window longer than the history is refused, not clamped: the figure
+    would silently cover fewer rows than the user asked for.
+    """
+    w = integer(value, name, 2)
+    if w > rows:
+        raise CorrLevError(
+            f"{name} is {w} rows but the history has {rows} return rows; "
+            f"use at most {rows} or leave it blank"
+        )
+    return w
+
+
 def unit_interval(value: float, name: str, *, open_low: bool = True) -> float:
     """A number in (0, 1) (or [0, 1) with ``open_low=False``)."""
     if open_low:

@@ -76,6 +76,7 @@ from ._validation import (
     unit_interval,
     vector,
 )
+from ._validation import window as window_rows
 
 PSD_POLICIES: tuple[PsdPolicy, ...] = get_args(PsdPolicy)
 
@@ -394,7 +395,7 @@ def _prepare(returns: object, window: int | None, min_periods: int, names: Seque
     """Returns, their presence mask (``None`` when nothing is blank) and overlap counts."""
     R, gaps = matrix_and_blanks(returns, "returns", allow_nan=True)
     if window is not None:
-        R = R[-integer(window, "window", 2) :]
+        R = R[-window_rows(window, R.shape[0]) :]
     min_periods = integer(min_periods, "min_periods", 2)
     M: BoolArray | None = None
     if gaps:

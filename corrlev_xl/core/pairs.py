@@ -21,7 +21,7 @@ from typing import get_args
 import numpy as np
 
 from ._types import BoolArray, FloatArray, HedgeMethod, LotMode, SeriesKind
-from ._validation import CorrLevError, choice, fail, integer, positive, vector
+from ._validation import COV_TOL, CorrLevError, choice, fail, integer, positive, vector
 from .returns import returns
 
 HEDGE_METHODS: tuple[HedgeMethod, ...] = get_args(HedgeMethod)
@@ -46,9 +46,9 @@ class Hedge:
 
 
 def pair_variance(a: float, b: float, var_x: float, var_y: float, cov: float) -> float:
-    """``V(aX + bY) = a²V(X) + b²V(Y) + 2ab·Cov``."""
-    vx, vy = _variances(var_x, var_y, cov)
-    return float(a * a * vx + b * b * vy + 2 * a * b * float(cov))
+    """``V(aX + bY) = a²V(X) + b²V(Y) + 2ab·Cov`` of consistent moments (:func:`pair_moments_checked`)."""
+    vx, vy, c = pair_moments_checked(var_x, var_y, cov)
+    return float(a * a * vx + b * b * vy + 2 * a * b * c)
 
 
 def hedge(var_x: float, var_y: float, cov: float, *, method: HedgeMethod = "minvar") -> Hedge:
@@ -63,13 +63,7 @@ def hedge(var_x: float, var_y: float, cov: float, *, method: HedgeMethod = "minv
     (0.152, 0.848, 0.614, 5.59)
     """
     method = choice(method, "method", HEDGE_METHODS)
-    vx, vy = _variances(var_x, var_y, cov)
-    c = float(cov)
-    if abs(c) > np.sqrt(vx * vy) * (1 + 1e-9):
-        raise CorrLevError(
-            f"cov {c:.6g} is larger than sqrt(V(X)·V(Y)) = {np.sqrt(vx * vy):.6g}: "
-            "the correlation would exceed 1; check the three inputs"
-        )
+    vx, vy, c = pair_moments_checked(var_x, var_y, cov)
     if method == "minvar":
         if vx + vy == 0:
             raise CorrLevError("V(X) and V(Y) are both 0: the pair has no risk to minimise")
@@ -159,11 +153,11 @@ def lots(
     if mode == "best":
         if var_x is None or var_y is None or cov is None:
             raise CorrLevError("mode 'best' needs var_x, var_y and cov to compare lot pairs")
-        vx, vy = _variances(var_x, var_y, cov)
+        vx, vy, c = pair_moments_checked(var_x, var_y, cov)
         budget = integer(budget, "budget", 2)
         u = np.arange(1, budget)[:, None] * lot_x
         v = sign * np.arange(0, budget)[None, :] * lot_y
-        var = (u * u * vx + v * v * vy + 2 * u * v * float(cov)) / (u + np.abs(v)) ** 2
+        var = (u * u * vx + v * v * vy + 2 * u * v * c) / (u + np.abs(v)) ** 2
         total = np.arange(1, budget)[:, None] + np.arange(0, budget)[None, :]
         var = np.where(total <= budget, var, np.inf)
         i, j = np.unravel_index(np.argmin(var), var.shape)
@@ -190,11 +184,13 @@ def rolling_corr(x: object, y: object, *, window: int = 60) -> FloatArray:
     """Correlation of two series over a trailing window, per row.
 
     Each window uses its rows where both series are present and needs at
-    least half the window (and 3 rows); otherwise the row is NaN.
+    least half the window (and 3 rows); otherwise the row is NaN.  A window
+    longer than the series is refused.
     """
     window = integer(window, "window", 3)
     xs, ys = _two_series(x, y)
     T = xs.size
+    _fits(window, T, "window")
     ok = ~np.isnan(xs) & ~np.isnan(ys)
     xc = np.where(ok, xs - np.nanmean(np.where(ok, xs, np.nan)), 0.0) if ok.any() else np.zeros(T)
     yc = np.where(ok, ys - np.nanmean(np.where(ok, ys, np.nan)), 0.0) if ok.any() else np.zeros(T)
@@ -241,6 +237,9 @@ def corr_break(
     if short >= long:
         raise CorrLevError(f"short window ({short}) must be shorter than long window ({long})")
     threshold = positive(threshold, "threshold", " (correlation points)")
+    rows = _two_series(x, y)[0].size
+    _fits(short, rows, "short")
+    _fits(long, rows, "long")
     rs = rolling_corr(x, y, window=short)
     rl = rolling_corr(x, y, window=long)
     gap = np.sign(rl) * (rl - rs)
@@ -249,7 +248,24 @@ def corr_break(
     return CorrBreak(rs, rl, gap, flag)
 
 
-_PAIR = re.compile(r"^\s*([A-Za-z]{3})\s*[/\-_ ]?\s*([A-Za-z]{3})\s*$")
+# "EURUSD", "EUR/USD", "EUR USD" (and "EUR-USD", "EUR_USD", accepted since the first release)
+_PAIR = re.compile(r"\s*([A-Za-z]{3})\s*[/\-_ ]?\s*([A-Za-z]{3})\s*")
+
+
+def currency_pair(text: object) -> tuple[str, str] | None:
+    """The base and quote currencies of a pair such as ``"EURUSD"``, ``"EUR/USD"`` or ``"eur usd"``.
+
+    Two three-letter codes (ISO 4217-like, ASCII letters, any case), optionally
+    separated by ``/``, spaces, ``-`` or ``_``; ``None`` for anything else.  A pair whose
+    base and quote are the same (``"USDUSD"``) is not a pair either.
+    """
+    if not isinstance(text, str):
+        return None
+    m = _PAIR.fullmatch(text)
+    if not m:
+        return None
+    base, quote = m.group(1).upper(), m.group(2).upper()
+    return None if base == quote else (base, quote)
 
 
 def currency_exposure(
@@ -282,12 +298,19 @@ def currency_exposure(
     order: list[str] = []
     total: dict[str, float] = {}
     for k, (p, n, s) in enumerate(zip(names, amt, px)):
-        m = _PAIR.match(p)
-        if not m:
+        bq = currency_pair(p)
+        if bq is None:
+            m = _PAIR.fullmatch(p)
+            if m and m.group(1).upper() == m.group(2).upper():
+                raise CorrLevError(
+                    f"pair {k + 1} is {p!r}: its base and quote are the same currency; "
+                    "expected a currency pair such as 'EURUSD' or 'EUR/USD'"
+                )
             raise CorrLevError(
-                f"pair {k + 1} is {p!r}; expected a currency pair such as 'EURUSD' or 'EUR/USD'"
+                f"pair {k + 1} is {p!r}; expected a currency pair such as 'EURUSD' or 'EUR/USD' "
+                "(two three-letter codes, optionally separated by / or a space)"
             )
-        base, quote = m.group(1).upper(), m.group(2).upper()
+        base, quote = bq
         for ccy, val in ((base, n), (quote, -n * s)):
             if ccy not in total:
                 order.append(ccy)
@@ -296,16 +319,55 @@ def currency_exposure(
     return order, np.array([total[c] for c in order])
 
 
-def _variances(var_x: float, var_y: float, cov: float) -> tuple[float, float]:
-    vx = float(var_x)
-    vy = float(var_y)
-    if not (np.isfinite(vx) and vx >= 0):
+def pair_moments_checked(var_x: float, var_y: float, cov: float) -> tuple[float, float, float]:
+    """``V(X), V(Y), Cov`` as floats, if they can be the moments of two series.
+
+    The one check of a pair's moments (PAIRVAR, HEDGERATIO and LOTS "best" all
+    use it): finite, variances >= 0, and ``|Cov| <= sqrt(V(X)·V(Y))`` — the
+    correlation within -1 and 1 up to :data:`COV_TOL`, the tolerance of
+    :func:`~corrlev_xl.core.covariance_matrix` — so a variance of 0 allows
+    only a covariance of 0.
+
+    Examples
+    --------
+    >>> pair_moments_checked(68.867, 2.8, -11.602)
+    (68.867, 2.8, -11.602)
+    >>> try:
+    ...     pair_moments_checked(1, 1, 5)
+    ... except CorrLevError as err:
+    ...     print(err)
+    cov 5 is larger than sqrt(V(X)·V(Y)) = 1: the correlation would exceed 1; check the three inputs
+    """
+    vx = _finite(var_x)
+    vy = _finite(var_y)
+    c = _finite(cov)
+    if not (vx is not None and vx >= 0):
         raise fail("V(X)", "a variance >= 0", var_x)
-    if not (np.isfinite(vy) and vy >= 0):
+    if not (vy is not None and vy >= 0):
         raise fail("V(Y)", "a variance >= 0", var_y)
-    if not np.isfinite(float(cov)):
+    if c is None:
         raise fail("cov", "a finite number", cov)
-    return vx, vy
+    bound = float(np.sqrt(vx) * np.sqrt(vy))  # no overflow for large variances
+    if abs(c) > bound * (1 + COV_TOL):
+        raise CorrLevError(
+            f"cov {c:.6g} is larger than sqrt(V(X)·V(Y)) = {bound:.6g}: "
+            "the correlation would exceed 1; check the three inputs"
+        )
+    return vx, vy, c
+
+
+def _finite(value: object) -> float | None:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
+
+
+def _fits(window: int, rows: int, name: str) -> None:
+    """Refuse a rolling window longer than the series (every row would be blank)."""
+    if window > rows:
+        raise CorrLevError(f"{name} is {window} rows but x and y have {rows} rows; use at most {rows}")
 
 
 def _two_series(x: object, y: object) -> tuple[FloatArray, FloatArray]:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ._types import FloatArray, VolMethod
 from ._validation import CorrLevError, choice, ewma_weights, integer, matrix, positive, too_few_returns, unit_interval
+from ._validation import window as window_rows
 
 VOL_METHODS: tuple[VolMethod, ...] = get_args(VolMethod)
 
@@ -51,7 +52,7 @@ def volatility(
     method = choice(method, "method", VOL_METHODS)
     R = matrix(returns, "returns", allow_nan=True)
     if window is not None:
-        R = R[-integer(window, "window", 2) :]
+        R = R[-window_rows(window, R.shape[0]) :]
     M = ~np.isnan(R)
     counts = M.sum(axis=0)
     if np.any(counts < 2):

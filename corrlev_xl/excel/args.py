@@ -129,7 +129,9 @@ def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -
 
     A square range without a header row is a covariance matrix (a price
     history of N instruments needs more than N rows for a usable estimate);
-    it must be symmetric and positive semi-definite.  A range with a header
+    it must be symmetric and positive semi-definite.  Unless
+    ``correlation_ok``, a correlation matrix is refused: labelled (a corner
+    that says "corr…") or not (every diagonal entry exactly 1).  A range with a header
     row of names, or with more rows than columns, is a price history.
     """
     rows = cells.as_rows(value)
@@ -152,6 +154,8 @@ def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -
         mat, names = cells.labelled_matrix(value, name)
         if mat.shape[0] != mat.shape[1]:
             raise CorrLevError(f"{name} must be square; got {mat.shape[0]}×{mat.shape[1]}")
+        if not correlation_ok:
+            _refuse_correlation(mat, name)
         return _valid_cov(mat, name, names), names
     blk = cells.block(value, name)
     mat, names = blk.values, blk.names
@@ -162,6 +166,8 @@ def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -
                 f"{name} has a blank cell at row {r + 1}, column {c + 1}; a covariance matrix needs a "
                 "number in every cell (a price history needs more rows than columns)"
             )
+        if not correlation_ok:
+            _refuse_correlation(mat, name)
         return _valid_cov(mat, name, None), None
     if mat.shape[0] < 3:
         raise CorrLevError(
@@ -170,6 +176,20 @@ def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -
         )
     est = core.covariance(core.returns(mat), names=names)
     return est.matrix, names
+
+
+def _refuse_correlation(mat: np.ndarray, name: str) -> None:
+    """Refuse a correlation matrix where a covariance is needed.
+
+    A matrix whose every diagonal entry is exactly 1 is taken for a
+    correlation matrix: as a covariance of per-period returns it would give
+    every instrument a volatility of 100 % per period.
+    """
+    if mat.size and np.all(np.diag(mat) == 1.0):
+        raise CorrLevError(
+            f"{name} is a correlation matrix (every entry on its diagonal is 1); the risk "
+            "functions need the covariance: pass the COVMATRIX spill"
+        )
 
 
 # The last matrices that passed the core's check (as read, and as checked), keyed by shape
@@ -308,18 +328,41 @@ def signals(value: Any, name: str) -> np.ndarray | None:
 
 
 def fx_book(pairs: Any, amounts: Any, rates: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Currency-pair names with their amounts and rates; a header cell above the pairs is dropped."""
-    names = [v for v in cells.cells(pairs) if not cells.is_blank(v)]
-    if not names:
+    """Currency-pair names with their amounts and rates, one of each per pair.
+
+    A header cell above the pairs ("Pair") is dropped only when it cannot be a
+    pair and the pairs are then exactly one per amount; otherwise the counts
+    must match as given, so an amount is never moved onto the next pair.
+    Trailing blank cells of the pairs range are ignored; a blank between
+    pairs is refused.
+    """
+    items = cells.cells(pairs)
+    while items and cells.is_blank(items[-1]):
+        items.pop()
+    if not items:
         raise CorrLevError("pairs is empty; list pairs such as 'USDJPY'")
-    for k, v in enumerate(names):
-        if not cells.is_label(v):
-            raise CorrLevError(f"pairs must be text such as 'USDJPY'; got {cells.shown(v)} at item {k + 1}")
     amt, _ = cells.vector(amounts, "amounts")
     px, _ = cells.vector(rates, "rates")
-    if len(names) == amt.size + 1:  # a header cell above the pairs
-        names = names[1:]
-    return [str(v) for v in names], amt, px
+    if (len(items) == amt.size + 1 and cells.is_label(items[0])
+            and core.currency_pair(str(items[0])) is None):
+        items = items[1:]  # a header cell above the pairs, such as "Pair"
+    for k, v in enumerate(items):
+        if cells.is_blank(v):
+            raise CorrLevError(f"pairs has a blank cell at item {k + 1}; enter a pair such as 'USDJPY' there")
+        if not cells.is_label(v):
+            raise CorrLevError(f"pairs must be text such as 'USDJPY'; got {cells.shown(v)} at item {k + 1}")
+    if not len(items) == amt.size == px.size:
+        hint = ""
+        head = str(items[0]).strip()
+        first = core.currency_pair(head) if cells.is_label(items[0]) else None
+        if len(items) == amt.size + 1 and first is not None and not head.isupper():  # "Symbol", not "EURUSD"
+            hint = (f" ({head!r} reads as the pair {first[0]}/{first[1]}; "
+                    "if it is a header, leave it out of the range)")
+        raise CorrLevError(
+            f"pairs has {len(items)} values, amounts {amt.size} and rates {px.size}; "
+            f"give one amount and one rate per pair{hint}"
+        )
+    return [str(v).strip() for v in items], amt, px
 
 
 _MAX_LOT_STEPS = 20_000  # the correlation-first cut goes one lot at a time
@@ -411,3 +454,15 @@ def corr_input(x: Any, y: Any, kind: Any) -> tuple[np.ndarray, np.ndarray]:
     pad = np.full((1, 2), np.nan)  # keep one output row per input row
     both = np.vstack([pad, both])
     return both[:, 0], both[:, 1]
+
+
+def explain_blank_correlation(xs: np.ndarray, ys: np.ndarray, window: int) -> None:
+    """Say why a rolling correlation has no value on any row (rather than spill blanks)."""
+    both = int(np.sum(~np.isnan(xs) & ~np.isnan(ys)))
+    need = max(3, (window + 1) // 2)
+    if both < need:
+        raise CorrLevError(
+            f"x and y have a value on the same row only {both} time(s); a window of {window} rows needs "
+            f"{need} (half of it, at least 3); use a shorter window or a longer history"
+        )
+    raise CorrLevError("the correlation is undefined in every window: a leg does not move there")

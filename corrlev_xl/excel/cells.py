@@ -38,7 +38,7 @@ import itertools
 import logging
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,9 +150,25 @@ def _number(v: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _not_finite_text(v: Any) -> bool:
+    """Text that reads as a number that is not finite: "nan", "inf", "-Infinity", "1e999" …"""
+    if not isinstance(v, str):
+        return False
+    try:
+        x = float(v.replace(",", "") if _THOUSANDS.fullmatch(v.strip()) else v)
+    except ValueError:
+        return False
+    return not math.isfinite(x)
+
+
 def is_label(v: Any) -> bool:
-    """Text that names something (an instrument, a pair): not blank, not a number, not an error."""
+    """Text that names something (an instrument, a pair): not blank, not a number, not an error.
+
+    Text that reads as a number, finite or not ("1.5", "nan", "inf"), is never
+    a name, so it is never taken for a header.
+    """
     return (isinstance(v, str) and bool(v.strip()) and _number(v) is None and error_text(v) is None
+            and not _not_finite_text(v)
             and not _COMMA_NUMBER.fullmatch(v.strip()))  # "1,5": a mistyped number, not a name
 
 
@@ -166,6 +182,9 @@ def _cell_problem(name: str, r: int, c: int, v: Any, blank_ok: bool) -> CorrLevE
         return CorrLevError(f"{name} has a blank cell at {where}; a number is needed there")
     if isinstance(v, bool):
         return CorrLevError(f"{name} has {'TRUE' if v else 'FALSE'} at {where}; expected a number")
+    if _not_finite_text(v) or (isinstance(v, (float, np.floating)) and not math.isfinite(v)):
+        what = f"the text {v!r}" if isinstance(v, str) else str(v)
+        return CorrLevError(f"{name} has {what} at {where}, which is not a finite number; enter a number")
     return CorrLevError(f"{name} has the text {str(v)!r} at {where}; expected a number")
 
 
@@ -480,15 +499,16 @@ def named_rows(
 # the error path
 
 
-def cell_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+def cell_function(fn: Callable[..., Any], docs: Mapping[str, str] | None = None) -> Callable[..., Any]:
     """Run a cell function: blanks take the signature's defaults; any problem becomes one message.
 
     An argument that is omitted or one blank cell (:func:`is_omitted`) is
     replaced by the default in ``fn``'s signature before ``fn`` runs, so each
     default is written once, in the signature — whichever way the client sent
     the blank (xlwings substitutes the default itself only for an omitted
-    argument or ``None``, not for ``""``).  Parameters without a default are
-    passed as they came, for their readers to refuse.
+    argument or ``None``, not for ``""``).  A parameter without a default that
+    is left out or blank is refused before ``fn`` runs:
+    ``"EFFLEV: positions is required (<its help in docs>)"``.
 
     Results are always rows (a list of lists), as the raw return path needs.
     Bad input (:class:`CorrLevError`) shows as ``"NAME: message"``.  An
@@ -499,10 +519,25 @@ def cell_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     params = list(inspect.signature(fn).parameters.values())
     defaults = {p.name: p.default for p in params if p.default is not p.empty}
     by_position = [(i, p.default) for i, p in enumerate(params) if p.default is not p.empty]
+    required = [(i, p.name) for i, p in enumerate(params) if p.default is p.empty]
+    helps = dict(docs or {})
+
+    def check_required(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if len(args) > len(params):
+            raise CorrLevError(f"takes at most {len(params)} arguments; got {len(args)}")
+        unknown = sorted(set(kwargs) - {p.name for p in params})
+        if unknown:
+            raise CorrLevError(f"has no argument {unknown[0]!r}")
+        for i, pname in required:
+            given = args[i] if i < len(args) else kwargs.get(pname)
+            if is_omitted(given):
+                help_text = helps.get(pname)
+                raise CorrLevError(f"{pname} is required" + (f" ({help_text})" if help_text else ""))
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            check_required(args, kwargs)
             if by_position and len(args) > by_position[0][0]:
                 given = list(args)
                 for i, default in by_position:

@@ -77,9 +77,12 @@ def udf(**docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        params = inspect.signature(fn).parameters.values()
-        wrapped = xw.ret("raw")(cell_function(fn))
-        for p in reversed(list(params)):
+        params = list(inspect.signature(fn).parameters.values())
+        unknown = set(docs) - {p.name for p in params}
+        if unknown:
+            raise TypeError(f"{fn.__name__} has no argument {sorted(unknown)[0]!r}")
+        helps: dict[str, str] = {}
+        for p in params:
             doc = docs.get(p.name, read.DOCS.get(p.name))
             if doc is None:
                 raise TypeError(f"{fn.__name__}: no help for argument {p.name!r}; add it to args.DOCS or pass it")
@@ -87,10 +90,10 @@ def udf(**docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 if p.default is p.empty:
                     raise TypeError(f"{fn.__name__}: the help of {p.name!r} names a default it does not have")
                 doc = doc.replace("{default}", str(p.default))
-            wrapped = xw.arg(p.name, "raw", doc=doc)(wrapped)
-        unknown = set(docs) - {p.name for p in params}
-        if unknown:
-            raise TypeError(f"{fn.__name__} has no argument {sorted(unknown)[0]!r}")
+            helps[p.name] = doc
+        wrapped = xw.ret("raw")(cell_function(fn, helps))
+        for p in reversed(params):
+            wrapped = xw.arg(p.name, "raw", doc=helps[p.name])(wrapped)
         return xw.func(wrapped)
 
     return register
@@ -357,7 +360,11 @@ def SPREAD(x, y, a, b):
 def ROLLCORR(x, y, window=60, kind="log"):
     """Rolling correlation of two series, one value per input row (blank until half a window has both legs)."""
     xs, ys = read.corr_input(x, y, kind)
-    return cells.matrix_out(core.rolling_corr(xs, ys, window=cells.whole(window, "window")))
+    w = cells.whole(window, "window")
+    r = core.rolling_corr(xs, ys, window=w)
+    if np.isnan(r).all():
+        read.explain_blank_correlation(xs, ys, w)
+    return cells.matrix_out(r)
 
 
 @udf(threshold="flag when the short correlation is weaker by more than this, default {default}",

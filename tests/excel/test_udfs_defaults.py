@@ -100,10 +100,11 @@ def test_a_blank_argument_between_given_ones_takes_its_default():
 
 
 def test_a_blank_required_argument_is_still_refused():
-    assert_message("EFFLEV", (BOOK3, COV3, ""), "equity is missing; enter a number")
-    assert_message("PAIRVAR", (68.867, [[None]], -11.602), "var_y is missing; enter a number")
-    assert_message("SPREAD", (X, Y, 1, ""), "b is missing; enter a number")
-    assert udfs.NOMLEV(BOOK3, None) == [["NOMLEV: equity is missing; enter a number"]]
+    """A required argument left blank is refused by name, with its help (what to give)."""
+    assert_message("EFFLEV", (BOOK3, COV3, ""), "equity is required (account equity in the account currency, > 0)")
+    assert_message("PAIRVAR", (68.867, [[None]], -11.602), "var_y is required (variance of Y, V(Y))")
+    assert_message("SPREAD", (X, Y, 1, ""), "b is required (signed amount of Y, e.g. HEDGERATIO's b)")
+    assert udfs.NOMLEV(BOOK3, None) == [["NOMLEV: equity is required (account equity in the account currency, > 0)"]]
 
 
 def test_a_range_of_blanks_is_not_one_blank_cell():

@@ -148,7 +148,7 @@ def test_blank_optional_arguments_take_their_defaults():
 def test_a_blank_where_a_number_is_needed(blank):
     assert_message("EFFLEV", ([100.0, blank, 3.0], COV3, 1e5),
                    "positions has a blank cell at row 2, column 1; a number is needed there")
-    assert_message("EFFLEV", (BOOK3, COV3, blank), "equity is missing; enter a number")
+    assert_message("EFFLEV", (BOOK3, COV3, blank), "equity is required (account equity in the account currency, > 0)")
     cov = [r[:] for r in COV3]
     cov[1][2] = blank
     assert_message("EFFLEV", (BOOK3, cov, 1e5),
@@ -188,12 +188,14 @@ def test_text_and_booleans_in_number_cells():
                    "positions has the text 'abc' at row 1, column 2; expected a number")
     assert_message("NOMLEV", ([[1e5, True, 2e5]], 1e5), "positions has TRUE at row 1, column 2; expected a number")
     assert_message("NOMLEV", ([1e5, 2e5], False), "equity has FALSE at row 1, column 1; expected a number")
-    assert_message("NOMLEV", ([1e5, 2e5], "inf"), "equity has the text 'inf' at row 1, column 1; expected a number")
+    assert_message("NOMLEV", ([1e5, 2e5], "inf"),
+                   "equity has the text 'inf' at row 1, column 1, which is not a finite number; enter a number")
     P = _prices(6).tolist()
     P[3][0] = "n/a"
     assert_message("RETURNS", (P,), "prices has the text 'n/a' at row 4, column 1; expected a number")
     P[3][0] = "nan"
-    assert_message("RETURNS", (P,), "prices has the text 'nan' at row 4, column 1; expected a number")
+    assert_message("RETURNS", (P,),
+                   "prices has the text 'nan' at row 4, column 1, which is not a finite number; enter a number")
     P[3][0] = 1.0  # a real 1.0 next to real prices is a number
     assert_rows(call("RETURNS", P))
     P[3][0] = True

@@ -1,0 +1,222 @@
+"""Hostile cell inputs through xlwings's own call path: a correct result or one clear message.
+
+Each test is a shape a real workbook can hand a cell function that once gave a
+wrong number silently (an amount moved onto the next currency pair, a
+correlation matrix read as a covariance, a window clamped to the history, a
+"nan" text taken for a header) or an internal error (a function called
+without its arguments).  Calls go through ``xlwings.server.custom_functions_call``
+(``tests/excel/xlcall.py``) as Excel's Office.js client sends them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "excel"))
+
+from udfcheck import assert_message, assert_rows, message, numbers  # noqa: E402
+from xlcall import call, value  # noqa: E402
+
+from corrlev_xl import core, udfs  # noqa: E402
+
+COV3 = (np.array([[1, 0.3, -0.2], [0.3, 1, 0.5], [-0.2, 0.5, 1]]) * 1e-4).tolist()
+BOOK3 = [100_000.0, -50_000.0, 70_000.0]
+FUNCS = sorted(name for name in udfs.__all__ if hasattr(getattr(udfs, name), "__xlfunc__"))
+
+
+def _prices(T=30, N=3, seed=1):
+    rng = np.random.default_rng(seed)
+    return 100 * np.exp(np.cumsum(rng.normal(0, 0.01, (T, N)), axis=0))
+
+
+# --------------------------------------------------------------------------- #
+# CCYEXPOSURE: one amount and one rate per pair, exactly
+
+
+def test_fewer_amounts_than_pairs_is_refused_not_shifted():
+    """Two pairs with one amount once dropped the first pair as a header and gave its amount to the second."""
+    assert_message("CCYEXPOSURE", (["EURUSD", "USDJPY"], [150_000], [1.1]),
+                   "pairs has 2 values, amounts 1 and rates 1; give one amount and one rate per pair")
+    assert_message("CCYEXPOSURE", (["EURUSD", "USDJPY", "GBPUSD"], [1, 2], [1.1, 100]),
+                   "pairs has 3 values, amounts 2 and rates 2; give one amount and one rate per pair")
+    assert_message("CCYEXPOSURE", (["EURUSD", "USDJPY"], [1, 2], [1.1]),
+                   "pairs has 2 values, amounts 2 and rates 1; give one amount and one rate per pair")
+
+
+def test_a_header_above_the_pairs_is_dropped_only_when_it_is_not_a_pair():
+    out = call("CCYEXPOSURE", ["Pair", "EURUSD", "USDJPY"], [150_000, 1_000], [1.1, 100])
+    assert out == call("CCYEXPOSURE", ["EURUSD", "USDJPY"], [150_000, 1_000], [1.1, 100])
+    assert dict(out[1:]) == pytest.approx({"EUR": 150_000, "USD": -164_000, "JPY": -100_000})
+    # headers over every column read the same
+    assert call("CCYEXPOSURE", ["Pair", "EURUSD"], ["Amount", 5], ["Rate", 1.1]) == call(
+        "CCYEXPOSURE", ["EURUSD"], [5], [1.1])
+    # a header that reads as a pair is not guessed away
+    assert_message("CCYEXPOSURE", (["Symbol", "EURUSD", "USDJPY"], [1, 2], [1.1, 100]),
+                   "pairs has 3 values, amounts 2 and rates 2; give one amount and one rate per pair "
+                   "('Symbol' reads as the pair SYM/BOL; if it is a header, leave it out of the range)")
+
+
+def test_a_pair_must_be_two_different_three_letter_codes():
+    assert_message("CCYEXPOSURE", (["USDUSD"], [1], [1]),
+                   "pair 1 is 'USDUSD': its base and quote are the same currency; expected a currency pair "
+                   "such as 'EURUSD' or 'EUR/USD'")
+    for bad in ("EURUS", "EURUSDX", "GOLD/USD", "EU1USD", "Pair"):
+        assert message("CCYEXPOSURE", ["EURJPY", bad], [1, 2], [150, 1.1]).startswith(f"pair 2 is {bad!r}; expected")
+    ok = call("CCYEXPOSURE", ["eur/usd", "USD JPY", "EUR / JPY"], [1, 2, 3], [1.1, 100, 150])
+    assert [r[0] for r in ok[1:]] == ["EUR", "USD", "JPY"]
+
+
+def test_a_blank_between_pairs_is_refused_and_trailing_blanks_are_ignored():
+    assert_message("CCYEXPOSURE", (["EURUSD", None, "USDJPY"], [1, 2, 3], [1.1, 100, 100]),
+                   "pairs has a blank cell at item 2; enter a pair such as 'USDJPY' there")
+    assert call("CCYEXPOSURE", ["EURUSD", "USDJPY", None, ""], [1, 2], [1.1, 100]) == call(
+        "CCYEXPOSURE", ["EURUSD", "USDJPY"], [1, 2], [1.1, 100])
+
+
+# --------------------------------------------------------------------------- #
+# PAIRVAR / HEDGERATIO / LOTS "best": one consistency check of the moments
+
+
+TOO_BIG = "cov 5 is larger than sqrt(V(X)·V(Y)) = 1: the correlation would exceed 1; check the three inputs"
+
+
+def test_pairvar_refuses_inconsistent_moments_as_hedgeratio_does():
+    assert_message("PAIRVAR", (1, 1, 5), TOO_BIG)
+    assert_message("HEDGERATIO", (1, 1, 5), TOO_BIG)
+    assert_message("LOTS", (1, 10_000, 10_000, 1, "best", 1, 1, 5), TOO_BIG)
+    assert_message("PAIRVAR", (1, 1, -5), TOO_BIG.replace("cov 5", "cov -5"))
+    assert_message("PAIRVAR", (0, 4, 0.1), "cov 0.1 is larger than sqrt(V(X)·V(Y)) = 0: the correlation would "
+                   "exceed 1; check the three inputs")
+    assert_message("PAIRVAR", (-1, 1, 0), "V(X) must be a variance >= 0; got -1")
+    assert_message("PAIRVAR", (1, -1e-300, 0), "V(Y) must be a variance >= 0; got -1e-300")
+    # the boundary (correlation exactly ±1) is a valid pair, and the document's example still holds
+    assert value("PAIRVAR", 4, 1, -2, 1, 2) == pytest.approx(0.0)
+    assert value("PAIRVAR", 68.867, 2.8, -11.602, 1, 5) == pytest.approx(22.847, abs=1e-3)
+
+
+def test_pairvar_with_huge_and_tiny_moments():
+    """sqrt(V(X))·sqrt(V(Y)) does not overflow where V(X)·V(Y) would."""
+    assert value("PAIRVAR", 1e300, 1e300, 0.5e300, 1, 1) == pytest.approx(3e300)
+    assert value("PAIRVAR", 1e-300, 1e-300, 0, 1, 1) == pytest.approx(2e-300)
+    assert message("PAIRVAR", 1e300, 1e300, 0, 1e10, 1e10).startswith("the result is not a finite number")
+
+
+# --------------------------------------------------------------------------- #
+# a correlation matrix where a covariance is needed
+
+
+CORR3 = [[1.0, 0.3, -0.2], [0.3, 1.0, 0.5], [-0.2, 0.5, 1.0]]
+IS_CORR = ("cov is a correlation matrix (every entry on its diagonal is 1); the risk functions need the "
+           "covariance: pass the COVMATRIX spill")
+
+
+@pytest.mark.parametrize("func, extra", [("EFFLEV", (1e5,)), ("CLM", ()), ("PORTVOL", (1e5,)),
+                                         ("RISKCONTRIB", ()), ("HEADROOM", (1e5,)), ("BASKETLEV", (1e5,)),
+                                         ("REBALANCE", (1e5,))])
+def test_an_unlabelled_correlation_matrix_is_refused_as_cov(func, extra):
+    assert_message(func, (BOOK3, CORR3, *extra), IS_CORR)
+
+
+def test_a_labelled_correlation_matrix_is_refused_however_its_corner_reads():
+    names = ["A", "B", "C"]
+    labelled = [["", *names], *([nm, *r] for nm, r in zip(names, CORR3))]
+    assert_message("EFFLEV", (BOOK3, labelled, 1e5), IS_CORR)
+    labelled[0][0] = "corr sample"
+    assert_message("EFFLEV", (BOOK3, labelled, 1e5),
+                   "cov is a correlation matrix (its corner says 'corr sample'); the risk functions need the "
+                   "covariance: pass the COVMATRIX spill")
+
+
+def test_baskets_still_take_a_correlation_matrix():
+    assert call("BASKETS", CORR3, 0.4) == [[1], [2], [2]]
+    P = _prices(60, 3).tolist()
+    assert call("BASKETS", call("CORRMATRIX", [["A", "B", "C"], *P])) == call(
+        "BASKETS", call("COVMATRIX", [["A", "B", "C"], *P]))
+
+
+def test_a_covariance_with_some_unit_variances_is_still_a_covariance():
+    cov = [[1.0, 0.1], [0.1, 0.04]]
+    assert value("EFFLEV", [1, 1], cov, 1) == pytest.approx(core.efflev([1, 1], cov, 1))
+
+
+# --------------------------------------------------------------------------- #
+# text that reads as a number is never a header
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-inf", "+Infinity", "INFINITY", " nan ", "1e999"])
+def test_special_float_text_is_refused_by_cell_not_taken_for_a_header(text):
+    expected = f"positions has the text {text!r} at row 1, column 1, which is not a finite number; enter a number"
+    assert_message("NOMLEV", ([text, 1.0, 2.0], 1), expected)
+    assert_message("NOMLEV", ([text, 1.0, 2.0, 3.0], 1), expected)
+    assert_message("EFFLEV", ([text, 1.0, 2.0], COV3, 1), expected)
+    P = _prices(6).tolist()
+    P[0][1] = text
+    assert message("RETURNS", P).startswith(f"prices has the text {text!r} at row 1, column 2, which is not")
+
+
+def test_numeric_text_in_the_first_cell_is_a_number_not_a_header():
+    assert value("NOMLEV", ["100", 200.0, 300.0], 100) == pytest.approx(6.0)
+    assert value("NOMLEV", ["Notional", 200.0, 300.0], 100) == pytest.approx(5.0)
+
+
+# --------------------------------------------------------------------------- #
+# a window longer than the history
+
+
+def test_a_window_longer_than_the_history_is_refused_not_clamped():
+    P = _prices(251, 2).tolist()  # 250 return rows
+    too_long = "window is 300 rows but the history has 250 return rows; use at most 250 or leave it blank"
+    for func in ("COVMATRIX", "CORRMATRIX"):
+        assert_message(func, (P, "sample", "log", 0.94, 300), too_long)
+        assert call(func, P, "sample", "log", 0.94, 250) == call(func, P)
+    assert_message("VOL", (P, "std", None, 0.94, 300), too_long)
+    assert_message("VOL", (P, "ewma", None, 0.94, 251), too_long.replace("300", "251"))
+    assert call("VOL", P, "std", None, 0.94, 250) == call("VOL", P)
+    assert_message("COVMATRIX", (P, "sample", "none", 0.94, 300),
+                   "window is 300 rows but the history has 251 return rows; use at most 251 or leave it blank")
+
+
+def test_a_rolling_window_longer_than_the_series_is_refused():
+    x, y = _prices(50, 2).T.tolist()
+    assert_message("ROLLCORR", (x, y, 300), "window is 300 rows but x and y have 50 rows; use at most 50")
+    assert_message("ROLLCORR", (x, y), "window is 60 rows but x and y have 50 rows; use at most 50")
+    assert numbers(call("ROLLCORR", x, y, 50))[-1, 0] == pytest.approx(
+        np.corrcoef(np.diff(np.log(x)), np.diff(np.log(y)))[0, 1])
+    assert_message("CORRBREAK", (x, y, 20, 120), "long is 120 rows but x and y have 50 rows; use at most 50")
+    assert_message("CORRBREAK", (x, y, 20, 120, 0.3, "log", True),
+                   "long is 120 rows but x and y have 50 rows; use at most 50")
+
+
+def test_a_rolling_correlation_with_no_value_anywhere_says_why():
+    x, y = _prices(40, 2).T.tolist()
+    gappy = [v if k % 4 == 0 else None for k, v in enumerate(y)]
+    assert_message("ROLLCORR", (x, gappy, 40),
+                   "x and y have a value on the same row only 9 time(s); a window of 40 rows needs 20 "
+                   "(half of it, at least 3); use a shorter window or a longer history")
+    assert_message("ROLLCORR", (x, [5.0] * 40, 20, "level"),
+                   "the correlation is undefined in every window: a leg does not move there")
+
+
+# --------------------------------------------------------------------------- #
+# missing required arguments
+
+
+def test_a_function_called_without_arguments_names_the_first_required_one():
+    assert value("EFFLEV") == ("EFFLEV: positions is required (signed position notionals in the account currency "
+                               "(long > 0, short < 0), a row or a column)")
+    assert value("EFFLEV", BOOK3, COV3) == "EFFLEV: equity is required (account equity in the account currency, > 0)"
+    assert udfs.PAIRVAR(1, 2) == [["PAIRVAR: cov is required (covariance Cov(X, Y))"]]
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_every_function_called_bare_gives_a_required_message(func):
+    spec = getattr(udfs, func).__xlfunc__["args"]
+    first = next(a["name"] for a in spec if "optional" not in a)
+    out = value(func)
+    assert isinstance(out, str) and out.startswith(f"{func}: {first} is required ("), out
+    assert "internal error" not in out
+    assert_rows(udfs.__dict__[func]())
