@@ -55,7 +55,13 @@ def notional(
 def nomlev(positions: object, equity: float) -> float:
     """Nominal (broker) leverage ``Σ|n_i| / E``."""
     n = vector(positions, "positions")
-    return float(np.abs(n).sum() / positive(equity, "equity", " (account currency)"))
+    E = positive(equity, "equity", " (account currency)")
+    a = np.abs(n)
+    top = float(a.max())
+    if top == 0:
+        return 0.0
+    with np.errstate(over="ignore"):  # beyond the largest float: inf, refused by the Excel layer
+        return float((a / top).sum() * (top / E))
 
 
 @dataclass(frozen=True)
@@ -110,16 +116,30 @@ def _figures(n: FloatArray, cov: FloatArray, E: float, root_t: float = 1.0) -> L
     A checked matrix is positive semi-definite within ``COV_TOL``, so ``nᵀΣn``
     is at least ``−COV_TOL·SA²``: a negative value is rounding, and counts as 0.
     """
-    sigma = np.sqrt(np.diag(cov))
+    # Scaled by the largest |n_i| and the largest variance first, so books of 1e300
+    # notionals or variances of 1e-300 neither overflow nor lose precision in nᵀΣn;
+    # every figure is then scaled back (CLM is scale-free).
     a = np.abs(n)
-    var = float(n @ cov @ n)
-    sa = float(a @ sigma)
-    port = np.sqrt(max(var, 0.0))
-    indep = float(np.sqrt(np.sum((n * sigma) ** 2)))
-    nom = float(a.sum() / E)
-    clm = port / sa if sa > 0 else float("nan")
-    clm_i = port / indep if indep > 0 else float("nan")
-    eff = nom * clm if sa > 0 else 0.0
+    s_n = float(a.max()) if a.size else 0.0
+    s_c = float(np.diag(cov).max()) if cov.size else 0.0
+    m = n / s_n if s_n > 0 else n
+    k_n = s_n if s_n > 0 else 1.0
+    k_c = s_c if s_c > 0 else 1.0
+    k_sigma = float(np.sqrt(k_c))
+    sigma = np.sqrt(np.diag(cov) / k_c)
+    am = np.abs(m)
+    var = float(m @ cov @ m) / k_c  # |m_i| <= 1: no overflow, and no copy of cov
+    sa_m = float(am @ sigma)
+    port_m = float(np.sqrt(max(var, 0.0)))
+    indep_m = float(np.sqrt(np.sum((m * sigma) ** 2)))
+    with np.errstate(over="ignore"):  # a genuinely huge figure is refused by the Excel layer
+        nom = float(am.sum() * (k_n / E)) if s_n > 0 else 0.0
+        scale = k_n * k_sigma
+        port = port_m * scale
+        sa = sa_m * scale
+    clm = port_m / sa_m if sa_m > 0 else float("nan")
+    clm_i = port_m / indep_m if indep_m > 0 else float("nan")
+    eff = nom * clm if sa_m > 0 else 0.0
     # Plain Python floats, as the dataclass documents (not numpy scalars).
     return Leverage(
         nom, float(port * root_t / E), float(sa * root_t / E), float(clm), float(clm_i), float(eff)
@@ -174,13 +194,20 @@ def risk_contributions(positions: object, cov: object) -> RiskContributions:
     equity for leverage units).
     """
     n, cov_m = positions_and_cov(positions, cov)
-    sn = cov_m @ n
-    var = float(n @ sn)
-    if var <= 0:
+    # In units of the largest |n_i| and the largest variance (no overflow or underflow), scaled back.
+    s_n = float(np.abs(n).max())
+    s_c = float(np.diag(cov_m).max())
+    m = n / s_n if s_n > 0 else n
+    sm = (cov_m @ m) / (s_c if s_c > 0 else 1.0)
+    var = float(m @ sm)
+    if not var > 0:
         raise CorrLevError(
             "the book has no risk (portfolio variance is 0), so risk contributions are undefined"
         )
     vol = np.sqrt(var)
-    marginal = sn / vol
-    component = n * marginal
-    return RiskContributions(marginal, component, component / vol)
+    unit = sm / vol  # marginal contributions in units of sqrt(s_c)
+    percent = m * unit / vol
+    with np.errstate(over="ignore"):
+        marginal = unit * np.sqrt(s_c)
+        component = n * marginal
+    return RiskContributions(marginal, component, percent)

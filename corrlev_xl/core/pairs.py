@@ -237,6 +237,8 @@ def corr_break(
     if short >= long:
         raise CorrLevError(f"short window ({short}) must be shorter than long window ({long})")
     threshold = positive(threshold, "threshold", " (correlation points)")
+    if threshold >= 2:  # the gap is at most 2 (from +1 to -1): such a threshold never flags
+        raise fail("threshold", "below 2 (the gap between two correlations is at most 2)", threshold)
     rows = _two_series(x, y)[0].size
     _fits(short, rows, "short")
     _fits(long, rows, "long")

@@ -154,11 +154,15 @@ def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -
         mat, names = cells.labelled_matrix(value, name)
         if mat.shape[0] != mat.shape[1]:
             raise CorrLevError(f"{name} must be square; got {mat.shape[0]}×{mat.shape[1]}")
+        if names is not None:
+            _check_labels(names, [r[0] for r in rows[1:]], name)
         if not correlation_ok:
             _refuse_correlation(mat, name)
         return _valid_cov(mat, name, names), names
     blk = cells.block(value, name)
     mat, names = blk.values, blk.names
+    if names is not None or mat.shape[0] != mat.shape[1]:
+        refuse_dates(blk, name)  # a price history
     if names is None and mat.shape[0] == mat.shape[1]:
         if np.isnan(mat).any():
             r, c = np.argwhere(np.isnan(mat))[0]
@@ -176,6 +180,31 @@ def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -
         )
     est = core.covariance(core.returns(mat), names=names)
     return est.matrix, names
+
+
+def _check_labels(names: list[str], row_labels: Sequence[Any], name: str) -> None:
+    """A labelled matrix names each instrument once, in the same order down and across.
+
+    A blank row label (or a blank header's ``#k``) matches any name.
+    """
+    seen: dict[str, int] = {}
+    for j, nm in enumerate(names):
+        if _AUTO.fullmatch(nm):
+            continue
+        key = nm.casefold()
+        if key in seen:
+            raise CorrLevError(f"{name} names {nm!r} twice (columns {seen[key] + 2} and {j + 2}); "
+                               "each instrument must appear once")
+        seen[key] = j
+    for i, (nm, lab) in enumerate(zip(names, row_labels)):
+        if cells.is_blank(lab) or _AUTO.fullmatch(nm):
+            continue
+        text = str(lab).strip()
+        if not _AUTO.fullmatch(text) and text.casefold() != nm.casefold():
+            raise CorrLevError(
+                f"{name} has {text!r} as row {i + 1}'s label but {nm!r} as column {i + 1}'s; a covariance "
+                "matrix lists the instruments in the same order down and across"
+            )
 
 
 def _refuse_correlation(mat: np.ndarray, name: str) -> None:
@@ -254,9 +283,42 @@ def equity(value: Any) -> float:
     return e
 
 
+_DATE_HEADERS = {"date", "dates", "time", "datetime", "timestamp", "day", "as of"}
+_SERIAL_LOW, _SERIAL_HIGH = 25_569, 73_051  # Excel serial numbers of 1970-01-01 and 2100-01-01
+
+
+def dated_block(value: Any, name: str) -> cells.Block:
+    """:func:`corrlev_xl.excel.cells.block`, refusing a date column selected with the numbers.
+
+    A column headed "Date" (or "Time", "Timestamp" …), or a first column of
+    whole numbers in Excel's date-serial range rising one to seven days a row
+    (how Office.js sends dates), would otherwise be read as an instrument.
+    """
+    return refuse_dates(cells.block(value, name), name)
+
+
+def refuse_dates(blk: cells.Block, name: str) -> cells.Block:
+    """``blk`` itself, unless it holds a date column (see :func:`dated_block`)."""
+    if blk.names:
+        for j, nm in enumerate(blk.names):
+            if nm.strip().lower() in _DATE_HEADERS:
+                raise CorrLevError(f"{name} has a date column ({nm!r}, column {j + 1}); "
+                                   "select the price columns only")
+    col = blk.values[:, 0] if blk.values.ndim == 2 and blk.values.shape[1] else np.empty(0)
+    col = col[~np.isnan(col)]
+    if col.size >= 5 and np.all(col == np.round(col)) and _SERIAL_LOW <= col.min() and col.max() <= _SERIAL_HIGH:
+        steps = np.diff(col)
+        if np.all((steps >= 1) & (steps <= 7)):
+            raise CorrLevError(
+                f"{name} column 1 looks like dates (Excel serial numbers {col[0]:.0f} … {col[-1]:.0f}, "
+                "rising a few days a row); select the price columns only"
+            )
+    return blk
+
+
 def price_block(value: Any, name: str) -> cells.Block:
     """A price range with at least two rows of prices."""
-    blk = cells.block(value, name)
+    blk = dated_block(value, name)
     if blk.values.shape[0] < 2:
         raise CorrLevError(f"{name} needs at least 2 rows of prices, oldest first; got {blk.values.shape[0]}")
     return blk
@@ -299,7 +361,7 @@ def optional_vector(value: Any, name: str) -> np.ndarray | None:
 
 def optional_prices(value: Any, name: str) -> np.ndarray | None:
     """A price range, or None when not given (ATR's high and low)."""
-    return None if cells.is_omitted(value) else cells.block(value, name).values
+    return None if cells.is_omitted(value) else dated_block(value, name).values
 
 
 def flags(value: Any, name: str) -> list[Any] | None:
@@ -428,7 +490,7 @@ def lot_count(value: Any, name: str) -> int:
 
 def series(value: Any, name: str) -> np.ndarray:
     """One price series: a column (optionally under a name) or a row."""
-    v = cells.block(value, name).values
+    v = dated_block(value, name).values
     if v.shape[0] > 1 and v.shape[1] > 1:
         raise CorrLevError(f"{name} must be a single column (or row) of prices; got a {v.shape[0]}×{v.shape[1]} range")
     return v.reshape(-1)

@@ -32,6 +32,7 @@ tests other modules need (:func:`as_rows`, :func:`is_blank`, :func:`is_omitted`,
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
 import itertools
@@ -182,6 +183,8 @@ def _cell_problem(name: str, r: int, c: int, v: Any, blank_ok: bool) -> CorrLevE
         return CorrLevError(f"{name} has a blank cell at {where}; a number is needed there")
     if isinstance(v, bool):
         return CorrLevError(f"{name} has {'TRUE' if v else 'FALSE'} at {where}; expected a number")
+    if isinstance(v, (dt.date, dt.time)):  # desktop Excel hands date cells over as datetimes
+        return CorrLevError(f"{name} has the date {v} at {where}; expected a number, not a date")
     if _not_finite_text(v) or (isinstance(v, (float, np.floating)) and not math.isfinite(v)):
         what = f"the text {v!r}" if isinstance(v, str) else str(v)
         return CorrLevError(f"{name} has {what} at {where}, which is not a finite number; enter a number")

@@ -220,3 +220,123 @@ def test_every_function_called_bare_gives_a_required_message(func):
     assert isinstance(out, str) and out.startswith(f"{func}: {first} is required ("), out
     assert "internal error" not in out
     assert_rows(udfs.__dict__[func]())
+
+
+# --------------------------------------------------------------------------- #
+# shapes nobody listed
+
+
+def test_huge_notionals_and_tiny_variances_give_the_figures_not_an_overflow():
+    """EFFLEV is NOMLEV × CLM, and CLM is scale-free: 1e300 notionals or 1e-300 variances change nothing."""
+    ref = core.leverage(BOOK3, COV3, 1e5)
+    big = [x * 1e295 for x in BOOK3]
+    assert value("EFFLEV", big, COV3, 1e5) == pytest.approx(ref.efflev * 1e295, rel=1e-12)
+    assert value("CLM", big, COV3) == pytest.approx(ref.clm, rel=1e-12)
+    assert value("PORTVOL", big, COV3, 1e5) == pytest.approx(ref.portvol * 1e295, rel=1e-12)
+    rc = numbers(call("RISKCONTRIB", big, COV3, "percent"))[:, 0]
+    np.testing.assert_allclose(rc, core.risk_contributions(BOOK3, COV3).percent, rtol=1e-12)
+    tiny = (np.array(COV3) * 1e-296).tolist()
+    assert value("CLM", BOOK3, tiny) == pytest.approx(ref.clm, rel=1e-12)
+    assert value("EFFLEV", BOOK3, tiny, 1e5) == pytest.approx(ref.efflev, rel=1e-12)
+    assert value("PORTVOL", BOOK3, tiny, 1e5) == pytest.approx(ref.portvol * 1e-148, rel=1e-12)
+    # a figure beyond the largest float is a message, not inf
+    assert message("NOMLEV", [1e308, 1e308], 0.5).startswith("the result is not a finite number")
+
+
+def test_a_single_instrument_and_a_flat_book():
+    assert value("EFFLEV", 50_000, [[1e-4]], 1e5) == pytest.approx(0.5)
+    assert value("CLM", 50_000, [[1e-4]]) == pytest.approx(1.0)
+    assert call("BASKETS", [[1e-4]]) == [[1]]
+    assert value("EFFLEV", [0, 0, 0], COV3, 1e5) == 0.0
+    assert message("CLM", [0, 0, 0], COV3) == "the book is flat (every position is 0), so CLM is undefined"
+    assert message("RISKCONTRIB", [0, 0, 0], COV3).startswith("the book has no risk")
+
+
+def test_dates_are_refused_where_numbers_are_needed():
+    import datetime as dt
+
+    day = dt.datetime(2024, 1, 2)
+    assert_message("NOMLEV", (BOOK3, day), "equity has the date 2024-01-02 00:00:00 at row 1, column 1; "
+                   "expected a number, not a date")
+    P = _prices(10, 2).tolist()
+    com = [[day + dt.timedelta(days=k), *r] for k, r in enumerate(P)]  # desktop Excel: datetimes
+    assert message("RETURNS", com).startswith("prices has the date 2024-01-02 00:00:00 at row 1, column 1")
+    serial = [[45_293 + k + 2 * (k // 5), *r] for k, r in enumerate(P)]  # Office.js: serial numbers, weekends
+    for func in ("RETURNS", "COVMATRIX", "VOL"):
+        assert message(func, serial).startswith("prices column 1 looks like dates (Excel serial numbers 45293")
+    assert message("EFFLEV", [1, 1, 1], serial, 1).startswith("cov column 1 looks like dates")
+    headed = [["Date", "A", "B"], *serial]
+    assert_message("COVMATRIX", (headed,), "prices has a date column ('Date', column 1); select the price columns only")
+    # a price column of whole numbers that does not march a day at a time is a price column
+    assert_rows(call("COVMATRIX", [[40_000 + 50 * (k % 3), 100 + k] for k in range(10)]))
+
+
+def test_ranges_of_one_row_and_one_column_read_the_same_and_2d_positions_are_refused():
+    ref = value("EFFLEV", BOOK3, COV3, 1e5)
+    assert value("EFFLEV", [BOOK3], COV3, 1e5) == ref
+    assert value("EFFLEV", [["A", "B", "C"], BOOK3], COV3, 1e5) == ref
+    assert_message("EFFLEV", ([[1, 2], [3, 4]], COV3, 1e5), "positions must be a single row or column; got a 2×2 range")
+    assert_message("EFFLEV", ([[1, 2, 3], [3, 4, 5], [1, 1, 1]], COV3, 1e5),
+                   "positions must be a single row or column; got a 3×3 range")
+
+
+NAMES = ["A", "B", "C"]
+
+
+def _labelled(cov, cols=NAMES, rows=NAMES, corner="cov sample"):
+    return [[corner, *cols], *([nm, *r] for nm, r in zip(rows, cov))]
+
+
+def test_a_labelled_covariance_must_name_each_instrument_once_in_one_order():
+    assert_message("EFFLEV", (BOOK3, _labelled(COV3, ["A", "a", "C"], ["A", "a", "C"]), 1e5),
+                   "cov names 'a' twice (columns 2 and 3); each instrument must appear once")
+    assert_message("EFFLEV", (BOOK3, _labelled(COV3, rows=["B", "A", "C"]), 1e5),
+                   "cov has 'B' as row 1's label but 'A' as column 1's; a covariance matrix lists the "
+                   "instruments in the same order down and across")
+    assert_message("EFFLEV", ([["B", 1.0], ["A", 2.0], ["C", 3.0]], _labelled(COV3), 1e5),
+                   "position 1 is labelled 'B' but the covariance matrix has 'A' there; list the instruments "
+                   "in the same order in both")
+    # a spill with a blank header cell (#2) still reads back, and matches any position name
+    spill = _labelled(COV3, ["A", "", "C"], ["A", "", "C"])
+    ref = value("EFFLEV", BOOK3, COV3, 1e5)
+    assert value("EFFLEV", BOOK3, spill, 1e5) == ref
+    assert value("EFFLEV", [["A", BOOK3[0]], ["B", BOOK3[1]], ["C", BOOK3[2]]], spill, 1e5) == ref
+    assert value("EFFLEV", BOOK3, _labelled(COV3, rows=["a", "b", "c"]), 1e5) == ref  # case does not matter
+
+
+def test_nan_in_a_covariance_is_refused_by_cell():
+    for bad in (float("nan"), "nan", "inf"):
+        cov = [r[:] for r in COV3]
+        cov[0][1] = bad
+        assert message("EFFLEV", BOOK3, cov, 1e5).startswith("cov has ")
+        assert "at row 1, column 2, which is not a finite number" in message("EFFLEV", BOOK3, cov, 1e5)
+
+
+@pytest.mark.parametrize("func, args, expected", [
+    ("LOTS", (5.59, 0, 10_000), "lot_x must be a positive number (units per lot); got 0"),
+    ("LOTS", (5.59, 10_000, 0), "lot_y must be a positive number (units per lot); got 0"),
+    ("LEVMODEL", (-2,), "base must be a positive number (leverage); got -2"),
+    ("HEADROOM", (BOOK3, COV3, 1e5, 0), "cap must be a positive number (effective leverage); got 0"),
+    ("HEADROOM", (BOOK3, COV3, 1e5, -1), "cap must be a positive number (effective leverage); got -1"),
+    ("REBALANCE", (BOOK3, COV3, 1e5, 0), "cap must be a positive number (effective leverage); got 0"),
+    ("BASKETLEV", (BOOK3, COV3, 1e5, 0.75, -1), "basket caps must be positive (effective leverage per basket)"),
+    ("REBALANCE", (BOOK3, COV3, 1e5, 2, None, None, 0.75, -1),
+     "basket caps must be positive (effective leverage per basket)"),
+    ("BASKETS", (COV3, 1.5), "threshold must be a correlation in [-1, 1); got 1.5"),
+    ("BASKETS", (COV3, -1.5), "threshold must be a correlation in [-1, 1); got -1.5"),
+    ("BASKETLEV", (BOOK3, COV3, 1e5, 2), "threshold must be a correlation in [-1, 1); got 2"),
+    ("REBALANCE", (BOOK3, COV3, 1e5, 2, None, None, 1), "threshold must be a correlation in [-1, 1); got 1"),
+    ("EFFLEV", (BOOK3, COV3, "-5"), "equity must be a positive amount in the account currency; got -5"),
+    ("NOMLEV", (BOOK3, "-100,000"), "equity must be a positive amount in the account currency; got -100000"),
+    ("NOMLEV", (BOOK3, True), "equity has TRUE at row 1, column 1; expected a number"),
+    ("NOMLEV", ([True, False], 1), "positions has TRUE at row 1, column 1; expected a number"),
+])
+def test_out_of_range_options_are_refused(func, args, expected):
+    assert_message(func, args, expected)
+
+
+def test_a_corrbreak_threshold_that_can_never_flag_is_refused():
+    x, y = _prices(200, 2).T.tolist()
+    assert_message("CORRBREAK", (x, y, 20, 120, 2),
+                   "threshold must be below 2 (the gap between two correlations is at most 2); got 2")
+    assert_rows(call("CORRBREAK", x, y, 20, 120, 1.9))
