@@ -340,3 +340,109 @@ def test_a_corrbreak_threshold_that_can_never_flag_is_refused():
     assert_message("CORRBREAK", (x, y, 20, 120, 2),
                    "threshold must be below 2 (the gap between two correlations is at most 2); got 2")
     assert_rows(call("CORRBREAK", x, y, 20, 120, 1.9))
+
+
+# --------------------------------------------------------------------------- #
+# properties: inconsistent inputs never give a number
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PROPERTY = settings(max_examples=60, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+RISK = [("EFFLEV", (1e5,)), ("CLM", ()), ("PORTVOL", (1e5,)), ("RISKCONTRIB", ()), ("HEADROOM", (1e5,)),
+        ("BASKETLEV", (1e5,)), ("REBALANCE", (1e5,))]
+SPECIAL = ["nan", "NaN", "inf", "-inf", "+inf", "Infinity", "-INFINITY", " nan ", "1e999", "-1e400"]
+
+
+def _is_message(func: str, out) -> bool:
+    assert_rows(out)
+    text = out[0][0]
+    ok = len(out) == 1 and len(out[0]) == 1 and isinstance(text, str) and text.startswith(f"{func}: ")
+    assert "internal error" not in str(text), text
+    return ok
+
+
+@PROPERTY
+@given(vx=st.floats(0, 1e6), vy=st.floats(0, 1e6), excess=st.floats(1e-6, 1e3), sign=st.sampled_from([1, -1]),
+       a=st.floats(-10, 10), b=st.floats(-10, 10))
+def test_moments_with_a_correlation_beyond_one_never_give_a_number(vx, vy, excess, sign, a, b):
+    cov = sign * (np.sqrt(vx) * np.sqrt(vy) * (1 + excess) + excess)
+    assert _is_message("PAIRVAR", call("PAIRVAR", vx, vy, cov, a, b))
+    assert _is_message("HEDGERATIO", call("HEDGERATIO", vx, vy, cov))
+    assert _is_message("LOTS", call("LOTS", 1, 1000, 1000, 1, "best", vx, vy, cov))
+    assert _is_message("PAIRVAR", call("PAIRVAR", -vx - excess, vy, 0))
+
+
+@PROPERTY
+@given(n=st.integers(1, 6), seed=st.integers(0, 2**32 - 1), labelled=st.booleans(),
+       corner=st.sampled_from(["", "instrument", "cov", "corr", "CORR sample"]))
+def test_a_correlation_matrix_as_cov_never_gives_a_number(n, seed, labelled, corner):
+    rng = np.random.default_rng(seed)
+    F = rng.normal(size=(n, n + 1))
+    C = F @ F.T
+    d = np.sqrt(np.diag(C))
+    R = C / np.outer(d, d)
+    np.fill_diagonal(R, 1.0)
+    rows = R.tolist()
+    if labelled:
+        names = [f"I{j}" for j in range(n)]
+        rows = [[corner, *names], *([nm, *r] for nm, r in zip(names, rows))]
+    book = rng.normal(0, 1e5, n).tolist()
+    for func, extra in RISK:
+        assert _is_message(func, call(func, book, rows, *extra)), func
+    assert not _is_message("BASKETS", call("BASKETS", rows))  # correlations are fine for baskets
+
+
+@PROPERTY
+@given(k=st.integers(1, 6), m=st.integers(1, 7), header=st.booleans(), seed=st.integers(0, 10_000))
+def test_pairs_and_amounts_of_different_counts_never_give_a_number(k, m, header, seed):
+    rng = np.random.default_rng(seed)
+    pool = ["USDJPY", "EUR/JPY", "EURUSD", "GBP/USD", "ZARJPY", "AUD NZD", "eurchf"]
+    pairs = [pool[int(i)] for i in rng.integers(0, len(pool), k)]
+    if header:
+        pairs = ["Pair", *pairs]
+    amounts = rng.normal(0, 1e5, m).tolist()
+    rates = rng.uniform(0.5, 150, m).tolist()
+    out = call("CCYEXPOSURE", pairs, amounts, rates)
+    assert _is_message("CCYEXPOSURE", out) == (k != m)
+    assert _is_message("CCYEXPOSURE", call("CCYEXPOSURE", pairs, amounts, rates[:-1] or [1.0, 2.0]))
+
+
+@PROPERTY
+@given(n=st.integers(1, 5), where=st.integers(0, 4), text=st.sampled_from(SPECIAL), seed=st.integers(0, 10_000))
+def test_special_float_text_in_a_number_argument_never_gives_a_number(n, where, text, seed):
+    rng = np.random.default_rng(seed)
+    book: list = rng.normal(0, 1e5, n).tolist()
+    book[where % n] = text
+    cov = (np.eye(n) * 1e-4).tolist()
+    for func, args in [("NOMLEV", (book, 1e5)), ("EFFLEV", (book, cov, 1e5)), ("NOMLEV", ([1e5] * n, text)),
+                       ("PAIRVAR", (text, 1, 0)), ("LEVMODEL", (text,)), ("EFFLEV", ([1.0] * n, cov, text))]:
+        assert _is_message(func, call(func, *args)), (func, args)
+    P = _prices(8, n, seed).tolist()
+    P[where % 8][where % n] = text
+    for func in ("RETURNS", "COVMATRIX", "VOL"):
+        assert _is_message(func, call(func, P)), func
+
+
+@PROPERTY
+@given(T=st.integers(3, 60), extra=st.integers(1, 500), func=st.sampled_from(["COVMATRIX", "CORRMATRIX", "VOL"]))
+def test_a_window_longer_than_the_history_never_gives_a_number(T, extra, func):
+    P = _prices(T, 2).tolist()
+    args = (P, "sample", "log", 0.94, T - 1 + extra) if func != "VOL" else (P, "std", None, 0.94, T - 1 + extra)
+    assert _is_message(func, call(func, *args))
+    x, y = _prices(T, 2).T.tolist()
+    assert _is_message("ROLLCORR", call("ROLLCORR", x, y, T + extra))
+    assert _is_message("CORRBREAK", call("CORRBREAK", x, y, 3, T + extra))
+
+
+@PROPERTY
+@given(func=st.sampled_from(FUNCS), data=st.data())
+def test_a_required_argument_left_out_never_gives_a_number(func, data):
+    spec = getattr(udfs, func).__xlfunc__["args"]
+    required = [a["name"] for a in spec if "optional" not in a]
+    k = data.draw(st.integers(0, len(required) - 1))
+    args = [[[1.0]]] * k + [data.draw(st.sampled_from([None, [[None]], [[""]]]))]
+    out = call(func, *args)
+    assert _is_message(func, out)
+    assert out[0][0].startswith(f"{func}: {required[k]} is required ("), out
