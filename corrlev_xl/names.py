@@ -15,7 +15,8 @@ SHEET_CHECKS = "Checks"
 SHEET_PROPOSAL = "Proposal"
 SHEET_AUDIT = "Audit log"
 SHEET_SNAPSHOTS = "Corr snapshots"
-SHEET_REPORT = "Risk report"
+SHEET_REPORT = "Risk report"  # the Risk report macro's pictures
+SHEET_HEADLESS_REPORT = "Report"  # the figures `corrlev-xl report` writes into its copy
 SHEET_ABOUT = "About"
 SHEET_CONF = "xlwings.conf"
 

@@ -28,7 +28,7 @@ from .core import CorrLevError
 from .excel import deskbook, layouts
 from .excel.evaluate import defined_range, evaluate, freeze
 
-SHEET_REPORT_OUT = "Report"
+SHEET_REPORT_OUT = N.SHEET_HEADLESS_REPORT
 
 
 class _Progress:
@@ -154,37 +154,74 @@ def write_copy(
 
     if dest.resolve() == src.resolve():
         raise CorrLevError("the output must be a different file from the input workbook")
+    values_wb = values_wb if values_wb is not None else open_values(src)
+    own = output_sheets(values_wb)  # a user's sheet named Report, Proposal or Audit log is refused before any write
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dest)
     wb = openpyxl.load_workbook(dest, keep_vba=dest.suffix.lower() == ".xlsm")
     # The workbook's own corrlev formulas, computed from its current inputs and
     # stored as values, so every reader (LibreOffice too) shows fresh figures.
-    results, skipped = evaluate(wb, values_wb if values_wb is not None else open_values(src))
+    results, skipped = evaluate(wb, values_wb)
     freeze(wb, results)
     for problem in skipped:
         print(f"corrlev-xl: left as a formula: {problem}", file=sys.stderr)
-    for title, rows in (
+    _write_results(wb, a, when, own)
+    wb.save(dest)
+    return dest
+
+
+def _first_row(ws: Any) -> Any:
+    """The first cells of a sheet (none for a chart sheet), read when asked, for :func:`deskbook.output_sheet`."""
+    if not hasattr(ws, "iter_rows"):
+        return lambda: []
+    # ws._cells, not iter_rows: reading must not add empty cells to a user's sheet
+    return lambda: [getattr(ws._cells.get((1, c)), "value", None) for c in range(1, layouts.MARKER_WIDTH + 1)]
+
+
+def output_sheets(wb: Any) -> dict[str, str | None]:
+    """For each sheet the report writes, the workbook's existing sheet of that name (None: none yet).
+
+    A sheet of one of those names, in any case, that corrlev-xl did not write
+    is refused (:func:`deskbook.output_sheet`), so a user's sheet is never replaced.
+    """
+    sheets = [(title, _first_row(wb[title])) for title in wb.sheetnames]
+    return {name: deskbook.output_sheet(name, sheets, what="corrlev-xl report")
+            for name in (SHEET_REPORT_OUT, N.SHEET_PROPOSAL, N.SHEET_AUDIT)}
+
+
+def _write_results(wb: Any, a: deskbook.DeskAnalysis, when: dt.datetime,
+                   own: dict[str, str | None] | None = None) -> None:
+    """The Report and Proposal sheets (written afresh) and one more Audit log row, into the copy ``wb``.
+
+    ``own`` is :func:`output_sheets` of ``wb`` (found here if not given).
+    Every string is stored as text (:func:`layouts.put`), never as a formula.
+    """
+    own = output_sheets(wb) if own is None else own
+    for name, rows in (
         (SHEET_REPORT_OUT, _report_rows(a, when)),
         (N.SHEET_PROPOSAL, layouts.proposal_rows(a, when)),
     ):
-        if title in wb.sheetnames:
+        title, at = own[name] or name, None
+        if own[name] is not None:  # corrlev-xl's own, from an earlier run: replaced in its place
+            at = wb.sheetnames.index(title)
             del wb[title]
-        ws = wb.create_sheet(title)
-        for r in rows:
-            ws.append(list(r))
+        ws = wb.create_sheet(title, at)
+        _put_rows(ws, 1, rows)
         _tidy(ws)
-    wb.active = wb.sheetnames.index(SHEET_REPORT_OUT)
-    log = wb[N.SHEET_AUDIT] if N.SHEET_AUDIT in wb.sheetnames else wb.create_sheet(N.SHEET_AUDIT)
+    wb.active = wb.sheetnames.index(own[SHEET_REPORT_OUT] or SHEET_REPORT_OUT)
+    log = wb[own[N.SHEET_AUDIT]] if own[N.SHEET_AUDIT] else wb.create_sheet(N.SHEET_AUDIT)
     empty = log.max_row == 1 and log.cell(1, 1).value is None
     audit = [layouts.AUDIT_HEADER] if empty else []
     audit.append(layouts.audit_row(a, when))
-    start = 1 if empty else log.max_row + 1
-    for k, values in enumerate(audit):
-        for c, v in enumerate(values):
-            log.cell(start + k, c + 1, v)
+    _put_rows(log, 1 if empty else log.max_row + 1, audit)
     _tidy(log)
-    wb.save(dest)
-    return dest
+
+
+def _put_rows(ws: Any, start: int, rows: list[list[Any]]) -> None:
+    for r, values in enumerate(rows, start):
+        for c, v in enumerate(values, 1):
+            if v is not None:
+                layouts.put(ws.cell(r, c), v)
 
 
 _HEADERS = {"figure", "instrument", "basket", "timestamp", "correlation"}
@@ -211,7 +248,7 @@ def _tidy(ws: Any) -> None:
 
 
 def _report_rows(a: deskbook.DeskAnalysis, when: dt.datetime) -> list[list[Any]]:
-    rows: list[list[Any]] = [["corrlev-xl headless report", when.strftime("%Y-%m-%d %H:%M:%S")], []]
+    rows: list[list[Any]] = [[layouts.REPORT_TITLE, when.strftime("%Y-%m-%d %H:%M:%S")], []]
     rows += layouts.summary_rows(a)
     rows += [[]] + layouts.instrument_rows(a) + [[]] + layouts.desk_basket_rows(a) + [[]]
     rows.append(["correlation", *a.inputs.symbols])

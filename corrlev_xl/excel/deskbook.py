@@ -7,14 +7,15 @@ of a named range or Excel Table, and write the rows that
 Nothing here imports xlwings.
 
 Every input is validated before anything is computed, and every message names
-the range (and the row and column) to fix.
+the range (and the row and column) to fix.  :func:`output_sheet` decides, for
+both, which existing sheet an output may be written to.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +165,7 @@ class DeskInputs:
             hist = cells.block(read(N.NAME_PRICES), N.NAME_PRICES)
         if hist.names is None:
             raise CorrLevError(f"{label(N.NAME_PRICES)}: the first row must hold the instrument symbols")
+        _refuse_duplicates(hist.names, label(N.NAME_PRICES), "columns")
         missing = [s for s in symbols if s not in hist.names]
         if missing:
             raise CorrLevError(
@@ -198,6 +200,7 @@ def _table_columns(rows: Rows, table: str) -> dict[str, list[Any]]:
     if not rows or len(rows) < 1:
         raise CorrLevError(f"{table} is missing or empty")
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    _refuse_duplicates(header, table, "columns")
     absent = [c for c in N.INSTRUMENT_COLUMNS if c not in header and c != N.COL_NOTIONAL]
     if absent:
         raise CorrLevError(
@@ -206,6 +209,47 @@ def _table_columns(rows: Rows, table: str) -> dict[str, list[Any]]:
         )
     body = [r for r in rows[1:] if any(not cells.is_blank(v) for v in r)]
     return {h: [r[j] for r in body] for j, h in enumerate(header) if h}
+
+
+def _refuse_duplicates(labels: Sequence[str], where: str, what: str) -> None:
+    """Two headers that name the same thing (trimmed, ignoring case, as Excel does) are refused, not picked from."""
+    seen: dict[str, int] = {}
+    for j, h in enumerate(labels):
+        if not h or h.startswith("#"):  # a blank header (shown as #k) names nothing
+            continue
+        key = h.casefold()
+        if key in seen:
+            first = labels[seen[key]]
+            same = f"{first!r}" if first == h else f"{first!r} and {h!r}"
+            raise CorrLevError(
+                f"{where}: {what} {seen[key] + 1} and {j + 1} are both headed {same}; "
+                "keep one column per header (rename or delete the other)"
+            )
+        seen[key] = j
+
+
+def output_sheet(name: str, sheets: Iterable[tuple[str, Callable[[], Sequence[Any]]]], *, what: str) -> str | None:
+    """The existing sheet to write corrlev-xl's output sheet ``name`` to, or None when it must be added.
+
+    ``sheets`` are the workbook's sheets as (name, first row) with the row read
+    when asked.  Sheet names compare as Excel compares them, ignoring case.  A
+    sheet of that name that does not carry the output's marker
+    (:func:`layouts.is_own_sheet`) is the user's: it is refused, naming it,
+    before anything is written, so a user's sheet is never touched.  ``what``
+    names the command in the message ("Rebalance", "corrlev-xl report").
+    """
+    found = None
+    for title, first_row in sheets:
+        if title.casefold() != name.casefold():
+            continue
+        if not layouts.is_own_sheet(name, first_row()):
+            raise CorrLevError(
+                f"the workbook has a sheet {title!r} that corrlev-xl did not write (it lacks the "
+                f"{layouts.MARKER_TEXT[name]}); {what} writes its {name!r} sheet only over one of its own, "
+                f"so nothing was changed: rename your sheet {title!r} and run {what} again"
+            )
+        found = title if found is None or title == name else found
+    return found
 
 
 @dataclass(frozen=True)

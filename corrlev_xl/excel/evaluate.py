@@ -8,7 +8,8 @@ call, ``=FUNC(arg, …)`` or ``{=FUNC(arg, …)}``, of a function in
 very function Excel would call, in dependency order (``=EFFLEV(…, CovMatrix,
 …)`` waits for the ``COVMATRIX`` block it reads), and replaced by its values.
 Arguments may be defined names, cell references, numbers, text, TRUE/FALSE or
-empty; anything else is left alone and reported.
+empty; anything else is left alone and reported.  Text results are stored as
+text (:func:`corrlev_xl.excel.layouts.put`), never as formulas.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
 from ..core import CorrLevError
+from . import layouts
 
 _CALL = re.compile(r"^=\s*([A-Za-z][A-Za-z0-9_.]*)\s*\((.*)\)\s*$", re.S)
 _REF = re.compile(r"^(?:'?([^'!]+)'?!)?(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
@@ -204,5 +206,5 @@ def freeze(formulas_wb: Any, results: dict[tuple[str, tuple], list[list[Any]]]) 
             for c in range(c1, c2 + 1):
                 br, bc = r - r1, c - c1
                 value = rows[br][bc] if br < len(rows) and bc < len(rows[br]) else None
-                ws.cell(r, c).value = None if value == "" else value
+                layouts.put(ws.cell(r, c), None if value == "" else value)  # text stays text
     return len(results)

@@ -10,9 +10,13 @@ Each macro is one function usable two ways, sharing all logic:
 Inputs are read from named ranges and the Instruments Excel Table (names in
 :mod:`corrlev_xl.names`), never from hard-coded addresses.  Everything is read
 and validated before anything is written; the macros write only their own
-sheets (Proposal, Audit log, Corr snapshots, Risk report) and never the
-user's inputs.  If a write fails part-way on desktop Excel, what was written
-is undone; on the server, a failing script sends no changes at all.
+sheets (Proposal, Audit log, Corr snapshots, Risk report), recognised by the
+marker in their first row (:func:`deskbook.output_sheet`): a user's sheet of
+the same name, in any case, is refused before any write and never touched.
+Every string goes out through :func:`layouts.excel_rows`, so text is never
+entered as a formula.  If a write fails part-way, everything written so far
+is undone (cells, added sheets, inserted pictures); on xlwings Server the
+writes and their undo go back together and the book ends as it was.
 """
 
 from __future__ import annotations
@@ -71,6 +75,17 @@ def _rows(value: Any) -> deskbook.Rows:
     return [list(r) for r in cells.as_rows(value)]
 
 
+def _output(book: xw.Book, name: str, what: str) -> Any:
+    """The existing sheet for output ``name`` (None: add it); a user's sheet of that name is refused."""
+    sheets = {s.name: s for s in book.sheets}
+
+    def first_row(sheet: Any) -> Callable[[], list[Any]]:
+        return lambda: _rows(sheet.range((1, 1), (1, layouts.MARKER_WIDTH)).raw_value)[0]
+
+    title = deskbook.output_sheet(name, [(t, first_row(s)) for t, s in sheets.items()], what=what)
+    return None if title is None else sheets[title]
+
+
 # --------------------------------------------------------------------------- #
 # writing, with undo
 
@@ -82,16 +97,16 @@ class _Changes:
         self.book = book
         self.created: list[str] = []
         self.saved: list[tuple[str, str, Any]] = []
+        self.pictures: list[Any] = []
 
-    def sheet(self, name: str, *, clear: bool) -> Any:
-        existing = [s for s in self.book.sheets if s.name == name]
-        if existing:
-            sheet = existing[0]
+    def sheet(self, name: str, existing: Any, *, clear: bool) -> Any:
+        """``existing`` (from :func:`_output`), cleared if asked; else a new sheet ``name`` at the end."""
+        if existing is not None:
             if clear:
-                used = sheet.used_range
-                self.saved.append((name, used.address, used.raw_value))
-                sheet.clear_contents()
-            return sheet
+                used = existing.used_range
+                self.saved.append((existing.name, used.address, used.raw_value))
+                existing.clear_contents()
+            return existing
         sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.book.sheets) - 1])
         self.created.append(name)
         return sheet
@@ -99,13 +114,25 @@ class _Changes:
     def write(self, sheet: Any, anchor: str, rows: deskbook.Rows) -> None:
         rng = sheet[anchor].resize(len(rows), max(len(r) for r in rows))
         self.saved.append((sheet.name, rng.address, rng.raw_value))
-        rng.value = cells.table(rows)
+        rng.value = layouts.excel_rows(cells.table(rows))
+
+    def picture(self, sheet: Any, path: Path, anchor: str, name: str) -> None:
+        before = len(sheet.pictures)
+        try:
+            pic = sheet.pictures.add(str(path), name=name, anchor=sheet[anchor])
+        except Exception:
+            if len(sheet.pictures) > before:  # inserted, then naming it failed: undo it too
+                self.pictures.append(list(sheet.pictures)[-1])
+            raise
+        self.pictures.append(pic)
 
     def undo(self) -> None:
+        for pic in reversed(self.pictures):
+            pic.delete()
         for name, address, value in reversed(self.saved):
-            if name not in self.created:
-                self.book.sheets[name][address].raw_value = value
-        for name in self.created:
+            if name not in self.created:  # what was there, text kept as text
+                self.book.sheets[name][address].raw_value = layouts.excel_rows(cells.as_rows(value))
+        for name in reversed(self.created):
             self.book.sheets[name].delete()
 
 
@@ -196,10 +223,11 @@ def _rebalance(book: xw.Book) -> str:
     when = _now()
     proposal = layouts.proposal_rows(analysis, when)
     audit = layouts.audit_row(analysis, when)
+    targets = _output(book, N.SHEET_PROPOSAL, "Rebalance"), _output(book, N.SHEET_AUDIT, "Rebalance")
     with _transaction(book) as changes:
-        sheet = changes.sheet(N.SHEET_PROPOSAL, clear=True)
+        sheet = changes.sheet(N.SHEET_PROPOSAL, targets[0], clear=True)
         changes.write(sheet, "A1", proposal)
-        log_sheet = changes.sheet(N.SHEET_AUDIT, clear=False)
+        log_sheet = changes.sheet(N.SHEET_AUDIT, targets[1], clear=False)
         row = _last_row(log_sheet)
         if row == 0:
             changes.write(log_sheet, "A1", [layouts.AUDIT_HEADER])
@@ -217,11 +245,11 @@ def refresh_correlations(book: xw.Book | None = None) -> str:
 def _refresh_correlations(book: xw.Book) -> str:
     inputs = _inputs(book)
     analysis = deskbook.analyse(inputs)
-    existing = [s for s in book.sheets if s.name == N.SHEET_SNAPSHOTS]
-    previous = _latest_snapshot(existing[0], inputs.symbols) if existing else None
+    existing = _output(book, N.SHEET_SNAPSHOTS, "Refresh correlations")
+    previous = _latest_snapshot(existing, inputs.symbols) if existing is not None else None
     rows = layouts.snapshot_rows(analysis.corr, inputs.symbols, _now(), previous)
     with _transaction(book) as changes:
-        sheet = changes.sheet(N.SHEET_SNAPSHOTS, clear=False)
+        sheet = changes.sheet(N.SHEET_SNAPSHOTS, existing, clear=False)
         start = _last_row(sheet)
         changes.write(sheet, f"A{start + 2 if start else 1}", rows)
     return f"correlation snapshot of {len(inputs.symbols)} instruments written"
@@ -230,7 +258,7 @@ def _refresh_correlations(book: xw.Book) -> str:
 def _latest_snapshot(sheet: Any, symbols: list[str]) -> np.ndarray | None:
     """The matrix of the last snapshot on the sheet, if its symbols match."""
     rows = _rows(sheet.used_range.raw_value)
-    starts = [i for i, r in enumerate(rows) if isinstance(r[0], str) and r[0].startswith("correlation snapshot")]
+    starts = [i for i, r in enumerate(rows) if isinstance(r[0], str) and r[0].startswith(layouts.SNAPSHOT_TITLE)]
     if not starts:
         return None
     i = starts[-1]
@@ -259,14 +287,38 @@ def _risk_report(book: xw.Book) -> str:
     heat = heatmap_png(analysis.corr, inputs.symbols, tmp / "heatmap.png")
     bars = contribution_png(analysis.contributions.percent, inputs.symbols, tmp / "contributions.png")
     summary = layouts.summary_rows(analysis)
+    existing = _output(book, N.SHEET_REPORT, "Risk report")
+    # corrlev-xl's earlier pictures go last, once the new ones are in: a picture
+    # cannot be put back once deleted, so nothing is deleted before every other
+    # change has succeeded (and a failure before that undoes them all).
+    old = [] if existing is None else [p for p in existing.pictures if p.name.startswith(layouts.PICTURE_PREFIX)]
+    taken = {p.name for p in existing.pictures} if existing is not None else set()
     with _transaction(book) as changes:
-        sheet = changes.sheet(N.SHEET_REPORT, clear=True)
-        for pic in list(sheet.pictures):
+        sheet = changes.sheet(N.SHEET_REPORT, existing, clear=True)
+        changes.write(sheet, "A1", [[f"{layouts.RISK_REPORT_TITLE} {_now():%Y-%m-%d %H:%M}"], *summary])
+        for path, anchor, what in ((heat, "D1", "heatmap"), (bars, "D32", "contributions")):
+            changes.picture(sheet, path, anchor, _picture_name(what, taken))
+    kept = []
+    for pic in reversed(old):  # last first, so the positions of the others stay put
+        name = pic.name
+        try:
             pic.delete()
-        changes.write(sheet, "A1", [[f"corrlev-xl risk report {_now():%Y-%m-%d %H:%M}"], *summary])
-        sheet.pictures.add(str(heat), anchor=sheet["D1"])
-        sheet.pictures.add(str(bars), anchor=sheet["D32"])
+        except Exception:  # the new report stands; say which old picture is still there
+            log.exception("could not delete picture %s", name)
+            kept.append(name)
+    if kept:
+        return (f"risk report written; the earlier picture(s) {', '.join(kept)} could not be removed: "
+                "delete them by hand")
     return "risk report written"
+
+
+def _picture_name(what: str, taken: set[str]) -> str:
+    """A picture name not yet on the sheet: ``corrlev-xl heatmap 1``, or 2 if 1 is there, …"""
+    k = 1
+    while f"{layouts.PICTURE_PREFIX}{what} {k}" in taken:
+        k += 1
+    taken.add(name := f"{layouts.PICTURE_PREFIX}{what} {k}")
+    return name
 
 
 @xw.script

@@ -11,10 +11,13 @@ import asyncio
 import copy
 from typing import Any
 
+import numpy as np
 import xlwings as xw
 from xlwings.server import custom_scripts_call
 
 from corrlev_xl import macros
+from corrlev_xl import names as N
+from corrlev_xl.sample import sample_book
 
 
 def col_letter(n: int) -> str:
@@ -33,15 +36,19 @@ def address(row: int, col: int, nrows: int = 1, ncols: int = 1) -> str:
 
 
 def payload(sheets: dict[str, list[list[Any]]], names: dict[str, tuple[str, str]],
-            tables: dict[str, tuple[str, str, str, str]] | None = None) -> dict[str, Any]:
+            tables: dict[str, tuple[str, str, str, str]] | None = None,
+            pictures: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """``pictures`` names the pictures already on a sheet."""
     order = list(sheets)
     sheet_api = []
     for name in order:
         values = sheets[name]
         width = max((len(r) for r in values), default=0)
         rows = [list(r) + [""] * (width - len(r)) for r in values] or [[]]
+        pics = [{"name": p, "width": 100.0, "height": 100.0, "left": 0.0, "top": 0.0, "lock_aspect_ratio": True}
+                for p in (pictures or {}).get(name, [])]
         sheet_api.append({
-            "name": name, "values": rows, "pictures": [], "shapes": [], "charts": [], "notes": [],
+            "name": name, "values": rows, "pictures": pics, "shapes": [], "charts": [], "notes": [],
             "tables": [], "print_area": None, "visibility": "Visible", "show_gridlines": True,
             "pivot_tables": [],
         })
@@ -67,3 +74,39 @@ def run(script: str, data: dict[str, Any]) -> tuple[xw.Book, list[dict[str, Any]
     book = xw.Book(json=copy.deepcopy(data))
     asyncio.run(custom_scripts_call(macros, script, typehint_to_value={xw.Book: book}))
     return book, book.json()["actions"]
+
+
+def desk(*, equity=None, units=None, locked=None, drop_name=None, price_header=None, extra_sheets=None,
+         symbols=None, pictures=None, head=None):
+    """The sample desk book as a book payload; keyword arguments spoil one input.
+
+    ``symbols`` renames the instruments (table and price header alike);
+    ``pictures`` names pictures already on a sheet; ``head`` replaces the
+    Instruments table's header row.
+    """
+    b = sample_book()
+    names_of = list(b.symbols) if symbols is None else list(symbols)
+    head = list(N.INSTRUMENT_COLUMNS) if head is None else list(head)
+    unit_vals = list(b.units) if units is None else units
+    lock_vals = [False] * len(b.symbols) if locked is None else locked
+    rows = [head] + [
+        [s, u, float(p), float(c), float(f), float(lt), lk, None]
+        for s, u, p, c, f, lt, lk in zip(names_of, unit_vals, b.last_prices, b.contract_size,
+                                         b.fx_rates, b.lot_units, lock_vals)
+    ]
+    n = len(rows)
+    inputs = [["Equity", b.equity if equity is None else equity], ["Cap", 2.0], ["Basket threshold", 0.75],
+              ["Basket cap", 1.2], ["Covariance", "sample"], ["EWMA lambda", 0.94]]
+    book_vals = rows + [[]] + inputs
+    symbols = names_of if price_header is None else price_header
+    prices = [["Date", *symbols]] + [
+        [i, *[("" if np.isnan(v) else float(v)) for v in r]] for i, r in enumerate(b.prices)
+    ]
+    names = {nm: ("Book", f"B{n + 2 + k}") for k, nm in enumerate(
+        (N.NAME_EQUITY, N.NAME_CAP, N.NAME_THRESHOLD, N.NAME_BASKET_CAP, N.NAME_COV_METHOD, N.NAME_LAMBDA))}
+    names[N.NAME_PRICES] = ("Prices", address(1, 2, len(prices), len(symbols)))
+    if drop_name:
+        del names[drop_name]
+    tables = {N.TABLE_INSTRUMENTS: ("Book", address(1, 1, n, 8), address(1, 1, 1, 8), address(2, 1, n - 1, 8))}
+    sheets = {"Book": book_vals, "Prices": prices, **(extra_sheets or {})}
+    return payload(sheets, names, tables, pictures)

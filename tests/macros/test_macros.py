@@ -17,7 +17,8 @@ from xlwings.server import custom_scripts_call
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bookjson import address, payload, run  # noqa: E402
+from bookjson import desk, run  # noqa: E402
+from excelmodel import after  # noqa: E402
 
 from corrlev_xl import names as N  # noqa: E402
 from corrlev_xl.core import CorrLevError  # noqa: E402
@@ -25,35 +26,6 @@ from corrlev_xl.excel import deskbook, layouts, macros  # noqa: E402
 from corrlev_xl.sample import sample_book  # noqa: E402
 
 INPUT_SHEETS = ("Book", "Prices")
-
-
-def desk(*, equity=None, units=None, locked=None, drop_name=None, price_header=None, extra_sheets=None):
-    """The sample desk book as a book payload; keyword arguments spoil one input."""
-    b = sample_book()
-    head = list(N.INSTRUMENT_COLUMNS)
-    unit_vals = list(b.units) if units is None else units
-    lock_vals = [False] * len(b.symbols) if locked is None else locked
-    rows = [head] + [
-        [s, u, float(p), float(c), float(f), float(lt), lk, None]
-        for s, u, p, c, f, lt, lk in zip(b.symbols, unit_vals, b.last_prices, b.contract_size,
-                                         b.fx_rates, b.lot_units, lock_vals)
-    ]
-    n = len(rows)
-    inputs = [["Equity", b.equity if equity is None else equity], ["Cap", 2.0], ["Basket threshold", 0.75],
-              ["Basket cap", 1.2], ["Covariance", "sample"], ["EWMA lambda", 0.94]]
-    book_vals = rows + [[]] + inputs
-    symbols = list(b.symbols) if price_header is None else price_header
-    prices = [["Date", *symbols]] + [
-        [i, *[("" if np.isnan(v) else float(v)) for v in r]] for i, r in enumerate(b.prices)
-    ]
-    names = {nm: ("Book", f"B{n + 2 + k}") for k, nm in enumerate(
-        (N.NAME_EQUITY, N.NAME_CAP, N.NAME_THRESHOLD, N.NAME_BASKET_CAP, N.NAME_COV_METHOD, N.NAME_LAMBDA))}
-    names[N.NAME_PRICES] = ("Prices", address(1, 2, len(prices), len(symbols)))
-    if drop_name:
-        del names[drop_name]
-    tables = {N.TABLE_INSTRUMENTS: ("Book", address(1, 1, n, 8), address(1, 1, 1, 8), address(2, 1, n - 1, 8))}
-    sheets = {"Book": book_vals, "Prices": prices, **(extra_sheets or {})}
-    return payload(sheets, names, tables)
 
 
 def targets(actions):
@@ -77,8 +49,9 @@ def test_rebalance_writes_proposal_and_audit_row_only():
 
     a, _ = expected_analysis()
     proposal = actions[1]["values"]
-    when = dt.datetime.strptime(proposal[1][1], "%Y-%m-%d %H:%M:%S")
-    assert proposal == layouts.proposal_rows(a, when)
+    assert proposal[1][1].startswith("'")  # the timestamp stays text, not an Excel date
+    when = dt.datetime.strptime(proposal[1][1][1:], "%Y-%m-%d %H:%M:%S")
+    assert proposal == layouts.excel_rows(layouts.proposal_rows(a, when))
     assert (actions[1]["start_row"], actions[1]["start_column"]) == (0, 0)
     # the figures in the proposal are the core's
     fig = {r[0]: r[1:3] for r in proposal if r and r[0] in ("NOMLEV", "EFFLEV", "CLM")}
@@ -88,7 +61,7 @@ def test_rebalance_writes_proposal_and_audit_row_only():
     header, row = actions[3]["values"][0], actions[4]["values"][0]
     assert header == layouts.AUDIT_HEADER
     assert actions[4]["start_row"] == 1
-    assert row[1] == a.inputs.fingerprint() and row[2] == "rebalanced"
+    assert row[1].lstrip("'") == a.inputs.fingerprint() and row[2] == "rebalanced"
     assert row[6] == pytest.approx(a.leverage.efflev) and row[7] <= 2.0 + 1e-9
 
 
@@ -102,7 +75,7 @@ def test_rebalance_appends_to_an_existing_audit_log():
 
 
 def test_rebalance_replaces_an_old_proposal():
-    old = [["stale"] * 3] * 50
+    old = [[layouts.PROPOSAL_TITLE, ""]] + [["stale"] * 3] * 49  # an earlier proposal of corrlev-xl
     _, actions = run("rebalance", desk(extra_sheets={N.SHEET_PROPOSAL: old}))
     funcs = [a["func"] for a in actions]
     assert funcs[0] == "sheetClearContents" and "addSheet" in funcs
@@ -128,7 +101,10 @@ def test_locked_positions_are_not_cut():
         ({"drop_name": N.NAME_PRICES}, r"no named range 'PriceHistory'"),
         ({"units": ["lots"] + [1.0] * 12},
          r"table Instruments \(Book!\$A\$1:\$H\$14\), column Units: Units has the text 'lots' at row 1"),
-        ({"price_header": ["USDJPY"] * 13}, r"no price column for EURUSD"),
+        ({"price_header": [f"P{k}" for k in range(13)]}, r"no price column for USDJPY, EURUSD, GBPUSD"),
+        ({"price_header": ["USDJPY"] * 13},
+         r"named range PriceHistory \(Prices!\$B\$1:\$N\$\d+\): columns 1 and 2 are both headed 'USDJPY'; "
+         "keep one column per header"),
         ({"locked": ["maybe"] + [False] * 12}, r"column Locked: Locked must be TRUE/FALSE"),
         ({"locked": [False, -2146826246] + [False] * 11},  # a desktop #N/A is named, not shown as a number
          r"column Locked: Locked has the error #N/A at item 2; enter TRUE or FALSE"),
@@ -147,7 +123,8 @@ def test_a_failing_macro_writes_nothing(spoil, message, script):
 
 
 def test_a_write_that_fails_midway_is_undone(monkeypatch):
-    book = xw.Book(json=desk(extra_sheets={N.SHEET_PROPOSAL: [["keep me", 1.0]]}))
+    data = desk(extra_sheets={N.SHEET_PROPOSAL: [[layouts.PROPOSAL_TITLE, ""], ["keep me", 1.0, "=1+1"]]})
+    book = xw.Book(json=copy.deepcopy(data))
     real = macros._Changes.write
     calls = {"n": 0}
 
@@ -160,8 +137,11 @@ def test_a_write_that_fails_midway_is_undone(monkeypatch):
     monkeypatch.setattr(macros._Changes, "write", flaky)
     asyncio.run(custom_scripts_call(macros, "rebalance", typehint_to_value={xw.Book: book}))
     assert N.SHEET_AUDIT not in [s.name for s in book.sheets]  # created, then deleted
-    assert book.sheets[N.SHEET_PROPOSAL]["A1:B1"].value == ["keep me", 1.0]  # restored
     actions = book.json()["actions"]
+    excel = after(data, actions)
+    # what Excel shows afterwards is what it showed before, the text "=1+1" included
+    assert excel.state() == after(data, []).state()
+    assert excel.sheet(N.SHEET_PROPOSAL).cells[(1, 2)] == "=1+1"
     assert [a["func"] for a in actions][-2:] == ["sheetDelete", "alert"]
     assert actions[-1]["args"][0] == "internal error (OSError: Excel went away); please report"
 
