@@ -1,23 +1,60 @@
 """The ``corrlev-xl`` console command.
 
-    corrlev-xl report [WORKBOOK] [-o OUT] [--no-write] [--quiet]
+    corrlev-xl report [WORKBOOK] [-o OUT] [--force] [--no-write] [--quiet]
+                      [--max-unzipped-mb MB] [--max-part-mb MB] [--max-cells N]
     corrlev-xl templates build [--out DIR]
     corrlev-xl templates copy [--out DIR]
     corrlev-xl addin install
+
+Exit codes: 0 done; 2 refused — a bad workbook, option, output path or limit,
+one line on stderr saying what to change, nothing written; 3 an unexpected
+error (a bug: one line, and the traceback with ``CORRLEV_DEBUG=1``); 130
+interrupted (Ctrl+C or SIGTERM), nothing written.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NoReturn
 
 from . import __version__
 from .core import CorrLevError
 
+EXIT_REFUSED = 2
+EXIT_BUG = 3
+EXIT_INTERRUPTED = 130
+DEBUG_ENV = "CORRLEV_DEBUG"
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be positive; got {text}")
+        return value
+
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what is wrong, where the help is) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_REFUSED, f"corrlev-xl: {message} (see {self.prog} --help)\n")
+
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="corrlev-xl",
         description="Correlation-adjusted (effective) leverage for Excel risk workbooks.",
         epilog="examples:\n  corrlev-xl report                  the bundled sample desk book\n"
@@ -30,9 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="figures and rebalance proposal of a desk workbook, without Excel")
     r.add_argument("workbook", nargs="?", type=Path,
                    help="desk workbook (.xlsx/.xlsm); default: the bundled sample desk template")
-    r.add_argument("-o", "--out", type=Path, help="where to write the copy with results "
-                   "(default: ./<name>-report.xlsx)")
+    r.add_argument("-o", "--out", help="where to write the copy with results, a new .xlsx "
+                   "(.xlsm for a macro workbook) in an existing folder (default: "
+                   "./<name>-report-YYYYMMDD-HHMMSS.xlsx, a new name on every run)")
+    r.add_argument("-f", "--force", action="store_true",
+                   help="replace the file (or the link itself) at -o if there is one; never the input")
     r.add_argument("--no-write", action="store_true", help="print the summary only")
+    r.add_argument("--max-unzipped-mb", type=_positive(float), metavar="MB",
+                   help="refuse a workbook whose parts expand to more than this in all "
+                   "(default 256, or $CORRLEV_MAX_UNZIPPED_MB)")
+    r.add_argument("--max-part-mb", type=_positive(float), metavar="MB",
+                   help="refuse a workbook with one part (a sheet, the shared strings) larger than this "
+                   "uncompressed (default 128, or $CORRLEV_MAX_PART_MB)")
+    r.add_argument("--max-cells", type=_positive(int), metavar="N",
+                   help="refuse a workbook with more cells in all its sheets, or an input range larger than "
+                   "this (default 4,000,000, or $CORRLEV_MAX_CELLS)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     t = sub.add_parser("templates", help="workbook templates and the ribbon add-in")
     tsub = t.add_subparsers(dest="action", required=True)
@@ -47,6 +96,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the job) unwinds like Ctrl+C, so temporary files are removed."""
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except (ValueError, OSError):  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -54,29 +120,58 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        if args.command == "report":
-            from .report import run
-
-            return run(args.workbook, args.out, write=not args.no_write, quiet=args.quiet)
-        if args.command == "templates" and args.action == "copy":
-            from .templates import copy_bundled
-
-            for path in copy_bundled(args.out):
-                print(f"copied {path}")
-            return 0
-        if args.command == "templates":
-            from .templates.build import build_all
-
-            for path in build_all(args.out):
-                print(f"built {path}")
-            return 0
-        if args.command == "addin":
-            from .templates.addin import install_addin
-
-            return install_addin()
+        with _sigterm_interrupts():
+            return _dispatch(args)
     except CorrLevError as exc:
         print(f"corrlev-xl: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("corrlev-xl: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:  # the system said no (disk full, permissions …): not a bug
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"corrlev-xl: cannot use{where}: {exc.strerror or exc}; nothing was written", file=sys.stderr)
+        return EXIT_REFUSED
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
+            traceback.print_exc(file=sys.stderr)
+        detail = " ".join(str(exc).split())[:300]
+        print(f"corrlev-xl: unexpected error {type(exc).__name__}{': ' + detail if detail else ''} "
+              f"(a bug; nothing was written — rerun with {DEBUG_ENV}=1 for the traceback and report it)",
+              file=sys.stderr)
+        return EXIT_BUG
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "report":
+        from .files import Limits
+        from .report import run
+
+        if args.no_write and (args.out is not None or args.force):
+            raise CorrLevError("--no-write writes nothing, so -o/--force make no sense with it; drop one")
+        if args.force and args.out is None:
+            raise CorrLevError("--force replaces the file given with -o; the default name is always new, "
+                               "so give -o OUT with --force")
+        limits = Limits.from_env(unzipped_mb=args.max_unzipped_mb, part_mb=args.max_part_mb,
+                                 cells=args.max_cells)
+        return run(args.workbook, args.out, write=not args.no_write, quiet=args.quiet,
+                   force=args.force, limits=limits)
+    if args.command == "templates" and args.action == "copy":
+        from .templates import copy_bundled
+
+        for path in copy_bundled(args.out):
+            print(f"copied {path}")
+        return 0
+    if args.command == "templates":
+        from .templates.build import build_all
+
+        for path in build_all(args.out):
+            print(f"built {path}")
+        return 0
+    if args.command == "addin":
+        from .templates.addin import install_addin
+
+        return install_addin()
     return 1
 
 

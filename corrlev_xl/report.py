@@ -13,8 +13,9 @@ re-check as a job anyone can schedule.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import shutil
+import io
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
+from . import files
 from . import names as N
 from .core import CorrLevError
 from .excel import deskbook, layouts
@@ -42,19 +44,39 @@ class _Progress:
             print(f"[{time.perf_counter() - self.t0:6.2f}s] {message}", file=self.stream, flush=True)
 
 
-def openpyxl_finder(wb: Any) -> deskbook.Finder:
-    """``find(name)`` for :func:`deskbook.accessors`: an Excel Table or a defined name of an openpyxl workbook."""
+def openpyxl_finder(wb: Any, limits: files.Limits | None = None) -> deskbook.Finder:
+    """``find(name)`` for :func:`deskbook.accessors`: an Excel Table or a defined name of an openpyxl workbook.
+
+    A range larger than ``limits.cells`` is refused before openpyxl makes a cell of it.
+    """
     tables = {t.name: (ws, t.ref) for ws in wb.worksheets for t in ws.tables.values()}
+    most = (limits or files.Limits.from_env()).cells
+
+    def cells(what: str, ref: str) -> str:
+        from openpyxl.utils.cell import range_boundaries
+
+        try:
+            c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+        except (ValueError, TypeError):
+            raise CorrLevError(f"{what}points at {ref!r}, which is not a range of cells") from None
+        if c1 is None or r1 is None or c2 is None or r2 is None:  # whole columns or rows
+            size = ""
+        else:
+            size = f" {(c2 - c1 + 1) * (r2 - r1 + 1):,} cells,"
+        if not size or (c2 - c1 + 1) * (r2 - r1 + 1) > most:
+            raise CorrLevError(f"{what}spans{size} more than the limit of {most:,} cells; point it at the cells "
+                               f"in use (or raise the limit with --max-cells or {files.ENV_MAX_CELLS})")
+        return ref.replace("$", "")
 
     def find(name: str) -> deskbook.Found | None:
         if name in tables:
             ws, ref = tables[name]
-            return (lambda: _values(ws[ref])), (lambda: f"{ws.title}!{ref}")
+            return (lambda: _values(ws[cells(f"table {name} ({ref}) ", ref)])), (lambda: f"{ws.title}!{ref}")
         named = defined_range(wb, name)
         if named is None:
             return None
         sheet, ref = named
-        return (lambda: _values(wb[sheet][ref.replace("$", "")])), (lambda: f"{sheet}!{ref}")
+        return (lambda: _values(wb[sheet][cells("it ", ref)])), (lambda: f"{sheet}!{ref}")
 
     return find
 
@@ -67,23 +89,31 @@ def _values(cells: Any) -> deskbook.Rows:
     return [[c.value for c in row] for row in cells]
 
 
-def open_values(path: Path, progress: _Progress | None = None) -> Any:
-    """The workbook at ``path`` with the stored values of its formulas (openpyxl ``data_only``)."""
-    import openpyxl
+def open_values(path: Path, progress: _Progress | None = None, *, data: bytes | None = None) -> Any:
+    """The workbook at ``path`` with the stored values of its formulas (openpyxl ``data_only``).
 
-    if not path.exists():
-        raise CorrLevError(f"{path} does not exist")
+    ``data`` is the file's bytes as :func:`files.read_input` returned them, if
+    the caller has read it; otherwise it is read here, within the default limits.
+    """
+    if data is None:
+        data = files.read_input(path, files.Limits.from_env())
     if progress:
         progress(f"reading {path}")
+    return _load(path, data, data_only=True)
+
+
+def _load(path: Path, data: bytes, **options: Any) -> Any:
+    import openpyxl
+
     try:
-        return openpyxl.load_workbook(path, data_only=True, read_only=False)
+        return openpyxl.load_workbook(io.BytesIO(data), **options)
     except Exception as exc:  # openpyxl raises many kinds for a bad file
         raise CorrLevError(f"{path} is not a readable .xlsx/.xlsm workbook ({exc})") from None
 
 
-def inputs_of(values_wb: Any) -> deskbook.DeskInputs:
-    """Read and validate a desk workbook's inputs from its stored values."""
-    return deskbook.DeskInputs.read(*deskbook.accessors(openpyxl_finder(values_wb)))
+def inputs_of(values_wb: Any, limits: files.Limits | None = None) -> deskbook.DeskInputs:
+    """Read and validate a desk workbook's inputs from its stored values (no range beyond ``limits.cells``)."""
+    return deskbook.DeskInputs.read(*deskbook.accessors(openpyxl_finder(values_wb, limits)))
 
 
 def load_inputs(path: Path, progress: _Progress | None = None) -> deskbook.DeskInputs:
@@ -144,21 +174,23 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
 
 
 def write_copy(
-    src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetime, values_wb: Any | None = None
+    src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetime, values_wb: Any | None = None,
+    *, data: bytes | None = None,
 ) -> Path:
-    """Copy ``src`` to ``dest`` and write the report, proposal and audit row into the copy.
+    """Write ``src`` with the report, proposal and audit row into ``dest``, a new file.
 
-    ``values_wb`` is ``src`` already opened by :func:`open_values`, if the caller has it.
+    ``dest`` is written as it is named: :func:`run` passes the temporary file
+    that :mod:`corrlev_xl.files` then gives its final name.  A ``.xlsm`` copy
+    keeps the input's VBA project.  ``values_wb`` is ``src`` already opened by
+    :func:`open_values` and ``data`` its bytes, if the caller has them.
     """
-    import openpyxl
-
-    if dest.resolve() == src.resolve():
+    if dest.resolve() == src.resolve() or (dest.exists() and dest.samefile(src)):
         raise CorrLevError("the output must be a different file from the input workbook")
-    values_wb = values_wb if values_wb is not None else open_values(src)
+    if data is None:
+        data = files.read_input(src, files.Limits.from_env())
+    values_wb = values_wb if values_wb is not None else open_values(src, data=data)
     own = output_sheets(values_wb)  # a user's sheet named Report, Proposal or Audit log is refused before any write
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dest)
-    wb = openpyxl.load_workbook(dest, keep_vba=dest.suffix.lower() == ".xlsm")
+    wb = _load(src, data, keep_vba=dest.suffix.lower() == ".xlsm")
     # The workbook's own corrlev formulas, computed from its current inputs and
     # stored as values, so every reader (LibreOffice too) shows fresh figures.
     results, skipped = evaluate(wb, values_wb)
@@ -256,21 +288,33 @@ def _report_rows(a: deskbook.DeskAnalysis, when: dt.datetime) -> list[list[Any]]
     return [[v.item() if isinstance(v, np.generic) else v for v in r] for r in rows]
 
 
-def run(workbook: Path | None, out: Path | None, *, write: bool = True, quiet: bool = False,
-        stream: TextIO | None = None) -> int:
-    """The ``report`` command; returns the process exit code."""
+def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, quiet: bool = False,
+        stream: TextIO | None = None, force: bool = False, limits: files.Limits | None = None) -> int:
+    """The ``report`` command; returns the process exit code.
+
+    Everything that can be refused without computing — the input's kind and
+    size, the output's name, folder and any file there — is refused first;
+    the copy is written to a temporary file and named only when complete
+    (:mod:`corrlev_xl.files`).
+    """
     stream = stream or sys.stdout
     progress = _Progress(sys.stderr, enabled=not quiet)  # stderr, so stdout stays the summary
     src = Path(workbook) if workbook else default_workbook()
-    values = open_values(src, progress)
-    inputs = inputs_of(values)
-    progress(f"estimating covariance ({inputs.prices.shape[0]} rows × {len(inputs.symbols)} instruments)")
-    a = deskbook.analyse(inputs)
-    progress("done: leverage, baskets, headroom and rebalance")
-    print(summary_text(a), file=stream)
-    if write:
-        when = dt.datetime.now().replace(microsecond=0)
-        dest = out or Path.cwd() / f"{src.stem}-report.xlsx"
-        write_copy(src, dest, a, when, values)
-        print(f"\nResults written to {dest} (the input {src.name} is unchanged).", file=stream)
+    limits = limits or files.Limits.from_env()
+    when = dt.datetime.now().replace(microsecond=0)
+    data = files.read_input(src, limits)
+    with contextlib.ExitStack() as stack:
+        stamp = when.strftime("%Y%m%d-%H%M%S")
+        target = stack.enter_context(files.output_for(src, out, force=force, when_text=stamp)) if write else None
+        values = open_values(src, progress, data=data)
+        inputs = inputs_of(values, limits)
+        progress(f"estimating covariance ({inputs.prices.shape[0]} rows × {len(inputs.symbols)} instruments)")
+        a = deskbook.analyse(inputs)
+        progress("done: leverage, baskets, headroom and rebalance")
+        print(summary_text(a), file=stream)
+        if target is not None:
+            progress("writing the copy")
+            write_copy(src, target.temp, a, when, values, data=data)
+            dest = target.publish()
+            print(f"\nResults written to {dest} (the input {src.name} is unchanged).", file=stream)
     return 0

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from corrlev_xl import __version__, cli
+from corrlev_xl import __version__, cli, files, report
 from corrlev_xl.report import default_workbook
 from corrlev_xl.templates import BUNDLED, bundled
 
@@ -47,7 +51,8 @@ def test_the_report_writes_nothing_but_its_copy(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(work)
     before = {p: p.stat().st_mtime_ns for p in default_workbook().parent.iterdir()}
     assert cli.main(["report", "-q"]) == 0
-    assert [p.name for p in work.iterdir()] == ["corrlev_desk-report.xlsx"]
+    (made,) = work.iterdir()
+    assert re.fullmatch(r"corrlev_desk-report-\d{8}-\d{6}\.xlsx", made.name), made.name
     # no cache or config of ours (xlwings imports matplotlib when installed, which caches its fonts)
     assert not [p for p in home.rglob("*") if "corrlev" in p.name.lower()]
     assert {p: p.stat().st_mtime_ns for p in default_workbook().parent.iterdir()} == before
@@ -76,3 +81,68 @@ def test_templates_copy_gives_the_bundled_files_and_never_overwrites(tmp_path: P
     assert (tmp_path / "corrlev_desk.xlsx").read_bytes() == b"the desk's own edits"
     assert cli.main(["templates", "copy", "--out", str(tmp_path / "missing")]) == 2
     assert cli.main(["templates", "copy", "--out", str(tmp_path / "corrlev_desk.xlsx")]) == 2
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["report", "--no-write", "-o", "x.xlsx"], "--no-write writes nothing, so -o/--force make no sense with it"),
+    (["report", "--force"], "--force replaces the file given with -o; the default name is always new"),
+])
+def test_contradictory_report_options_are_refused(argv: list[str], message: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"corrlev-xl: {message}") and err.count("\n") == 1
+
+
+def test_an_unexpected_error_is_one_line_exit_3_and_the_traceback_on_request(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def bug(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero\nsecond line")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(report.deskbook, "analyse", bug)
+    monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
+    assert cli.main(["report", "-q"]) == cli.EXIT_BUG == 3
+    err = capsys.readouterr().err
+    assert err == ("corrlev-xl: unexpected error ZeroDivisionError: division by zero second line (a bug; nothing "
+                   "was written — rerun with CORRLEV_DEBUG=1 for the traceback and report it)\n")
+    monkeypatch.setenv(cli.DEBUG_ENV, "1")
+    assert cli.main(["report", "-q"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback") and "in bug" in err and err.endswith("report it)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_system_refusing_a_write_is_one_line_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device", str(args[1]))
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(report, "write_copy", disk_full)
+    assert cli.main(["report", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("corrlev-xl: cannot use ")
+    assert err.endswith(": No space left on device; nothing was written\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_mid_write_exits_130_and_leaves_nothing(tmp_path: Path) -> None:
+    """A scheduler stopping the job (SIGTERM) unwinds like Ctrl+C: the temporary file is removed."""
+    slow = ("import sys, time; from corrlev_xl import cli, report; real = report.write_copy\n"
+            "def slow(src, dest, *a, **k):\n"
+            "    real(src, dest, *a, **k); print('written', flush=True); time.sleep(60)\n"
+            "report.write_copy = slow; sys.exit(cli.main(['report', '-q']))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORRLEV_")}
+    proc = subprocess.Popen([sys.executable, "-c", slow], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 120
+    while "written" not in proc.stdout.readline():
+        assert time.monotonic() < deadline and proc.poll() is None
+    temps = list(tmp_path.glob(f"{files.TEMP_PREFIX}*"))
+    assert len(temps) == 1 and temps[0].stat().st_size > 0  # the copy exists, under its temporary name only
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err == "corrlev-xl: interrupted; nothing was written\n"
+    assert list(tmp_path.iterdir()) == []

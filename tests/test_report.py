@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -65,8 +66,21 @@ def test_report_refuses_to_overwrite_its_input(tmp_path, capsys):
     src = tmp_path / "desk.xlsx"
     shutil.copyfile(DESK, src)
     assert cli.main(["report", str(src), "-o", str(src), "-q"]) == 2
-    assert "must be a different file" in capsys.readouterr().err
-    assert digest(src) == digest(DESK)
+    text = capsys.readouterr()
+    assert "must be a different file" in text.err
+    assert text.out == "" and "reading" not in text.err  # refused before anything was computed or printed
+    assert digest(src) == digest(DESK) and sorted(p.name for p in tmp_path.iterdir()) == ["desk.xlsx"]
+
+
+def test_report_never_overwrites_an_existing_file_unless_forced(tmp_path, capsys):
+    out = tmp_path / "today.xlsx"
+    out.write_bytes(b"yesterday's report")
+    assert cli.main(["report", str(DESK), "-o", str(out), "-q"]) == 2
+    assert "today.xlsx already exists; choose another name, or add --force to replace it" in capsys.readouterr().err
+    assert out.read_bytes() == b"yesterday's report"
+    assert cli.main(["report", str(DESK), "-o", str(out), "-q", "--force"]) == 0
+    assert openpyxl.load_workbook(out)["Report"]["A1"].value == "corrlev-xl headless report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["today.xlsx"]
 
 
 def _point_name(wb, name: str, ref: str) -> None:
@@ -101,8 +115,6 @@ def test_a_bad_workbook_gets_a_message_naming_the_range(tmp_path, capsys, edit, 
     assert cli.main(["report", str(path), "--no-write", "-q"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("corrlev-xl: ") and "Traceback" not in err
-    import re
-
     assert re.search(message, err), err
 
 
@@ -134,5 +146,6 @@ def test_console_command_runs_like_a_newcomer_would(tmp_path):
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "corrlev_xl.cli"]
     done = subprocess.run([*cmd, "report"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "EFFLEV" in done.stdout and (tmp_path / "corrlev_desk-report.xlsx").exists()
+    (made,) = tmp_path.iterdir()
+    assert "EFFLEV" in done.stdout and re.fullmatch(r"corrlev_desk-report-\d{8}-\d{6}\.xlsx", made.name)
     assert np.isfinite(float(done.stdout.split("EFFLEV")[1].split("x")[0]))

@@ -1,0 +1,418 @@
+"""Safe file output and bounded input for the headless report.
+
+Two guarantees, each checked before any heavy work:
+
+* **Nothing is lost.**  The copy is written to a temporary file in the target
+  folder (``.corrlev-xl-tmp-*``) and only then given its name: with
+  ``os.link``, which refuses a name that is taken, or, with ``--force``, with
+  ``os.replace``, which swaps the directory entry in one step.  No existing
+  file is ever opened for writing — not the output, not the input, not a
+  link's target — so a symbolic or hard link can only lose its *name* (and only
+  under ``--force``), never its target's contents.  The default name carries
+  the time and a counter (``desk-report-20261201-171500.xlsx``,
+  ``…-171500-2.xlsx``), so runs at the same second each keep their own file,
+  and an interrupted run removes its temporary file.
+* **Nothing unbounded is read.**  Before openpyxl sees a workbook, its zip
+  central directory is read (:func:`check_workbook`): the declared
+  uncompressed size of every part and of all parts together, and each
+  worksheet's cells, counted while streaming its XML, are held to :class:`Limits`.  Python's zip
+  reader never decompresses a part beyond its declared size, so the
+  declaration bounds the work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import os
+import re
+import secrets
+import stat
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .core import CorrLevError
+
+TEMP_PREFIX = ".corrlev-xl-tmp-"
+"""Temporary files start with this: a leftover one (after a ``kill -9``) is safe to delete."""
+
+READABLE = (".xlsx", ".xlsm")
+MB = 1024 * 1024
+
+ENV_MAX_UNZIPPED = "CORRLEV_MAX_UNZIPPED_MB"
+ENV_MAX_PART = "CORRLEV_MAX_PART_MB"
+ENV_MAX_CELLS = "CORRLEV_MAX_CELLS"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large a workbook may be once decompressed.
+
+    The defaults fit a 200-instrument × 2,500-day desk book (about 80 MB of
+    XML and a million cells with its checks) about three times over; raise them
+    with ``--max-unzipped-mb``, ``--max-part-mb``, ``--max-cells`` or the
+    ``CORRLEV_MAX_*`` environment variables for a genuinely larger workbook.
+    """
+
+    unzipped_mb: float = 256.0  # all parts together, uncompressed (also bounds the file itself)
+    part_mb: float = 128.0  # any one part (a sheet, the shared strings …), uncompressed
+    cells: int = 4_000_000  # cells in all worksheets, counted in their XML; also the most a named range may span
+    parts: int = 10_000  # zip entries (not configurable: a workbook has a few dozen)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **given: float | int | None) -> Limits:
+        """Limits from the options given (not None), else the environment, else the defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, float | int] = {}
+        for key, var, kind in (("unzipped_mb", ENV_MAX_UNZIPPED, float), ("part_mb", ENV_MAX_PART, float),
+                               ("cells", ENV_MAX_CELLS, int)):
+            value = given.get(key)
+            if value is None and env.get(var, "").strip():
+                try:
+                    value = kind(env[var].replace("_", ""))
+                except ValueError:
+                    raise CorrLevError(f"{var}={env[var]!r} is not a number; unset it or give e.g. "
+                                       f"{var}={getattr(cls, key):g}") from None
+            if value is not None:
+                if not value > 0 or value != value or value == float("inf"):
+                    raise CorrLevError(f"the limit {key.replace('_', ' ')} must be a positive number; got {value}")
+                values[key] = value
+        return cls(**values)  # type: ignore[arg-type]
+
+
+_PREFIXED_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*):worksheet[\s>]")
+
+
+def count_cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk_size: int = 4 * MB) -> int:
+    """The ``<c>`` elements of a worksheet part, counted while streaming it (the declared
+    ``<dimension>`` is not used: a sparse sheet overstates it, a hostile one understates it)."""
+    tags = [b"<c ", b"<c>", b"<c/>"]
+    count, carry = 0, b""
+    with archive.open(info) as part:
+        chunk = part.read(max(chunk_size, 4096))
+        m = _PREFIXED_ROOT.search(chunk, 0, 4096)  # a prefixed namespace (<x:worksheet …>) prefixes the cells too
+        if m:
+            tags = [b"<" + m.group(1) + b":" + t[1:] for t in tags]
+        longest = max(map(len, tags))
+        while chunk:
+            data = carry + chunk
+            # count each tag that ends in this chunk (one split across the last boundary included)
+            count += sum(data.count(t, max(0, len(carry) - len(t) + 1)) for t in tags)
+            carry = data[-(longest - 1):]
+            chunk = part.read(chunk_size)
+    return count
+
+
+def _mb(n: float) -> str:
+    return f"{n / MB:,.1f} MB"
+
+
+def check_workbook(data: bytes, name: str, limits: Limits) -> None:
+    """Refuse a workbook that would expand beyond ``limits``, from its zip directory alone.
+
+    ``data`` is the whole file; ``name`` is how messages call it.  Raises
+    :class:`CorrLevError` naming the part, its size, the limit and the option
+    that raises it.
+    """
+    how = "raise it with --max-{opt} or {env} if the workbook is genuine"
+    if len(data) > limits.unzipped_mb * MB:
+        raise CorrLevError(f"{name} is {_mb(len(data))}, above the limit of {limits.unzipped_mb:g} MB; "
+                           + how.format(opt="unzipped-mb", env=ENV_MAX_UNZIPPED))
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CorrLevError(f"{name} is not a readable .xlsx/.xlsm workbook (not a zip file: {exc})") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > limits.parts:
+            raise CorrLevError(f"{name} has {len(infos):,} parts, above the limit of {limits.parts:,}; "
+                               "it is not a workbook this report reads")
+        total = 0
+        for info in infos:
+            total += info.file_size
+            if info.file_size > limits.part_mb * MB:
+                raise CorrLevError(
+                    f"{name}: its part {info.filename} expands to {_mb(info.file_size)} "
+                    f"(from {_mb(info.compress_size)} in the file), above the limit of {limits.part_mb:g} MB "
+                    "per part; " + how.format(opt="part-mb", env=ENV_MAX_PART))
+        if total > limits.unzipped_mb * MB:
+            raise CorrLevError(f"{name} expands to {_mb(total)}, above the limit of {limits.unzipped_mb:g} MB; "
+                               + how.format(opt="unzipped-mb", env=ENV_MAX_UNZIPPED))
+        cells = 0
+        for info in infos:
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                try:
+                    cells += count_cells(archive, info)
+                except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+                    raise CorrLevError(f"{name} is not a readable .xlsx/.xlsm workbook "
+                                       f"(part {info.filename}: {exc})") from None
+        if cells > limits.cells:
+            raise CorrLevError(f"{name}'s sheets hold {cells:,} cells, above the limit of {limits.cells:,}; "
+                               + how.format(opt="cells", env=ENV_MAX_CELLS))
+
+
+def read_input(path: Path, limits: Limits) -> bytes:
+    """The bytes of the workbook at ``path``, read once, after checking what it is and how large it may grow.
+
+    Both openpyxl loads of the report read these bytes, so they see one
+    version of the file even if it changes meanwhile.
+    """
+    if path.suffix.lower() not in READABLE:
+        raise CorrLevError(f"{path} is not an .xlsx or .xlsm workbook; the report reads those "
+                           "(save it as one in Excel first)")
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not _is_regular(st.st_mode):
+                raise CorrLevError(f"{path} is not a file")
+            if st.st_size > limits.unzipped_mb * MB:
+                raise CorrLevError(f"{path} is {_mb(st.st_size)}, above the limit of {limits.unzipped_mb:g} MB; "
+                                   f"raise it with --max-unzipped-mb or {ENV_MAX_UNZIPPED} if the workbook is genuine")
+            data = f.read(int(limits.unzipped_mb * MB) + 1)
+    except FileNotFoundError:
+        raise CorrLevError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise CorrLevError(f"{path} is a folder, not a workbook") from None
+    except OSError as exc:
+        raise CorrLevError(f"cannot read {path}: {exc.strerror or exc}") from None
+    check_workbook(data, str(path), limits)
+    return data
+
+
+def _is_regular(mode: int) -> bool:
+    return stat.S_ISREG(mode)
+
+
+def output_suffix(src: Path) -> str:
+    """The copy keeps what the input holds: ``.xlsm`` (with its VBA project) for a macro workbook."""
+    return ".xlsm" if src.suffix.lower() == ".xlsm" else ".xlsx"
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of what ``path`` names, following links; None when nothing is there."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+@dataclass
+class Output:
+    """Where the report's copy goes: validated names, and the temporary file it is written to.
+
+    Made by :func:`prepare_output`; :meth:`publish` gives the finished temporary
+    file its name; :meth:`discard` (always called, see :func:`output_for`)
+    removes it if it was not published.
+    """
+
+    folder: Path
+    names: Iterator[str]
+    explicit: bool
+    force: bool
+    temp: Path
+    published: Path | None = None
+    _first: str = field(default="")
+    _temp_live: bool = True
+
+    def publish(self) -> Path:
+        """Give the written temporary file its final name; never replaces a file unless forced."""
+        with open(self.temp, "rb") as f:  # durable before it has a name
+            os.fsync(f.fileno())
+        if self.explicit and self.force:
+            dest = self.folder / self._first
+            try:
+                st = os.lstat(dest)
+                if stat.S_ISREG(st.st_mode):  # a replaced file keeps its permissions
+                    os.chmod(self.temp, stat.S_IMODE(st.st_mode))
+            except FileNotFoundError:
+                pass
+            try:
+                os.replace(self.temp, dest)
+            except OSError as exc:
+                raise CorrLevError(f"cannot write {dest}: {exc.strerror or exc}") from None
+            self._temp_live = False
+            self.published = dest
+        else:
+            for name in self.names:
+                dest = self.folder / name
+                try:
+                    _link_or_copy_new(self.temp, dest)
+                except FileExistsError:
+                    if self.explicit:
+                        raise CorrLevError(f"{dest} appeared while the report ran; nothing was replaced "
+                                           "(choose another name, or add --force to replace it)") from None
+                    continue
+                except OSError as exc:
+                    raise CorrLevError(f"cannot write {dest}: {exc.strerror or exc}") from None
+                self.published = dest
+                break
+            else:
+                raise CorrLevError(f"every report name for this second is taken in {self.folder}; "
+                                   "give one with -o")
+            self.discard()
+        _fsync_dir(self.folder)
+        return self.published
+
+    def discard(self) -> None:
+        """Remove the temporary file (once; its name may be reused by another run afterwards)."""
+        if self._temp_live:
+            self._temp_live = False
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.temp)
+
+
+def _link_or_copy_new(temp: Path, dest: Path) -> None:
+    """``dest`` becomes a second name of ``temp``; refused (FileExistsError) if ``dest`` is taken.
+
+    Where the file system has no hard links, ``dest`` is created exclusively
+    and filled from ``temp`` instead (still never replacing a file, but a
+    reader could see it half-written).
+    """
+    try:
+        os.link(temp, dest, follow_symlinks=False)
+        return
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK,
+                             errno.ENOSYS, errno.EACCES):
+            raise
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out, open(temp, "rb") as src:
+            while chunk := src.read(MB):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(dest)
+        raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _default_names(stem: str, when_text: str, suffix: str, name_max: int) -> Iterator[str]:
+    tail = f"-report-{when_text}"
+    room = name_max - len(os.fsencode(tail + "-9999" + suffix))
+    raw = os.fsencode(stem)
+    if len(raw) > room:  # a very long input name: shorten it, at a character boundary
+        stem = raw[: max(room, 1)].decode(sys.getfilesystemencoding(), errors="ignore") or "workbook"
+    yield f"{stem}{tail}{suffix}"
+    for k in range(2, 10_000):
+        yield f"{stem}{tail}-{k}{suffix}"
+
+
+def _new_temp(folder: Path, suffix: str) -> Path:
+    """An empty file of our own in ``folder``, created exclusively, with the permissions the umask gives."""
+    while True:
+        temp = folder / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}{suffix}"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return temp
+
+
+def prepare_output(src: Path, out: str | Path | None, *, force: bool, when_text: str,
+                   cwd: Path | None = None) -> Output:
+    """Validate where the copy of ``src`` goes and create its temporary file there.
+
+    ``out`` is the ``-o`` given, or None for ``./<stem>-report-<when_text><suffix>``.
+    Every refusal is a :class:`CorrLevError` saying what to change; on success
+    the caller must write the temporary file and :meth:`Output.publish` or
+    :meth:`Output.discard` it (:func:`output_for` does both).
+    """
+    suffix = output_suffix(src)
+    src_id = _identity(src)
+    if out is None:
+        folder = cwd or Path.cwd()
+        names: Iterator[str] = _default_names(src.stem, when_text, suffix, _name_max(folder))
+        first, explicit = "", False
+    else:
+        folder, first, explicit = _check_explicit(out, src, src_id, suffix, force=force)
+        names = iter([first])
+    try:
+        temp = _new_temp(folder, suffix)
+    except OSError as exc:
+        raise CorrLevError(f"cannot write in the folder {folder} ({exc.strerror or exc}); "
+                           "choose a writable folder with -o") from None
+    return Output(folder=folder, names=names, explicit=explicit, force=force, temp=temp, _first=first)
+
+
+def _short(text: str, most: int = 80) -> str:
+    return text if len(text) <= most else f"{text[:40]}…{text[-30:]}"
+
+
+def _check_explicit(out_given: str | Path, src: Path, src_id: tuple[int, int] | None, suffix: str,
+                    *, force: bool) -> tuple[Path, str, bool]:
+    text = os.fspath(out_given)  # as typed: Path() would drop a trailing "/"
+    out = Path(text)
+    shown = _short(text)
+    example = f"{src.stem}-report{suffix}"
+    try:
+        if not text:
+            raise CorrLevError(f"-o needs a file name, e.g. -o {example}")
+        folder = out.parent
+        name = out.name
+        limit = _name_max(folder) if folder.is_dir() else 255
+        if len(os.fsencode(name)) > limit:
+            raise CorrLevError(f"-o {shown}: the file name is {len(os.fsencode(name))} bytes, above this "
+                               f"file system's limit of {limit}; choose a shorter name")
+        if text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)) or out.is_dir():
+            kind = "is a folder" if out.is_dir() else "ends in a separator, so it names a folder"
+            raise CorrLevError(f"-o {shown} {kind}; give a file name, e.g. -o {os.path.join(text, example)}")
+        if out.suffix.lower() != suffix:
+            why = ("the input has macros (.xlsm) and the copy keeps them" if suffix == ".xlsm"
+                   else "the copy is an Excel workbook without macros")
+            raise CorrLevError(f"-o {shown}: {why}, so its name must end in {suffix}")
+        if not folder.is_dir():
+            if folder.exists():
+                raise CorrLevError(f"-o {shown}: {folder} is not a folder")
+            raise CorrLevError(f"-o {shown}: the folder {folder} does not exist; create it first "
+                               "(the report creates no folders)")
+        dest_id = _identity(out)
+        if (dest_id is not None and dest_id == src_id) or out.resolve() == src.resolve():
+            other = " under another name or link" if out.absolute() != src.absolute() else ""
+            raise CorrLevError(f"-o {shown} is the input workbook itself{other}; the output must be a "
+                               "different file from the input workbook — choose another name")
+        if out.is_symlink():
+            if not force:
+                raise CorrLevError(f"-o {shown} is a symbolic link (to {os.readlink(out)}); the report does not "
+                                   "write through links: choose another name, or add --force to replace the "
+                                   "link itself (its target is left alone)")
+        elif os.path.lexists(out) and not force:
+            raise CorrLevError(f"-o {shown} already exists; choose another name, or add --force to replace it")
+    except OSError as exc:
+        raise CorrLevError(f"cannot use -o {shown}: {exc.strerror or exc}") from None
+    return folder, name, True
+
+
+@contextlib.contextmanager
+def output_for(src: Path, out: str | Path | None, *, force: bool, when_text: str) -> Iterator[Output]:
+    """:func:`prepare_output` whose temporary file is removed however the block ends."""
+    target = prepare_output(src, out, force=force, when_text=when_text)
+    try:
+        yield target
+    finally:
+        target.discard()

@@ -1,0 +1,93 @@
+"""Hostile and unusual workbooks built from the bundled desk template, for the report's safety tests."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from corrlev_xl import files
+
+ROOT = Path(__file__).resolve().parents[2]
+DESK = ROOT / "workbook_templates" / "corrlev_desk.xlsx"
+ADDIN = ROOT / "workbook_templates" / "corrlev.xlam"
+
+VBA_CT = "application/vnd.ms-office.vbaProject"
+VBA_REL = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+
+
+def vba_project() -> bytes:
+    """A real VBA project (the CorrLev add-in's) to put into a desk book."""
+    with zipfile.ZipFile(ADDIN) as z:
+        return z.read("xl/vbaProject.bin")
+
+
+def desk_xlsm(path: Path) -> Path:
+    """The desk book as a macro workbook: the add-in's vbaProject.bin, content type and relationship added."""
+    with zipfile.ZipFile(DESK) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "[Content_Types].xml":
+                text = data.decode()
+                text = text.replace("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                                    "application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+                text = text.replace("<Default ", f'<Default Extension="bin" ContentType="{VBA_CT}" /><Default ', 1)
+                data = text.encode()
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>",
+                                    f'<Relationship Id="rIdVba1" Type="{VBA_REL}" Target="vbaProject.bin" />'
+                                    "</Relationships>".encode())
+            out.writestr(info.filename, data)
+        out.writestr("xl/vbaProject.bin", vba_project())
+    return path
+
+
+def padded_shared_strings(path: Path, mb: int = 600) -> Path:
+    """The desk book with a sharedStrings part padded to ``mb`` MB of XML: a few hundred KB in the file."""
+    pad = b"<si><t>" + b"x" * (1024 * 1024 - 16) + b"</t></si>"
+    with zipfile.ZipFile(DESK) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            out.writestr(info.filename, src.read(info))
+        with out.open("xl/sharedStrings.xml", "w") as part:
+            part.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            for _ in range(mb):
+                part.write(pad)
+            part.write(b"</sst>")
+    return path
+
+
+def with_part(path: Path, name: str, edit) -> Path:
+    """The desk book with one part's bytes replaced by ``edit(bytes)``."""
+    with zipfile.ZipFile(DESK) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            out.writestr(info.filename, edit(data) if info.filename == name else data)
+    return path
+
+
+def listing(folder: Path) -> dict[str, tuple[str, bytes]]:
+    """Every entry under ``folder``: its kind and its contents (a link's target text), not following links."""
+    out: dict[str, tuple[str, bytes]] = {}
+    for root, dirs, names in os.walk(folder):
+        for name in dirs + names:
+            p = Path(root) / name
+            rel = str(p.relative_to(folder))
+            if p.is_symlink():
+                out[rel] = ("link", os.readlink(p).encode())
+            elif p.is_dir():
+                out[rel] = ("dir", b"")
+            else:
+                out[rel] = ("file", p.read_bytes())
+    return out
+
+
+def no_temp_files(folder: Path) -> bool:
+    return not [p for p in folder.rglob(f"{files.TEMP_PREFIX}*")]
+
+
+@pytest.fixture(autouse=True)
+def no_limit_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in (files.ENV_MAX_UNZIPPED, files.ENV_MAX_PART, files.ENV_MAX_CELLS, "CORRLEV_DEBUG"):
+        monkeypatch.delenv(var, raising=False)
