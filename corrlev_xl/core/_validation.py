@@ -389,5 +389,22 @@ def positions_and_cov(n: object, cov: object) -> tuple[FloatArray, FloatArray]:
     return pos, sigma
 
 
+def pow2_scale(x: float, *, even: bool = False) -> float:
+    """A power of two near ``x`` (1 for 0 or a non-finite ``x``), to compute in scaled units.
+
+    Dividing by a power of two is exact, so figures computed on ``n / k`` and
+    scaled back are bit for bit those of ``n`` — except that they neither
+    overflow for notionals of 1e300 nor underflow for variances of 1e-300.
+    ``even`` gives an even exponent, so that its square root is a power of
+    two too (for variances).
+    """
+    if not (np.isfinite(x) and x > 0):
+        return 1.0
+    e = min(max(int(np.frexp(x)[1]), -1020), 1022)  # 2**e and 1/2**e both normal floats
+    if even:
+        e -= e % 2
+    return float(np.ldexp(1.0, e))
+
+
 def _shape(arr: np.ndarray) -> str:
     return "×".join(str(s) for s in arr.shape)

@@ -21,7 +21,7 @@ from typing import get_args
 import numpy as np
 
 from ._types import ClmBaseline, FloatArray
-from ._validation import CorrLevError, choice, fail, positions_and_cov, positive, vector
+from ._validation import CorrLevError, choice, fail, positions_and_cov, positive, pow2_scale, vector
 
 CLM_BASELINES: tuple[ClmBaseline, ...] = get_args(ClmBaseline)
 
@@ -56,12 +56,9 @@ def nomlev(positions: object, equity: float) -> float:
     """Nominal (broker) leverage ``Σ|n_i| / E``."""
     n = vector(positions, "positions")
     E = positive(equity, "equity", " (account currency)")
-    a = np.abs(n)
-    top = float(a.max())
-    if top == 0:
-        return 0.0
+    k = pow2_scale(max(float(np.abs(n).max()), E))  # exact; no overflow in the sum
     with np.errstate(over="ignore"):  # beyond the largest float: inf, refused by the Excel layer
-        return float((a / top).sum() * (top / E))
+        return float(np.abs(n / k).sum() / (E / k))
 
 
 @dataclass(frozen=True)
@@ -116,27 +113,23 @@ def _figures(n: FloatArray, cov: FloatArray, E: float, root_t: float = 1.0) -> L
     A checked matrix is positive semi-definite within ``COV_TOL``, so ``nᵀΣn``
     is at least ``−COV_TOL·SA²``: a negative value is rounding, and counts as 0.
     """
-    # Scaled by the largest |n_i| and the largest variance first, so books of 1e300
-    # notionals or variances of 1e-300 neither overflow nor lose precision in nᵀΣn;
-    # every figure is then scaled back (CLM is scale-free).
-    a = np.abs(n)
-    s_n = float(a.max()) if a.size else 0.0
-    s_c = float(np.diag(cov).max()) if cov.size else 0.0
-    m = n / s_n if s_n > 0 else n
-    k_n = s_n if s_n > 0 else 1.0
-    k_c = s_c if s_c > 0 else 1.0
+    # In units of powers of two near the largest |n_i| and the largest variance:
+    # exact (the same bits as unscaled), but books of 1e300 notionals or
+    # variances of 1e-300 neither overflow nor underflow in nᵀΣn.
+    k_n = pow2_scale(float(np.abs(n).max()) if n.size else 0.0)
+    k_c = pow2_scale(float(np.diag(cov).max()) if cov.size else 0.0, even=True)
     k_sigma = float(np.sqrt(k_c))
-    sigma = np.sqrt(np.diag(cov) / k_c)
+    m = n / k_n
     am = np.abs(m)
-    var = float(m @ cov @ m) / k_c  # |m_i| <= 1: no overflow, and no copy of cov
+    sigma = np.sqrt(np.diag(cov) / k_c)
+    var = float(m @ cov @ m) / k_c
     sa_m = float(am @ sigma)
     port_m = float(np.sqrt(max(var, 0.0)))
     indep_m = float(np.sqrt(np.sum((m * sigma) ** 2)))
     with np.errstate(over="ignore"):  # a genuinely huge figure is refused by the Excel layer
-        nom = float(am.sum() * (k_n / E)) if s_n > 0 else 0.0
-        scale = k_n * k_sigma
-        port = port_m * scale
-        sa = sa_m * scale
+        nom = float(am.sum() / (E / k_n))
+        port = port_m * k_n * k_sigma
+        sa = sa_m * k_n * k_sigma
     clm = port_m / sa_m if sa_m > 0 else float("nan")
     clm_i = port_m / indep_m if indep_m > 0 else float("nan")
     eff = nom * clm if sa_m > 0 else 0.0
@@ -195,10 +188,10 @@ def risk_contributions(positions: object, cov: object) -> RiskContributions:
     """
     n, cov_m = positions_and_cov(positions, cov)
     # In units of the largest |n_i| and the largest variance (no overflow or underflow), scaled back.
-    s_n = float(np.abs(n).max())
-    s_c = float(np.diag(cov_m).max())
-    m = n / s_n if s_n > 0 else n
-    sm = (cov_m @ m) / (s_c if s_c > 0 else 1.0)
+    s_n = pow2_scale(float(np.abs(n).max()))
+    s_c = pow2_scale(float(np.diag(cov_m).max()), even=True)
+    m = n / s_n
+    sm = (cov_m @ m) / s_c
     var = float(m @ sm)
     if not var > 0:
         raise CorrLevError(

@@ -33,7 +33,7 @@ from typing import get_args
 import numpy as np
 
 from ._types import BoolArray, FloatArray, IntArray, RebalanceMethod
-from ._validation import CorrLevError, choice, flags, positions_and_cov, positive, vector
+from ._validation import CorrLevError, choice, flags, positions_and_cov, positive, pow2_scale, vector
 from .baskets import BasketFigures, _basket_caps, _basket_leverage, basket_labels
 from .leverage import Leverage, _figures
 
@@ -81,8 +81,29 @@ def _headroom(n: FloatArray, cov_m: FloatArray, E: float, cap: float) -> Headroo
     if eff0 >= cap:
         return Headroom(np.zeros(N), np.zeros(N), eff0, cap)
     s = np.where(n < 0, -1.0, 1.0)
-    out = [_first_crossing(n, cov_m, E, cap, s * d) for d in (1.0, -1.0)]
+    # EFFLEV is unchanged when n and E scale together, and when Σ scales: search in
+    # units of powers of two (exact), so 1e300 notionals or 1e-300 variances do not overflow.
+    k, kc = _scales(n, cov_m, E)
+    out = [_first_crossing(n / k, cov_m / kc, E / k, cap, s * d) * k for d in (1.0, -1.0)]
     return Headroom(out[0], out[1], eff0, cap)
+
+
+_SAFE = (2.0**-100, 2.0**100)  # within these, nᵀΣn can neither overflow nor underflow
+
+
+def _scales(n: FloatArray, cov: FloatArray, E: float, lot: FloatArray | None = None) -> tuple[float, float]:
+    """Powers of two for notionals (positions, equity, lots) and for the covariance.
+
+    1 and 1 for every book of ordinary size, which is then searched exactly as
+    given (the searches' tolerances have absolute floors of 1); otherwise the
+    powers of two that bring the largest notional and variance near 1.
+    """
+    top = max(float(np.abs(n).max()), E, float(lot.max()) if lot is not None and lot.size else 0.0)
+    var = float(np.diag(cov).max())
+    lo, hi = _SAFE
+    k = 1.0 if lo <= top <= hi else pow2_scale(top)
+    kc = 1.0 if var == 0 or lo**2 <= var <= hi else pow2_scale(var, even=True)
+    return k, kc
 
 
 def _efflev_after_add(
@@ -228,10 +249,12 @@ def rebalance(
             n, n.copy(), np.zeros(N), np.zeros(N), np.zeros(0, dtype=np.int64),
             before, before, labels, b_before, b_before, room,
         )
+    k, kc = _scales(n, cov_m, E, lot)  # exact units (see _headroom): no overflow for huge books
     if method == "correlation":
-        new, order = _greedy(n, cov_m, E, cap, lot, lock, labels, bcap_of)
+        new, order = _greedy(n / k, cov_m / kc, E / k, cap, lot / k, lock, labels, bcap_of)
     else:
-        new, order = _proportional(n, cov_m, E, cap, lot, lock, labels, bcap)
+        new, order = _proportional(n / k, cov_m / kc, E / k, cap, lot / k, lock, labels, bcap)
+    new = new * k
     after = _figures(new, cov_m, E)
     b_after = _basket_leverage(new, cov_m, E, labels, bcap)
     cuts = np.abs(n) - np.abs(new)

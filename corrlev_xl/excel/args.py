@@ -300,10 +300,15 @@ def dated_block(value: Any, name: str) -> cells.Block:
 def refuse_dates(blk: cells.Block, name: str) -> cells.Block:
     """``blk`` itself, unless it holds a date column (see :func:`dated_block`)."""
     if blk.names:
+        seen: dict[str, int] = {}
         for j, nm in enumerate(blk.names):
             if nm.strip().lower() in _DATE_HEADERS:
                 raise CorrLevError(f"{name} has a date column ({nm!r}, column {j + 1}); "
                                    "select the price columns only")
+            if nm.casefold() in seen:
+                raise CorrLevError(f"{name} names {nm!r} twice (columns {seen[nm.casefold()] + 1} and {j + 1}); "
+                                   "each instrument must have one column")
+            seen[nm.casefold()] = j
     col = blk.values[:, 0] if blk.values.ndim == 2 and blk.values.shape[1] else np.empty(0)
     col = col[~np.isnan(col)]
     if col.size >= 5 and np.all(col == np.round(col)) and _SERIAL_LOW <= col.min() and col.max() <= _SERIAL_HIGH:
@@ -398,6 +403,9 @@ def fx_book(pairs: Any, amounts: Any, rates: Any) -> tuple[list[str], np.ndarray
     Trailing blank cells of the pairs range are ignored; a blank between
     pairs is refused.
     """
+    rows = cells.as_rows(pairs)
+    if len(rows) > 1 and max(len(r) for r in rows) > 1:  # row by row or column by column? ambiguous
+        raise CorrLevError(f"pairs must be a single row or column; got a {len(rows)}×{len(rows[0])} range")
     items = cells.cells(pairs)
     while items and cells.is_blank(items[-1]):
         items.pop()

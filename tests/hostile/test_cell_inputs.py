@@ -446,3 +446,39 @@ def test_a_required_argument_left_out_never_gives_a_number(func, data):
     out = call(func, *args)
     assert _is_message(func, out)
     assert out[0][0].startswith(f"{func}: {required[k]} is required ("), out
+
+
+def test_headroom_and_rebalance_of_a_huge_book_are_the_scaled_figures():
+    """A book of 1e300 notionals is the same book in other units: the room and the cuts scale with it."""
+    k = 2.0**990
+    small = call("HEADROOM", BOOK3, COV3, 1e5, 2)
+    huge = call("HEADROOM", [x * k for x in BOOK3], COV3, 1e5 * k, 2)
+    np.testing.assert_allclose(numbers(huge[1:]), numbers(small[1:]) * k, rtol=1e-9)
+    out = call("REBALANCE", [x * k for x in BOOK3], COV3, 1e5 * k, 1.0, [1000 * k] * 3)
+    ref = call("REBALANCE", BOOK3, COV3, 1e5, 1.0, [1000] * 3)
+    np.testing.assert_allclose(numbers([r[1:4] for r in out[1:4]]), numbers([r[1:4] for r in ref[1:4]]) * k)
+    assert [r[4] for r in out[1:4]] == [r[4] for r in ref[1:4]]  # the same lots cut
+    tiny = (np.array(COV3) * 2.0**-990).tolist()
+    assert call("HEADROOM", BOOK3, tiny, 1e5, 2) == small
+
+
+def test_figures_in_scaled_units_are_bit_for_bit_the_unscaled_ones():
+    rng = np.random.default_rng(7)
+    F = rng.normal(0, 0.01, (5, 5))
+    cov = F @ F.T
+    n = rng.normal(0, 1e5, 5)
+    ref = core.leverage(n, cov, 3e5)
+    assert core.leverage(n, cov, 3e5) == ref
+    from corrlev_xl.core.leverage import _figures
+
+    a, b = ref, _figures(n, cov, 3e5)
+    assert (a.nomlev, a.portvol, a.clm, a.efflev) == (b.nomlev, b.portvol, b.clm, b.efflev)
+    assert a.nomlev == float(np.abs(n).sum() / 3e5)
+    assert a.portvol == float(np.sqrt(n @ cov @ n) / 3e5)
+
+
+def test_a_block_of_pairs_and_a_price_header_naming_one_instrument_twice_are_refused():
+    assert_message("CCYEXPOSURE", ([["EURUSD", "USDJPY"], ["GBPUSD", "AUDUSD"]], [1, 2, 3, 4], [1, 1, 1, 1]),
+                   "pairs must be a single row or column; got a 2×2 range")
+    P = [["A", "a", "B"], *_prices(10).tolist()]
+    assert_message("COVMATRIX", (P,), "prices names 'a' twice (columns 1 and 2); each instrument must have one column")
