@@ -88,6 +88,8 @@ def _calls(wb: Any, functions: dict[str, Any]) -> list[_Call]:
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
+                if cell.data_type != "f":  # text that reads like a formula is text: never computed
+                    continue
                 v = cell.value
                 text, ref = (v.text, v.ref) if isinstance(v, ArrayFormula) else (v, cell.coordinate)
                 if not isinstance(text, str):
@@ -152,8 +154,7 @@ class _Resolver:
         c1, r1, c2, r2 = box
         for r in range(r1, r2 + 1):
             for c in range(c1, c2 + 1):
-                f = fs.cell(r, c).value
-                is_formula = isinstance(f, ArrayFormula) or (isinstance(f, str) and f.startswith("="))
+                is_formula = fs.cell(r, c).data_type == "f"
                 inside = any(ds == sheet and _overlaps((c, r, c, r), b) for ds, b in self.done)
                 if is_formula and rows[r - r1][c - c1] is None and not inside:
                     raise CorrLevError(

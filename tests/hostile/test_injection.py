@@ -19,7 +19,20 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import xlsxml  # noqa: E402
-from _desks import NASTY, Formula, Parsed, after, analysis, desk, entered, renamed_desk, run, values_of  # noqa: E402
+from _desks import (  # noqa: E402
+    DESK,
+    NASTY,
+    Formula,
+    Parsed,
+    after,
+    analysis,
+    desk,
+    entered,
+    renamed_desk,
+    run,
+    text,
+    values_of,
+)
 
 from corrlev_xl import names as N  # noqa: E402
 from corrlev_xl import report  # noqa: E402
@@ -148,6 +161,17 @@ def test_any_instrument_name_stays_text_in_the_report_sheets(symbols, tmp_path_f
     names = [s.strip() for s in symbols]
     for title in (N.SHEET_HEADLESS_REPORT, N.SHEET_PROPOSAL):
         assert set(names) <= {c.text for c in parts[title].values()}, title
+
+
+def test_text_that_reads_like_a_corrlev_formula_is_not_computed():
+    """A cell holding the *text* ``=EFFLEV(…)`` (typed with an apostrophe) is left as that text."""
+    wb = openpyxl.load_workbook(DESK)
+    text(wb[N.SHEET_DASHBOARD]["H2"], "=EFFLEV(Positions,CovMatrix,Equity)")
+    results, skipped = evaluate.evaluate(wb, openpyxl.load_workbook(DESK, data_only=True))
+    assert skipped == [] and len(results) == 10  # the template's own ten, not the text
+    evaluate.freeze(wb, results)
+    cell = wb[N.SHEET_DASHBOARD]["H2"]
+    assert (cell.value, cell.data_type) == ("=EFFLEV(Positions,CovMatrix,Equity)", "s")
 
 
 @settings(max_examples=30, deadline=None)
