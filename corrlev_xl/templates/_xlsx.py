@@ -119,6 +119,15 @@ def _patch_sheet(xml: str, values: Mapping[str, Any]) -> tuple[str, set[str]]:
     return _CELL.sub(repl, xml), done
 
 
+#: The application recorded in docProps/app.xml; openpyxl writes its own version there,
+#: which would make the file depend on the openpyxl that built it.
+APPLICATION = "Microsoft Excel Compatible / corrlev-xl"
+
+
+def _fixed_app(xml: str) -> str:
+    return re.sub(r"(<Application>)[^<]*(</Application>)", rf"\g<1>{APPLICATION}\g<2>", xml)
+
+
 def _fixed_core(xml: str) -> str:
     for tag in ("created", "modified"):
         xml = re.sub(rf"(<dcterms:{tag}\b[^>]*>)[^<]*(</dcterms:{tag}>)", rf"\g<1>{FIXED_W3CDTF}\g<2>", xml)
@@ -151,6 +160,8 @@ def finalize(src: Path, dest: Path, cache: Cache) -> None:
                 data = text.encode("utf-8")
             elif item.filename == "docProps/core.xml":
                 data = _fixed_core(data.decode("utf-8")).encode("utf-8")
+            elif item.filename == "docProps/app.xml":
+                data = _fixed_app(data.decode("utf-8")).encode("utf-8")
             out.append((item.filename, data))
     Path(dest).write_bytes(zip_parts(out))
 
