@@ -219,11 +219,11 @@ def rebalance(book: xw.Book | None = None) -> str:
 
 def _rebalance(book: xw.Book) -> str:
     inputs = _inputs(book)
+    targets = _output(book, N.SHEET_PROPOSAL, "Rebalance"), _output(book, N.SHEET_AUDIT, "Rebalance")
     analysis = deskbook.analyse(inputs)
     when = _now()
     proposal = layouts.proposal_rows(analysis, when)
     audit = layouts.audit_row(analysis, when)
-    targets = _output(book, N.SHEET_PROPOSAL, "Rebalance"), _output(book, N.SHEET_AUDIT, "Rebalance")
     with _transaction(book) as changes:
         sheet = changes.sheet(N.SHEET_PROPOSAL, targets[0], clear=True)
         changes.write(sheet, "A1", proposal)
@@ -244,8 +244,8 @@ def refresh_correlations(book: xw.Book | None = None) -> str:
 
 def _refresh_correlations(book: xw.Book) -> str:
     inputs = _inputs(book)
-    analysis = deskbook.analyse(inputs)
     existing = _output(book, N.SHEET_SNAPSHOTS, "Refresh correlations")
+    analysis = deskbook.analyse(inputs)
     previous = _latest_snapshot(existing, inputs.symbols) if existing is not None else None
     rows = layouts.snapshot_rows(analysis.corr, inputs.symbols, _now(), previous)
     with _transaction(book) as changes:
@@ -280,6 +280,7 @@ def risk_report(book: xw.Book | None = None) -> str:
 
 def _risk_report(book: xw.Book) -> str:
     inputs = _inputs(book)
+    existing = _output(book, N.SHEET_REPORT, "Risk report")
     analysis = deskbook.analyse(inputs)
     from .charts import contribution_png, heatmap_png
 
@@ -287,7 +288,6 @@ def _risk_report(book: xw.Book) -> str:
     heat = heatmap_png(analysis.corr, inputs.symbols, tmp / "heatmap.png")
     bars = contribution_png(analysis.contributions.percent, inputs.symbols, tmp / "contributions.png")
     summary = layouts.summary_rows(analysis)
-    existing = _output(book, N.SHEET_REPORT, "Risk report")
     # corrlev-xl's earlier pictures go last, once the new ones are in: a picture
     # cannot be put back once deleted, so nothing is deleted before every other
     # change has succeeded (and a failure before that undoes them all).

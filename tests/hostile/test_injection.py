@@ -109,7 +109,7 @@ SYMBOLS = st.lists(NAME.filter(lambda s: s.strip() not in ("", "None") and cells
                    min_size=13, max_size=13, unique_by=lambda s: s.strip().casefold())
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(symbols=SYMBOLS)
 def test_any_instrument_name_stays_text_in_the_macros(symbols):
     for script in ("rebalance", "refresh_correlations"):
@@ -148,7 +148,7 @@ def test_the_report_copy_stores_formula_looking_names_as_text(tmp_path):
     assert {c.text for c in parts[N.SHEET_BOOK].values() if c.formula is None} >= set(NASTY)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(symbols=SYMBOLS)
 def test_any_instrument_name_stays_text_in_the_report_sheets(symbols, tmp_path_factory):
     """Report, Proposal and Audit log written by the report into a workbook, read back from the XML."""
