@@ -123,23 +123,29 @@ def main(argv: list[str] | None = None) -> int:
         with _sigterm_interrupts():
             return _dispatch(args)
     except CorrLevError as exc:
-        print(f"corrlev-xl: {exc}", file=sys.stderr)
+        _say(str(exc))
         return EXIT_REFUSED
     except KeyboardInterrupt:
-        print("corrlev-xl: interrupted; nothing was written", file=sys.stderr)
+        _say("interrupted; nothing was written")
         return EXIT_INTERRUPTED
     except OSError as exc:  # the system said no (disk full, permissions …): not a bug
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"corrlev-xl: cannot use{where}: {exc.strerror or exc}; nothing was written", file=sys.stderr)
+        _say(f"cannot use{where}: {exc.strerror or exc}; nothing was written")
         return EXIT_REFUSED
     except Exception as exc:  # a bug: one line for the user, the traceback on request
         if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
             traceback.print_exc(file=sys.stderr)
         detail = " ".join(str(exc).split())[:300]
-        print(f"corrlev-xl: unexpected error {type(exc).__name__}{': ' + detail if detail else ''} "
-              f"(a bug; nothing was written — rerun with {DEBUG_ENV}=1 for the traceback and report it)",
-              file=sys.stderr)
+        _say(f"unexpected error {type(exc).__name__}{': ' + detail if detail else ''} "
+             f"(a bug; nothing was written — rerun with {DEBUG_ENV}=1 for the traceback and report it)")
         return EXIT_BUG
+
+
+def _say(message: str) -> None:
+    """One line on stderr, whatever the message holds."""
+    from .files import one_line
+
+    print(f"corrlev-xl: {one_line(message)}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -162,29 +162,30 @@ def read_input(path: Path, limits: Limits) -> bytes:
     version of the file even if it changes meanwhile.
     """
     if path.suffix.lower() not in READABLE:
-        raise CorrLevError(f"{path} is not an .xlsx or .xlsm workbook; the report reads those "
+        raise CorrLevError(f"{shown(path)} is not an .xlsx or .xlsm workbook; the report reads those "
                            "(save it as one in Excel first)")
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not _is_regular(st.st_mode):
-                raise CorrLevError(f"{path} is not a file")
-            if st.st_size > limits.unzipped_mb * MB:
-                raise CorrLevError(f"{path} is {_mb(st.st_size)}, above the limit of {limits.unzipped_mb:g} MB; "
-                                   f"raise it with --max-unzipped-mb or {ENV_MAX_UNZIPPED} if the workbook is genuine")
-            data = f.read(int(limits.unzipped_mb * MB) + 1)
+        # O_NONBLOCK: a FIFO or device named like a workbook is refused, not waited on
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise CorrLevError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise CorrLevError(f"{path} is a folder, not a workbook") from None
+        raise CorrLevError(f"{shown(path)} does not exist") from None
     except OSError as exc:
-        raise CorrLevError(f"cannot read {path}: {exc.strerror or exc}") from None
-    check_workbook(data, str(path), limits)
+        raise CorrLevError(f"cannot read {shown(path)}: {exc.strerror or exc}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise CorrLevError(f"{shown(path)} is a folder, not a workbook" if stat.S_ISDIR(st.st_mode)
+                           else f"{shown(path)} is not a file")
+    with os.fdopen(fd, "rb") as f:
+        if st.st_size > limits.unzipped_mb * MB:
+            raise CorrLevError(f"{shown(path)} is {_mb(st.st_size)}, above the limit of {limits.unzipped_mb:g} MB; "
+                               f"raise it with --max-unzipped-mb or {ENV_MAX_UNZIPPED} if the workbook is genuine")
+        try:
+            data = f.read(int(limits.unzipped_mb * MB) + 1)
+        except OSError as exc:
+            raise CorrLevError(f"cannot read {shown(path)}: {exc.strerror or exc}") from None
+    check_workbook(data, shown(path), limits)
     return data
-
-
-def _is_regular(mode: int) -> bool:
-    return stat.S_ISREG(mode)
 
 
 def output_suffix(src: Path) -> str:
@@ -241,7 +242,7 @@ class Output:
             try:
                 os.replace(self.temp, dest)
             except OSError as exc:
-                raise CorrLevError(f"cannot write {dest}: {exc.strerror or exc}") from None
+                raise CorrLevError(f"cannot write {shown(dest)}: {exc.strerror or exc}") from None
             self._temp_live = False
             self.published = dest
         else:
@@ -251,15 +252,15 @@ class Output:
                     _link_or_copy_new(self.temp, dest)
                 except FileExistsError:
                     if self.explicit:
-                        raise CorrLevError(f"{dest} appeared while the report ran; nothing was replaced "
+                        raise CorrLevError(f"{shown(dest)} appeared while the report ran; nothing was replaced "
                                            "(choose another name, or add --force to replace it)") from None
                     continue
                 except OSError as exc:
-                    raise CorrLevError(f"cannot write {dest}: {exc.strerror or exc}") from None
+                    raise CorrLevError(f"cannot write {shown(dest)}: {exc.strerror or exc}") from None
                 self.published = dest
                 break
             else:
-                raise CorrLevError(f"every report name for this second is taken in {self.folder}; "
+                raise CorrLevError(f"every report name for this second is taken in {shown(self.folder)}; "
                                    "give one with -o")
             self.discard()
         _fsync_dir(self.folder)
@@ -355,20 +356,31 @@ def prepare_output(src: Path, out: str | Path | None, *, force: bool, when_text:
     try:
         temp = _new_temp(folder, suffix)
     except OSError as exc:
-        raise CorrLevError(f"cannot write in the folder {folder} ({exc.strerror or exc}); "
+        raise CorrLevError(f"cannot write in the folder {shown(folder)} ({exc.strerror or exc}); "
                            "choose a writable folder with -o") from None
     return Output(folder=folder, names=names, explicit=explicit, force=force, temp=temp, _first=first)
 
 
-def _short(text: str, most: int = 80) -> str:
-    return text if len(text) <= most else f"{text[:40]}…{text[-30:]}"
+def one_line(text: str) -> str:
+    """``text`` with its control characters (newlines too) escaped, so a message stays one line."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def shown(path: str | Path, most: int = 200) -> str:
+    """A path as a message shows it: on one line, a very long one shortened."""
+    text = one_line(os.fspath(path))
+    return text if len(text) <= most else f"{text[:most // 2]}…{text[-most // 3:]}"
+
+
+def _short(text: str) -> str:
+    return shown(text, 80)
 
 
 def _check_explicit(out_given: str | Path, src: Path, src_id: tuple[int, int] | None, suffix: str,
                     *, force: bool) -> tuple[Path, str, bool]:
     text = os.fspath(out_given)  # as typed: Path() would drop a trailing "/"
     out = Path(text)
-    shown = _short(text)
+    said = _short(text)
     example = f"{src.stem}-report{suffix}"
     try:
         if not text:
@@ -377,34 +389,34 @@ def _check_explicit(out_given: str | Path, src: Path, src_id: tuple[int, int] | 
         name = out.name
         limit = _name_max(folder) if folder.is_dir() else 255
         if len(os.fsencode(name)) > limit:
-            raise CorrLevError(f"-o {shown}: the file name is {len(os.fsencode(name))} bytes, above this "
+            raise CorrLevError(f"-o {said}: the file name is {len(os.fsencode(name))} bytes, above this "
                                f"file system's limit of {limit}; choose a shorter name")
         if text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)) or out.is_dir():
             kind = "is a folder" if out.is_dir() else "ends in a separator, so it names a folder"
-            raise CorrLevError(f"-o {shown} {kind}; give a file name, e.g. -o {os.path.join(text, example)}")
+            raise CorrLevError(f"-o {said} {kind}; give a file name, e.g. -o {shown(os.path.join(text, example))}")
         if out.suffix.lower() != suffix:
             why = ("the input has macros (.xlsm) and the copy keeps them" if suffix == ".xlsm"
                    else "the copy is an Excel workbook without macros")
-            raise CorrLevError(f"-o {shown}: {why}, so its name must end in {suffix}")
+            raise CorrLevError(f"-o {said}: {why}, so its name must end in {suffix}")
         if not folder.is_dir():
             if folder.exists():
-                raise CorrLevError(f"-o {shown}: {folder} is not a folder")
-            raise CorrLevError(f"-o {shown}: the folder {folder} does not exist; create it first "
+                raise CorrLevError(f"-o {said}: {shown(folder)} is not a folder")
+            raise CorrLevError(f"-o {said}: the folder {shown(folder)} does not exist; create it first "
                                "(the report creates no folders)")
         dest_id = _identity(out)
         if (dest_id is not None and dest_id == src_id) or out.resolve() == src.resolve():
             other = " under another name or link" if out.absolute() != src.absolute() else ""
-            raise CorrLevError(f"-o {shown} is the input workbook itself{other}; the output must be a "
+            raise CorrLevError(f"-o {said} is the input workbook itself{other}; the output must be a "
                                "different file from the input workbook — choose another name")
         if out.is_symlink():
             if not force:
-                raise CorrLevError(f"-o {shown} is a symbolic link (to {os.readlink(out)}); the report does not "
+                raise CorrLevError(f"-o {said} is a symbolic link (to {shown(os.readlink(out))}); the report does not "
                                    "write through links: choose another name, or add --force to replace the "
                                    "link itself (its target is left alone)")
         elif os.path.lexists(out) and not force:
-            raise CorrLevError(f"-o {shown} already exists; choose another name, or add --force to replace it")
+            raise CorrLevError(f"-o {said} already exists; choose another name, or add --force to replace it")
     except OSError as exc:
-        raise CorrLevError(f"cannot use -o {shown}: {exc.strerror or exc}") from None
+        raise CorrLevError(f"cannot use -o {said}: {exc.strerror or exc}") from None
     return folder, name, True
 
 

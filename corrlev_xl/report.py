@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import os
 import sys
 import time
 from pathlib import Path
@@ -311,10 +312,21 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
         progress(f"estimating covariance ({inputs.prices.shape[0]} rows × {len(inputs.symbols)} instruments)")
         a = deskbook.analyse(inputs)
         progress("done: leverage, baskets, headroom and rebalance")
-        print(summary_text(a), file=stream)
+        stream = _tell(stream, summary_text(a))
         if target is not None:
             progress("writing the copy")
             write_copy(src, target.temp, a, when, values, data=data)
             dest = target.publish()
-            print(f"\nResults written to {dest} (the input {src.name} is unchanged).", file=stream)
+            _tell(stream, f"\nResults written to {dest} (the input {src.name} is unchanged).")
     return 0
+
+
+def _tell(stream: TextIO, text: str) -> TextIO:
+    """Print ``text``; a reader that went away (``| head``) does not stop the report: the rest goes nowhere."""
+    try:
+        print(text, file=stream, flush=True)
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):  # and the interpreter's last flush stays quiet too
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        return io.StringIO()
+    return stream

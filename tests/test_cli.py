@@ -146,3 +146,16 @@ def test_sigterm_mid_write_exits_130_and_leaves_nothing(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err == "corrlev-xl: interrupted; nothing was written\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_closed_stdout_does_not_stop_the_copy(tmp_path: Path) -> None:
+    """`corrlev-xl report | head -1`: the reader leaves early, the report is still written, quietly."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORRLEV_")}
+    proc = subprocess.Popen([sys.executable, "-m", "corrlev_xl.cli", "report", "-q"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and err == ""
+    (made,) = tmp_path.iterdir()
+    assert made.name.startswith("corrlev_desk-report-") and zipfile.ZipFile(made).testzip() is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import time
@@ -134,7 +135,11 @@ def test_junk_and_odd_files_are_refused_with_one_line(tmp_path: Path, capsys: py
         for k in range(10_001):
             z.writestr(f"p{k}", b"")
     assert "many.xlsx has 10,001 parts, above the limit of 10,000" in refused(capsys, str(many))
+    os.mkfifo(tmp_path / "pipe.xlsx")
+    os.symlink("/dev/zero", tmp_path / "zero.xlsx")
     for name, message in (("old.xls", r"old\.xls is not an \.xlsx or \.xlsm workbook"),
+                          ("pipe.xlsx", r"pipe\.xlsx is not a file"),  # refused, not waited on
+                          ("zero.xlsx", r"zero\.xlsx is not a file"),
                           ("folder.xlsx", r"folder\.xlsx is a folder, not a workbook"),
                           ("missing.xlsx", r"missing\.xlsx does not exist")):
         if name == "old.xls":

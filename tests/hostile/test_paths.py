@@ -73,6 +73,7 @@ REFUSED = [
     ("link-other.xlsx", [], r"is a symbolic link \(to other\.xlsx\); the report does not write through links"),
     ("dangling.xlsx", [], r"is a symbolic link \(to missing\.xlsx\)"),
     ("", [], r"-o needs a file name"),
+    ("bad\x01\n/x.xlsx", [], r"the folder bad\\x01\\n does not exist"),  # a message stays one line
     ("/proc/x.xlsx", [], r"cannot write in the folder /proc"),
 ]
 
