@@ -16,8 +16,12 @@ Conventions
   number cell are refused with a message naming the argument and the cell
   (row and column within the range).
 - A first row of text is a header of instrument names; it flows into every
-  spilled output.  A covariance matrix spilled with labels (names in its first
+  spilled output.  Text that reads as a number, finite or not ("1.5", "nan",
+  "inf", "-Infinity"), is never a header; in a number cell "nan" and "inf"
+  are refused as not finite numbers, with the cell named.  A covariance matrix spilled with labels (names in its first
   row and column) is accepted as it is.
+- A required argument left out or blank is refused before the function
+  runs, with its help: ``"EFFLEV: positions is required (signed position …)"``.
 - Every failure becomes one short message, ``"EFFLEV: equity must be a
   positive number; got -5"``, returned as the cell's value.
 
