@@ -307,8 +307,10 @@ def _risk_report(book: xw.Book) -> str:
             log.exception("could not delete picture %s", name)
             kept.append(name)
     if kept:
-        return (f"risk report written; the earlier picture(s) {', '.join(kept)} could not be removed: "
-                "delete them by hand")
+        message = (f"risk report written; the earlier picture(s) {', '.join(kept)} could not be removed: "
+                   "delete them by hand")
+        _alert(book, message, "corrlev-xl: risk report written")
+        return message
     return "risk report written"
 
 
