@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import xlwings as xw
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from xlwings.pro import _xlremote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -127,3 +129,20 @@ def test_undo_puts_back_text_that_looks_like_a_formula_as_text(monkeypatch):
     restore = [a for a in actions if a["func"] == "setValues"][-1]
     assert restore["values"][1][:7] == ["'=1+1", "'1/2", 1.5, "'1.5", True, "'TRUE", "''quoted"]
     assert after(data, actions).sheet(N.SHEET_PROPOSAL).cells[(1, 0)] == "=1+1"
+
+
+_CELL = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Cn")), max_size=12).map(lambda s: s.strip() or "x"),
+    st.sampled_from(["=1+1", "+1", "-A1", "@x", "'q", "1/2", "1.5", "TRUE", "#N/A", "Dec 25", " =2"]),
+    st.floats(allow_nan=False, allow_infinity=False, width=32), st.booleans())
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.lists(st.lists(_CELL, min_size=1, max_size=5), min_size=1, max_size=6), k=st.integers(1, 4))
+def test_whatever_corrlevs_sheet_held_comes_back_as_it_was(rows, k):
+    """An earlier Proposal holding any text, numbers or booleans: a failure after it was cleared puts it all back."""
+    data = desk(extra_sheets={N.SHEET_PROPOSAL: [[layouts.PROPOSAL_TITLE, ""], *rows]})
+    with pytest.MonkeyPatch.context() as mp:
+        actions = run_failing_at(mp, "rebalance", data, k)
+    excel = after(data, actions)
+    assert excel.state() == after(data, []).state()
