@@ -15,7 +15,8 @@ Two guarantees, each checked before any heavy work:
 * **Nothing unbounded is read.**  Before openpyxl sees a workbook, its zip
   central directory is read (:func:`check_workbook`): the declared
   uncompressed size of every part and of all parts together, and each
-  worksheet's cells, counted while streaming its XML, are held to :class:`Limits`.  Python's zip
+  worksheet's cells and the shared strings, counted while streaming their
+  XML, are held to :class:`Limits`.  Python's zip
   reader never decompresses a part beyond its declared size, so the
   declaration bounds the work.
 """
@@ -84,17 +85,21 @@ class Limits:
         return cls(**values)  # type: ignore[arg-type]
 
 
-_PREFIXED_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*):worksheet[\s>]")
+SHARED_STRINGS_CT = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+STRING_SLACK = 100_000  # shared strings beyond the cells that could use them
 
 
-def count_cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk_size: int = 4 * MB) -> int:
-    """The ``<c>`` elements of a worksheet part, counted while streaming it (the declared
-    ``<dimension>`` is not used: a sparse sheet overstates it, a hostile one understates it)."""
-    tags = [b"<c ", b"<c>", b"<c/>"]
+def count_elements(archive: zipfile.ZipFile, info: zipfile.ZipInfo, tag: bytes, root: bytes,
+                   chunk_size: int = 4 * MB) -> int:
+    """The ``<tag>`` elements of a part whose root element is ``root``, counted while streaming it.
+
+    A prefixed namespace (``<x:worksheet …>``) prefixes the counted elements too.
+    """
+    tags = [b"<" + tag + b" ", b"<" + tag + b">", b"<" + tag + b"/>"]
     count, carry = 0, b""
     with archive.open(info) as part:
         chunk = part.read(max(chunk_size, 4096))
-        m = _PREFIXED_ROOT.search(chunk, 0, 4096)  # a prefixed namespace (<x:worksheet …>) prefixes the cells too
+        m = re.search(rb"<([A-Za-z_][\w.-]*):" + root + rb"[\s>]", chunk[:4096])
         if m:
             tags = [b"<" + m.group(1) + b":" + t[1:] for t in tags]
         longest = max(map(len, tags))
@@ -105,6 +110,27 @@ def count_cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk_size: int
             carry = data[-(longest - 1):]
             chunk = part.read(chunk_size)
     return count
+
+
+def count_cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk_size: int = 4 * MB) -> int:
+    """The ``<c>`` elements of a worksheet part (its declared ``<dimension>`` is not used: a sparse
+    sheet overstates it, a hostile one understates it)."""
+    return count_elements(archive, info, b"c", b"worksheet", chunk_size)
+
+
+def _shared_strings_parts(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
+    """The parts a reader takes for the shared strings: declared so in [Content_Types].xml, or so named."""
+    declared: set[str] = set()
+    try:
+        types = archive.read("[Content_Types].xml")
+    except KeyError:
+        types = b""
+    for m in re.finditer(rb"<(?:\w+:)?Override\b[^>]*>", types):
+        if SHARED_STRINGS_CT in m.group(0):
+            name = re.search(rb'PartName="/?([^"]+)"', m.group(0))
+            if name:
+                declared.add(name.group(1).decode("utf-8", "replace").lower())
+    return [i for i in infos if i.filename.lower() in declared or i.filename.lower().endswith("sharedstrings.xml")]
 
 
 def _mb(n: float) -> str:
@@ -153,6 +179,16 @@ def check_workbook(data: bytes, name: str, limits: Limits) -> None:
         if cells > limits.cells:
             raise CorrLevError(f"{name}'s sheets hold {cells:,} cells, above the limit of {limits.cells:,}; "
                                + how.format(opt="cells", env=ENV_MAX_CELLS))
+        for info in _shared_strings_parts(archive, infos):
+            try:
+                strings = count_elements(archive, info, b"si", b"sst")
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+                raise CorrLevError(f"{name} is not a readable .xlsx/.xlsm workbook "
+                                   f"(part {info.filename}: {exc})") from None
+            if strings > min(cells + STRING_SLACK, limits.cells):
+                raise CorrLevError(f"{name}: its part {info.filename} lists {strings:,} shared strings for "
+                                   f"{cells:,} cells; a workbook uses at most one per cell, so it is not read "
+                                   "(open and save it in Excel or LibreOffice to drop unused strings)")
 
 
 def read_input(path: Path, limits: Limits) -> bytes:

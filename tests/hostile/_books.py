@@ -16,6 +16,8 @@ ADDIN = ROOT / "workbook_templates" / "corrlev.xlam"
 
 VBA_CT = "application/vnd.ms-office.vbaProject"
 VBA_REL = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+SST_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 
 
 def vba_project() -> bytes:
@@ -44,12 +46,24 @@ def desk_xlsm(path: Path) -> Path:
     return path
 
 
-def padded_shared_strings(path: Path, mb: int = 600) -> Path:
-    """The desk book with a sharedStrings part padded to ``mb`` MB of XML: a few hundred KB in the file."""
+def padded_shared_strings(path: Path, mb: int = 600, *, strings: int = 0) -> Path:
+    """The desk book with a sharedStrings part padded to ``mb`` MB of XML: a few hundred KB in the file.
+
+    ``strings``: that many one-letter strings instead (millions of tiny objects for a reader).
+    """
     pad = b"<si><t>" + b"x" * (1024 * 1024 - 16) + b"</t></si>"
+    if strings:
+        mb, pad = strings, b"<si><t>x</t></si>"
     with zipfile.ZipFile(DESK) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in src.infolist():
-            out.writestr(info.filename, src.read(info))
+        for info in src.infolist():  # the part is declared, as a real workbook's is, so a reader loads it
+            data = src.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SST_CT}" />'
+                                    "</Types>".encode())
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", f'<Relationship Id="rIdSst1" Type="{SST_REL}" '
+                                    'Target="sharedStrings.xml" /></Relationships>'.encode())
+            out.writestr(info.filename, data)
         with out.open("xl/sharedStrings.xml", "w") as part:
             part.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
             for _ in range(mb):

@@ -50,6 +50,16 @@ def test_a_padded_shared_strings_part_is_refused_fast_from_the_zip_directory(
     assert "expands to 302.9 MB" in err and "above the limit of 256 MB; raise it with --max-unzipped-mb" in err
 
 
+def test_millions_of_tiny_shared_strings_are_refused_fast(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Small in every size limit, yet minutes of work for openpyxl (7.2 million strings took 4 min 23 s)."""
+    path = padded_shared_strings(tmp_path / "strings.xlsx", strings=200_000)
+    start = time.perf_counter()
+    err = refused(capsys, str(path), "--no-write")
+    assert ("strings.xlsx: its part xl/sharedStrings.xml lists 200,000 shared strings for 30,290 cells; "
+            "a workbook uses at most one per cell") in err, err
+    assert time.perf_counter() - start < 5
+
+
 def test_limits_come_from_the_options_then_the_environment_then_the_defaults(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     assert files.Limits.from_env({}) == files.Limits(unzipped_mb=256, part_mb=128, cells=4_000_000)
