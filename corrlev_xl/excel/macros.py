@@ -284,20 +284,21 @@ def _risk_report(book: xw.Book) -> str:
     analysis = deskbook.analyse(inputs)
     from .charts import contribution_png, heatmap_png
 
-    tmp = Path(tempfile.mkdtemp(prefix="corrlev-"))
-    heat = heatmap_png(analysis.corr, inputs.symbols, tmp / "heatmap.png")
-    bars = contribution_png(analysis.contributions.percent, inputs.symbols, tmp / "contributions.png")
     summary = layouts.summary_rows(analysis)
     # corrlev-xl's earlier pictures go last, once the new ones are in: a picture
     # cannot be put back once deleted, so nothing is deleted before every other
     # change has succeeded (and a failure before that undoes them all).
     old = [] if existing is None else [p for p in existing.pictures if p.name.startswith(layouts.PICTURE_PREFIX)]
     taken = {p.name for p in existing.pictures} if existing is not None else set()
-    with _transaction(book) as changes:
-        sheet = changes.sheet(N.SHEET_REPORT, existing, clear=True)
-        changes.write(sheet, "A1", [[f"{layouts.RISK_REPORT_TITLE} {_now():%Y-%m-%d %H:%M}"], *summary])
-        for path, anchor, what in ((heat, "D1", "heatmap"), (bars, "D32", "contributions")):
-            changes.picture(sheet, path, anchor, _picture_name(what, taken))
+    with tempfile.TemporaryDirectory(prefix="corrlev-") as folder:  # the PNGs are embedded, then removed
+        tmp = Path(folder)
+        heat = heatmap_png(analysis.corr, inputs.symbols, tmp / "heatmap.png")
+        bars = contribution_png(analysis.contributions.percent, inputs.symbols, tmp / "contributions.png")
+        with _transaction(book) as changes:
+            sheet = changes.sheet(N.SHEET_REPORT, existing, clear=True)
+            changes.write(sheet, "A1", [[f"{layouts.RISK_REPORT_TITLE} {_now():%Y-%m-%d %H:%M}"], *summary])
+            for path, anchor, what in ((heat, "D1", "heatmap"), (bars, "D32", "contributions")):
+                changes.picture(sheet, path, anchor, _picture_name(what, taken))
     kept = []
     for pic in reversed(old):  # last first, so the positions of the others stay put
         name = pic.name
