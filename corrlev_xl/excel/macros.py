@@ -80,7 +80,7 @@ def _output(book: xw.Book, name: str, what: str) -> Any:
     sheets = {s.name: s for s in book.sheets}
 
     def first_row(sheet: Any) -> Callable[[], list[Any]]:
-        return lambda: _rows(sheet.range((1, 1), (1, layouts.MARKER_WIDTH)).raw_value)[0]
+        return lambda: (_rows(sheet.range((1, 1), (1, layouts.MARKER_WIDTH)).raw_value) or [[]])[0]
 
     title = deskbook.output_sheet(name, [(t, first_row(s)) for t, s in sheets.items()], what=what)
     return None if title is None else sheets[title]
