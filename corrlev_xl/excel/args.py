@@ -263,13 +263,28 @@ def book(positions: Any, cov: Any) -> tuple[np.ndarray, np.ndarray, list[str] | 
             "expected one position per instrument"
         )
     if pos_names and cov_names:
-        for k, (a, b) in enumerate(zip(pos_names, cov_names)):
-            if a.casefold() != b.casefold() and not (_AUTO.fullmatch(a) or _AUTO.fullmatch(b)):
-                raise CorrLevError(
-                    f"position {k + 1} is labelled {a!r} but the covariance matrix has {b!r} there; "
-                    "list the instruments in the same order in both"
-                )
+        same_order(pos_names, cov_names, "position", "the covariance matrix")
     return n, sigma, cov_names or pos_names
+
+
+def same_order(given: Sequence[str], names: Sequence[str], what: str, other: str) -> None:
+    """Refuse labels that name other instruments, or the same in another order (blank labels match any)."""
+    for k, (a, b) in enumerate(zip(given, names)):
+        if a.casefold() != b.casefold() and not (_AUTO.fullmatch(a) or _AUTO.fullmatch(b)):
+            raise CorrLevError(
+                f"{what} {k + 1} is labelled {a!r} but {other} has {b!r} there; "
+                "list the instruments in the same order in both"
+            )
+
+
+def book_vector(value: Any, name: str, names: Sequence[str] | None) -> np.ndarray | None:
+    """A per-instrument row or column (lot sizes), or None; if labelled, in the book's order."""
+    if cells.is_omitted(value):
+        return None
+    v, own = cells.vector(value, name)
+    if own and names:
+        same_order(own, names, f"{name} item", "the book")
+    return v
 
 
 _AUTO = re.compile(r"#\d+")  # the label of a blank header cell

@@ -284,7 +284,7 @@ def REBALANCE(positions, cov, equity, cap=2.0, lots=None, locked=None, threshold
     """Proposed book under the cap: cuts in whole lots, correlated names first, no sign flips."""
     n, sigma, names = read.book(positions, cov)
     lab, caps = read.basket_setup(n, sigma, threshold, basket_caps, False)
-    lot = read.optional_vector(lots, "lots")
+    lot = read.book_vector(lots, "lots", names)
     how = read.option(method, "method", REBALANCE_METHODS)
     read.check_lot_steps(n, lot, how)
     lock = read.flags(locked, "locked")

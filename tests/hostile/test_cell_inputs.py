@@ -482,3 +482,12 @@ def test_a_block_of_pairs_and_a_price_header_naming_one_instrument_twice_are_ref
                    "pairs must be a single row or column; got a 2×2 range")
     P = [["A", "a", "B"], *_prices(10).tolist()]
     assert_message("COVMATRIX", (P,), "prices names 'a' twice (columns 1 and 2); each instrument must have one column")
+
+
+def test_labelled_lot_sizes_must_follow_the_book():
+    book = [["A", BOOK3[0]], ["B", BOOK3[1]], ["C", BOOK3[2]]]
+    same = call("REBALANCE", book, COV3, 1e5, 1.0, [["A", 1000], ["B", 1000], ["C", 500]])
+    assert same == call("REBALANCE", book, COV3, 1e5, 1.0, [1000, 1000, 500])
+    assert_message("REBALANCE", (book, COV3, 1e5, 1.0, [["B", 1000], ["A", 1000], ["C", 500]]),
+                   "lots item 1 is labelled 'B' but the book has 'A' there; list the instruments in the same "
+                   "order in both")
