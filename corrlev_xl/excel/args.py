@@ -277,13 +277,13 @@ def same_order(given: Sequence[str], names: Sequence[str], what: str, other: str
             )
 
 
-def book_vector(value: Any, name: str, names: Sequence[str] | None) -> np.ndarray | None:
+def book_vector(value: Any, name: str, names: Sequence[str] | None, other: str = "the book") -> np.ndarray | None:
     """A per-instrument row or column (lot sizes), or None; if labelled, in the book's order."""
     if cells.is_omitted(value):
         return None
     v, own = cells.vector(value, name)
     if own and names:
-        same_order(own, names, f"{name} item", "the book")
+        same_order(own, names, f"{name} item", other)
     return v
 
 

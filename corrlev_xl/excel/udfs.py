@@ -248,7 +248,7 @@ def BASKETS(cov, threshold=0.75, positions=None, linkage="complete"):
     """Basket number of each instrument (rule ①: correlation above threshold = one basket)."""
     sigma, names = read.covariance(cov, correlation_ok=True)
     lab = core.baskets(sigma, threshold=cells.scalar(threshold, "threshold"),
-                       positions=read.optional_vector(positions, "positions"),
+                       positions=read.book_vector(positions, "positions", names, "the matrix"),
                        linkage=read.option(linkage, "linkage", LINKAGES))
     if names:
         return cells.table([["instrument", "basket"], *([nm, int(b)] for nm, b in zip(names, lab))])

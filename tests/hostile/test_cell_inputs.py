@@ -491,3 +491,11 @@ def test_labelled_lot_sizes_must_follow_the_book():
     assert_message("REBALANCE", (book, COV3, 1e5, 1.0, [["B", 1000], ["A", 1000], ["C", 500]]),
                    "lots item 1 is labelled 'B' but the book has 'A' there; list the instruments in the same "
                    "order in both")
+
+
+def test_baskets_positions_labelled_otherwise_than_the_matrix_are_refused():
+    cov = _labelled(COV3)
+    assert call("BASKETS", cov, 0.2, [["A", 1], ["B", 1], ["C", 1]]) == call("BASKETS", cov, 0.2, [1, 1, 1])
+    assert_message("BASKETS", (cov, 0.75, [["X", 1], ["Y", 2], ["Z", 3]]),
+                   "positions item 1 is labelled 'X' but the matrix has 'A' there; list the instruments in the "
+                   "same order in both")
