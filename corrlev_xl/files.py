@@ -224,6 +224,66 @@ def read_input(path: Path, limits: Limits) -> bytes:
     return data
 
 
+REBUILT = ("xl/calcChain.xml",)  # parts Excel rebuilds on its own: leaving them out loses nothing
+
+
+def parts_left_out(data: bytes, written: Path) -> list[str]:
+    """The parts of the input (its bytes) that the written copy does not carry, which openpyxl can drop."""
+    with zipfile.ZipFile(io.BytesIO(data)) as before, zipfile.ZipFile(written) as after:
+        kept = {n.lower() for n in after.namelist()}
+        return [n for n in before.namelist()
+                if n.lower() not in kept and not n.endswith("/") and n not in REBUILT]
+
+
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*?/?>")
+_ATTR = re.compile(rb'(\w+)="([^"]*)"')
+
+
+def restore_package_relationships(data: bytes, written: Path) -> list[str]:
+    """Put back the input's package relationships (``_rels/.rels``) that openpyxl drops, such as a
+    ribbon's customUI, when their part is in the copy; returns the targets put back.
+
+    openpyxl carries a macro workbook's extra parts but writes its own ``_rels/.rels``, so
+    without this the copy would hold the ribbon's XML with nothing pointing at it.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as before:
+        try:
+            old = before.read("_rels/.rels")
+        except KeyError:
+            return []
+    with zipfile.ZipFile(written) as after:
+        names = set(after.namelist())
+        new = after.read("_rels/.rels") if "_rels/.rels" in names else b""
+    have = {dict(_ATTR.findall(m.group(0))).get(b"Target", b"").lstrip(b"/") for m in _RELATIONSHIP.finditer(new)}
+    ids = {dict(_ATTR.findall(m.group(0))).get(b"Id") for m in _RELATIONSHIP.finditer(new)}
+    missing, put_back = [], []
+    for m in _RELATIONSHIP.finditer(old):
+        attrs = dict(_ATTR.findall(m.group(0)))
+        target = attrs.get(b"Target", b"").lstrip(b"/")
+        if target and target not in have and target.decode("utf-8", "replace") in names \
+                and attrs.get(b"TargetMode") != b"External":
+            rid, k = attrs.get(b"Id", b"rIdKept"), 1
+            while rid in ids:
+                rid, k = b"rIdKept%d" % k, k + 1
+            ids.add(rid)
+            missing.append(b'<Relationship Id="%s" Type="%s" Target="%s"/>' % (rid, attrs.get(b"Type", b""), target))
+            put_back.append(target.decode("utf-8", "replace"))
+    if not missing or b"</Relationships>" not in new:
+        return []
+    rels = new.replace(b"</Relationships>", b"".join(missing) + b"</Relationships>")
+    fresh = _new_temp(written.parent, written.suffix)
+    try:
+        with zipfile.ZipFile(written) as src, zipfile.ZipFile(fresh, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in src.infolist():
+                out.writestr(info, rels if info.filename == "_rels/.rels" else src.read(info))
+        os.replace(fresh, written)  # both are this run's own temporary files
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(fresh)
+        raise
+    return put_back
+
+
 def output_suffix(src: Path) -> str:
     """The copy keeps what the input holds: ``.xlsm`` (with its VBA project) for a macro workbook."""
     return ".xlsm" if src.suffix.lower() == ".xlsm" else ".xlsx"

@@ -316,7 +316,13 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
         if target is not None:
             progress("writing the copy")
             write_copy(src, target.temp, a, when, values, data=data)
+            files.restore_package_relationships(data, target.temp)  # e.g. a macro workbook's ribbon
+            left_out = files.parts_left_out(data, target.temp)
             dest = target.publish()
+            if left_out:  # said, not silent: openpyxl does not carry every kind of part
+                more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+                print(f"corrlev-xl: note: the copy leaves out {len(left_out)} part(s) of the input that it "
+                      f"cannot carry: {', '.join(files.shown(n, 80) for n in left_out[:5])}{more}", file=sys.stderr)
             _tell(stream, f"\nResults written to {dest} (the input {src.name} is unchanged).")
     return 0
 

@@ -26,11 +26,24 @@ def vba_project() -> bytes:
         return z.read("xl/vbaProject.bin")
 
 
-def desk_xlsm(path: Path) -> Path:
-    """The desk book as a macro workbook: the add-in's vbaProject.bin, content type and relationship added."""
+UI_REL = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+
+
+def desk_xlsm(path: Path, *, extras: bool = False) -> Path:
+    """The desk book as a macro workbook: the add-in's vbaProject.bin, content type and relationship added.
+
+    ``extras``: also the add-in's ribbon (customUI) and an unreferenced customXml item.
+    """
     with zipfile.ZipFile(DESK) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        if extras:
+            with zipfile.ZipFile(ADDIN) as addin:
+                out.writestr("customUI/customUI14.xml", addin.read("customUI/customUI14.xml"))
+            out.writestr("customXml/item1.xml", b"<root/>")
         for info in src.infolist():
             data = src.read(info)
+            if extras and info.filename == "_rels/.rels":
+                data = data.replace(b"</Relationships>", f'<Relationship Id="rIdUI1" Type="{UI_REL}" '
+                                    'Target="customUI/customUI14.xml" /></Relationships>'.encode())
             if info.filename == "[Content_Types].xml":
                 text = data.decode()
                 text = text.replace("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",

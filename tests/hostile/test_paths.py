@@ -145,17 +145,22 @@ def test_a_very_long_input_name_gets_a_shortened_default_name(tmp_path: Path,
 
 def test_macro_workbook_copy_is_xlsm_and_xlsx_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    src = desk_xlsm(tmp_path / "desk.xlsm")
+    src = desk_xlsm(tmp_path / "desk.xlsm", extras=True)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["report", "desk.xlsm", "-o", "out.xlsx", "-q"]) == 2
     assert "the input has macros (.xlsm) and the copy keeps them, so its name must end in .xlsm" in (
         capsys.readouterr().err)
     assert cli.main(["report", "desk.xlsm", "-q"]) == 0
+    # what openpyxl cannot carry is named, not dropped silently
+    assert capsys.readouterr().err == ("corrlev-xl: note: the copy leaves out 1 part(s) of the input that it cannot "
+                                       "carry: customXml/item1.xml\n")
     (made,) = tmp_path.glob("desk-report-*")
     assert made.suffix == ".xlsm"
     with zipfile.ZipFile(src) as a, zipfile.ZipFile(made) as b:
         assert b.testzip() is None
         assert b.read("xl/vbaProject.bin") == a.read("xl/vbaProject.bin")  # byte for byte
+        assert b.read("customUI/customUI14.xml") == a.read("customUI/customUI14.xml")  # the ribbon too …
+        assert b'Target="customUI/customUI14.xml"' in b.read("_rels/.rels")  # … still attached to the book
         assert b"macroEnabled" in b.read("[Content_Types].xml")
     olevba = pytest.importorskip("oletools.olevba")
     parser = olevba.VBA_Parser(str(made))
@@ -188,7 +193,7 @@ def test_an_output_name_taken_while_the_report_ran_is_not_replaced(folder: Path,
 
     def someone_else_writes_it(src: Path, dest: Path, *args: object, **kwargs: object) -> Path:
         (folder / "new.xlsx").write_bytes(b"theirs")
-        dest.write_bytes(b"ours")
+        shutil.copyfile(DESK, dest)  # stands for the report's copy
         return dest
 
     monkeypatch.setattr(report, "write_copy", someone_else_writes_it)
