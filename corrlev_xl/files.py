@@ -443,7 +443,10 @@ def prepare_output(src: Path, out: str | Path | None, *, force: bool, when_text:
     suffix = output_suffix(src)
     src_id = _identity(src)
     if out is None:
-        folder = cwd or Path.cwd()
+        try:
+            folder = cwd or Path.cwd()
+        except FileNotFoundError:
+            raise CorrLevError("the current folder no longer exists; cd into one, or give -o OUT") from None
         names: Iterator[str] = _default_names(src.stem, when_text, suffix, _name_max(folder))
         first, explicit = "", False
     else:

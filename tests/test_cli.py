@@ -159,3 +159,13 @@ def test_a_closed_stdout_does_not_stop_the_copy(tmp_path: Path) -> None:
     assert proc.wait(timeout=120) == 0 and err == ""
     (made,) = tmp_path.iterdir()
     assert made.name.startswith("corrlev_desk-report-") and zipfile.ZipFile(made).testzip() is None
+
+
+def test_a_current_folder_that_was_removed_is_one_line(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); from corrlev_xl import cli; " \
+           "sys.exit(cli.main(['report', '-q']))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr == ("corrlev-xl: the current folder no longer exists; cd into one, "
+                                                    "or give -o OUT\n")
