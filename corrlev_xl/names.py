@@ -51,7 +51,9 @@ INPUT_NAMES = (NAME_EQUITY, NAME_CAP, NAME_THRESHOLD, NAME_BASKET_CAP, NAME_COV_
 # Plain-range names the desk template's formulas use (no structured references,
 # so every reader — LibreOffice, the `formulas` package — understands them)
 NAME_POSITIONS = "Positions"  # the Notional column's data cells
-NAME_COV_MATRIX = "CovMatrix"  # the labelled COVMATRIX block on the dashboard
+# The labelled COVMATRIX block on the dashboard.  Not "CovMatrix": names ignore case, and
+# LibreOffice would read a typed =COVMATRIX( as that name followed by a bracket (Err:509).
+NAME_COV_MATRIX = "CovTable"
 NAME_COV_VALUES = "CovValues"  # its numeric N×N part
 
 # Names of the pair-trading workbook

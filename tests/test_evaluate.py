@@ -57,11 +57,11 @@ def test_inputs_saved_without_calculated_values_are_reported(tmp_path):
 
 def test_what_cannot_be_evaluated_is_reported_and_left_alone():
     wb = openpyxl.load_workbook(DESK)
-    wb["Dashboard"]["D5"] = "=EFFLEV(Positions*2,CovMatrix,Equity)"
+    wb["Dashboard"]["D5"] = "=EFFLEV(Positions*2,CovTable,Equity)"
     results, skipped = evaluate(wb, openpyxl.load_workbook(DESK, data_only=True))
     assert skipped == ["Dashboard: =EFFLEV(…): argument 'Positions*2' is not a name, a reference or a constant"]
     freeze(wb, results)
-    assert wb["Dashboard"]["D5"].value == "=EFFLEV(Positions*2,CovMatrix,Equity)"
+    assert wb["Dashboard"]["D5"].value == "=EFFLEV(Positions*2,CovTable,Equity)"
 
 
 @needs_libreoffice

@@ -5,7 +5,7 @@ that any reader can show — LibreOffice included, which cannot run the
 functions and recalculates array formulas on load.  Each formula that is one
 call, ``=FUNC(arg, …)`` or ``{=FUNC(arg, …)}``, of a function in
 :mod:`corrlev_xl.udfs` is computed from the workbook's current inputs by the
-very function Excel would call, in dependency order (``=EFFLEV(…, CovMatrix,
+very function Excel would call, in dependency order (``=EFFLEV(…, CovTable,
 …)`` waits for the ``COVMATRIX`` block it reads), and replaced by its values.
 Arguments may be defined names, cell references, numbers, text, TRUE/FALSE or
 empty; anything else is left alone and reported.  Text results are stored as

@@ -2,7 +2,7 @@
 
 The builder (:class:`Book`) keeps, next to the openpyxl workbook, the value of
 every cell it wrote.  That is what lets one call write a formula *and* its
-cached value: :meth:`Book.udf` builds ``=EFFLEV(Positions,CovMatrix,Equity)``
+cached value: :meth:`Book.udf` builds ``=EFFLEV(Positions,CovTable,Equity)``
 from the function name and its argument references, and computes the stored
 value by calling the same :mod:`corrlev_xl.udfs` function with the raw values
 those references hold, as xlwings would hand them over.  Built-in formulas

@@ -166,12 +166,12 @@ def test_any_instrument_name_stays_text_in_the_report_sheets(symbols, tmp_path_f
 def test_text_that_reads_like_a_corrlev_formula_is_not_computed():
     """A cell holding the *text* ``=EFFLEV(…)`` (typed with an apostrophe) is left as that text."""
     wb = openpyxl.load_workbook(DESK)
-    text(wb[N.SHEET_DASHBOARD]["H2"], "=EFFLEV(Positions,CovMatrix,Equity)")
+    text(wb[N.SHEET_DASHBOARD]["H2"], "=EFFLEV(Positions,CovTable,Equity)")
     results, skipped = evaluate.evaluate(wb, openpyxl.load_workbook(DESK, data_only=True))
     assert skipped == [] and len(results) == 10  # the template's own ten, not the text
     evaluate.freeze(wb, results)
     cell = wb[N.SHEET_DASHBOARD]["H2"]
-    assert (cell.value, cell.data_type) == ("=EFFLEV(Positions,CovMatrix,Equity)", "s")
+    assert (cell.value, cell.data_type) == ("=EFFLEV(Positions,CovTable,Equity)", "s")
 
 
 @settings(max_examples=30, deadline=None)

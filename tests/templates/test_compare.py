@@ -68,11 +68,11 @@ def test_a_number_beyond_tolerance_is_named_with_its_size(desk: Path, dash: str,
 
 
 def test_a_changed_formula_is_named(desk: Path, dash: str, tmp_path: Path) -> None:
-    changed = edit(desk, tmp_path / "a.xlsx", dash, r"<f>EFFLEV\(Positions,CovMatrix,Equity\)</f>",
-                   "<f>EFFLEV(Positions,CovMatrix,Cap)</f>")
+    changed = edit(desk, tmp_path / "a.xlsx", dash, r"<f>EFFLEV\(Positions,CovTable,Equity\)</f>",
+                   "<f>EFFLEV(Positions,CovTable,Cap)</f>")
     result = C.compare(desk, changed)
-    assert any(s.startswith("Dashboard!D5: formula 'EFFLEV(Positions,CovMatrix,Equity)' vs "
-                            "'EFFLEV(Positions,CovMatrix,Cap)'") for s in result.structure), result.report()
+    assert any(s.startswith("Dashboard!D5: formula 'EFFLEV(Positions,CovTable,Equity)' vs "
+                            "'EFFLEV(Positions,CovTable,Cap)'") for s in result.structure), result.report()
 
 
 def test_a_changed_label_style_width_and_name_are_found(desk: Path, dash: str, tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_the_addin_is_compared_part_by_part(tmp_path: Path) -> None:
 
 def test_command_line(desk: Path, dash: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert C.main([str(desk), str(desk)]) == 0
-    changed = edit(desk, tmp_path / "a.xlsx", dash, r"<f>EFFLEV\(Positions,CovMatrix,Equity\)</f>",
-                   "<f>EFFLEV(Positions,CovMatrix,Cap)</f>")
+    changed = edit(desk, tmp_path / "a.xlsx", dash, r"<f>EFFLEV\(Positions,CovTable,Equity\)</f>",
+                   "<f>EFFLEV(Positions,CovTable,Cap)</f>")
     assert C.main([str(desk), str(changed)]) == 1
     assert "Dashboard!D5: formula" in capsys.readouterr().out

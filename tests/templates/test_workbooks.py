@@ -193,8 +193,8 @@ def test_desk_stored_values_match_core(desk_cells: list[FormulaCell], stored: di
 
     assert_allclose(one("=NOMLEV("), f.lev.nomlev, rtol=RTOL)
     assert_allclose(one("=EFFLEV("), f.lev.efflev, rtol=RTOL)
-    assert_allclose(one("=CLM(Positions,CovMatrix)"), f.lev.clm, rtol=RTOL)
-    assert_allclose(one('=CLM(Positions,CovMatrix,"independent")'), f.lev.clm_independent, rtol=RTOL)
+    assert_allclose(one("=CLM(Positions,CovTable)"), f.lev.clm, rtol=RTOL)
+    assert_allclose(one('=CLM(Positions,CovTable,"independent")'), f.lev.clm_independent, rtol=RTOL)
     assert_allclose(one("=PORTVOL("), f.lev.portvol, rtol=RTOL)
     cov = _block(wb, find(desk_cells, D, "=COVMATRIX("))
     assert cov[0][1:] == f.book.symbols and [r[0] for r in cov[1:]] == f.book.symbols
@@ -550,8 +550,8 @@ def test_formulas_desk_dashboard(desk_formulas: FormulasBook, desk_cells: list[F
 
     assert_allclose(one("=NOMLEV("), f.lev.nomlev, rtol=FTOL)
     assert_allclose(one("=EFFLEV("), f.lev.efflev, rtol=FTOL)
-    assert_allclose(one("=CLM(Positions,CovMatrix)"), f.lev.clm, rtol=FTOL)
-    assert_allclose(one('=CLM(Positions,CovMatrix,"independent")'), f.lev.clm_independent, rtol=FTOL)
+    assert_allclose(one("=CLM(Positions,CovTable)"), f.lev.clm, rtol=FTOL)
+    assert_allclose(one('=CLM(Positions,CovTable,"independent")'), f.lev.clm_independent, rtol=FTOL)
     assert_allclose(one("=PORTVOL("), f.lev.portvol, rtol=FTOL)
     cov = _f(desk_formulas, find(desk_cells, D, "=COVMATRIX("))
     assert list(cov[0, 1:]) == f.book.symbols
