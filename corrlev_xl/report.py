@@ -176,7 +176,7 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
 
 def write_copy(
     src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetime, values_wb: Any | None = None,
-    *, data: bytes | None = None,
+    *, data: bytes | None = None, limits: files.Limits | None = None,
 ) -> Path:
     """Write ``src`` with the report, proposal and audit row into ``dest``, a new file.
 
@@ -194,7 +194,7 @@ def write_copy(
     wb = _load(src, data, keep_vba=dest.suffix.lower() == ".xlsm")
     # The workbook's own corrlev formulas, computed from its current inputs and
     # stored as values, so every reader (LibreOffice too) shows fresh figures.
-    results, skipped = evaluate(wb, values_wb)
+    results, skipped = evaluate(wb, values_wb, max_cells=(limits or files.Limits.from_env()).cells)
     freeze(wb, results)
     for problem in skipped:
         print(f"corrlev-xl: left as a formula: {problem}", file=sys.stderr)
@@ -315,7 +315,7 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
         stream = _tell(stream, summary_text(a))
         if target is not None:
             progress("writing the copy")
-            write_copy(src, target.temp, a, when, values, data=data)
+            write_copy(src, target.temp, a, when, values, data=data, limits=limits)
             files.restore_package_relationships(data, target.temp)  # e.g. a macro workbook's ribbon
             left_out = files.parts_left_out(data, target.temp)
             dest = target.publish()

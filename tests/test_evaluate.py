@@ -101,3 +101,14 @@ def test_inputs_edited_and_saved_in_libreoffice_drive_the_figures(tmp_path):
     b = sample_book()
     lev = core.leverage(b.positions, core.covariance(core.returns(b.prices)).matrix, 800_000.0)
     assert by_anchor[("Dashboard", 4, 5)][0][0] == pytest.approx(lev.efflev, rel=1e-9)
+
+
+def test_an_argument_beyond_the_cell_limit_is_listed_not_read():
+    """A typo like Prices!A1:Z3000000 once made the report build 78 million cells."""
+    wb, values = openpyxl.load_workbook(DESK), openpyxl.load_workbook(DESK, data_only=True)
+    wb["Dashboard"]["Z1"] = "=COVMATRIX(Prices!A1:Z3000000)"
+    wb["Dashboard"]["Z2"] = "=NOMLEV(Book!D2:D14,Equity)"
+    results, skipped = evaluate(wb, values, max_cells=20_000)  # the desk book's price history is 13,572
+    assert skipped == ["Dashboard: =COVMATRIX(…): argument 'Prices!A1:Z3000000' spans 78,000,000 cells, "
+                       "more than the limit of 20,000; point it at the cells in use (or raise --max-cells)"]
+    assert any(block[:2] == (26, 2) for _, block in results)  # Z2 within the limit is computed

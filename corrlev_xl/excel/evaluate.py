@@ -104,19 +104,29 @@ def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> boo
     return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
 
 
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384  # a worksheet's size
+
+
+def _box(ref: str) -> tuple[int, int, int, int]:
+    """(first column, first row, last column, last row); a whole column or row (A:A, 3:3) spans the sheet."""
+    c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+    return c1 or 1, r1 or 1, c2 or EXCEL_COLUMNS, r2 or EXCEL_ROWS
+
+
 class _Resolver:
     """Argument values: literals, or the cells of a name or reference (computed blocks first)."""
 
-    def __init__(self, formulas_wb: Any, values_wb: Any, done: dict[tuple[str, tuple], list[list[Any]]]) -> None:
-        self.formulas, self.wb, self.done = formulas_wb, values_wb, done
+    def __init__(self, formulas_wb: Any, values_wb: Any, done: dict[tuple[str, tuple], list[list[Any]]],
+                 max_cells: int) -> None:
+        self.formulas, self.wb, self.done, self.max_cells = formulas_wb, values_wb, done, max_cells
 
     def where(self, arg: str, sheet: str) -> tuple[str, tuple[int, int, int, int]] | None:
         named = defined_range(self.wb, arg)
         if named is not None:
-            return named[0], range_boundaries(named[1].replace("$", ""))
+            return named[0], _box(named[1])
         m = _REF.match(arg)
         if m:
-            return (m.group(1) or sheet), range_boundaries(m.group(2).replace("$", ""))
+            return (m.group(1) or sheet), _box(m.group(2))
         return None
 
     def value(self, arg: str, sheet: str) -> Any:
@@ -134,6 +144,10 @@ class _Resolver:
         if place is None:
             raise CorrLevError(f"argument {arg!r} is not a name, a reference or a constant")
         s, (c1, r1, c2, r2) = place
+        size = (c2 - c1 + 1) * (r2 - r1 + 1)
+        if size > self.max_cells:
+            raise CorrLevError(f"argument {arg!r} spans {size:,} cells, more than the limit of {self.max_cells:,}; "
+                               "point it at the cells in use (or raise --max-cells)")
         ws = self.wb[s]
         rows = [[ws.cell(r, c).value for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
         self._check_calculated(arg, s, (c1, r1, c2, r2), rows)
@@ -163,18 +177,21 @@ class _Resolver:
                     )
 
 
-def evaluate(formulas_wb: Any, values_wb: Any) -> tuple[dict[tuple[str, tuple], list[list[Any]]], list[str]]:
+def evaluate(formulas_wb: Any, values_wb: Any, *, max_cells: int = 4_000_000,
+             ) -> tuple[dict[tuple[str, tuple], list[list[Any]]], list[str]]:
     """Compute every corrlev formula of a workbook.
 
     ``formulas_wb`` is the workbook loaded with formulas, ``values_wb`` the same
-    file loaded with ``data_only=True`` (the inputs' values).  Returns the
-    results by (sheet, block) and a list of formulas that could not be computed.
+    file loaded with ``data_only=True`` (the inputs' values).  An argument
+    spanning more than ``max_cells`` cells is not read (its formula is left as
+    it is and listed).  Returns the results by (sheet, block) and a list of
+    formulas that could not be computed.
     """
     functions = _functions()
     pending = _calls(formulas_wb, functions)
     done: dict[tuple[str, tuple], list[list[Any]]] = {}
     skipped: list[str] = []
-    resolver = _Resolver(formulas_wb, values_wb, done)
+    resolver = _Resolver(formulas_wb, values_wb, done, max_cells)
     while pending:
         ready = []
         for call in pending:
