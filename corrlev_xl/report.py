@@ -262,19 +262,27 @@ _HEADERS = {"figure", "instrument", "basket", "timestamp", "correlation"}
 
 def _tidy(ws: Any) -> None:
     """Readable on screen and on one page width: bold headers, number formats, widths."""
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
-    bold = Font(bold=True)
+    bold, right = Font(bold=True), Alignment(horizontal="right")
     for row in ws.iter_rows():
         first = row[0].value
         if row[0].row == 1 or (isinstance(first, str) and first in _HEADERS):
             for c in row:
                 c.font = bold
+                below = ws.cell(c.row + 1, c.column).value
+                if isinstance(below, (int, float)) and not isinstance(below, bool):
+                    c.alignment = right  # a header sits over its numbers
         for c in row:
             if isinstance(c.value, float):
                 c.number_format = "#,##0" if abs(c.value) >= 1000 else "0.0000"
-    for k in range(1, ws.max_column + 1):
-        ws.column_dimensions[ws.cell(1, k).column_letter].width = {1: 28, 2: 24}.get(k, 14)
+    widths: dict[str, int] = {}  # each column as wide as its longest text (row 1, the title, aside)
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            shown = len(c.value) if isinstance(c.value, str) else 10 if c.value is not None else 0
+            widths[c.column_letter] = max(widths.get(c.column_letter, 8), min(shown + 2, 48))
+    for letter, width in widths.items():
+        ws.column_dimensions[letter].width = width
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
