@@ -112,3 +112,32 @@ def test_an_argument_beyond_the_cell_limit_is_listed_not_read():
     assert skipped == ["Dashboard: =COVMATRIX(…): argument 'Prices!A1:Z3000000' spans 78,000,000 cells, "
                        "more than the limit of 20,000; point it at the cells in use (or raise --max-cells)"]
     assert any(block[:2] == (26, 2) for _, block in results)  # Z2 within the limit is computed
+
+
+def test_a_reference_reads_its_sheet_ignoring_case_and_names_a_missing_one():
+    wb, values = openpyxl.load_workbook(DESK), openpyxl.load_workbook(DESK, data_only=True)
+    sheet, ref = next(iter(values.defined_names["Positions"].destinations))
+    ref = ref.replace("$", "")
+    wb["Dashboard"]["Z1"] = f"=NOMLEV({sheet.lower()}!{ref},Equity)"  # Excel matches sheet names ignoring case
+    wb["Dashboard"]["Z2"] = f"=NOMLEV(Nope!{ref},Equity)"
+    results, skipped = evaluate(wb, values)
+    assert skipped == [f"Dashboard: =NOMLEV(…): argument 'Nope!{ref}' names a sheet 'Nope' "
+                       "the workbook does not have"]
+    (z1,) = [rows for (sheet, block), rows in results.items() if block[:2] == (26, 1)]
+    b = sample_book()
+    assert z1[0][0] == pytest.approx(core.nomlev(b.positions, b.equity), rel=1e-12)
+
+
+def test_reading_a_whole_column_adds_no_cells_to_the_copy():
+    """openpyxl's ws.cell() creates what it reads: a whole-column argument once grew the copy by 1M rows."""
+    wb, values = openpyxl.load_workbook(DESK), openpyxl.load_workbook(DESK, data_only=True)
+    from openpyxl.workbook.defined_name import DefinedName
+
+    before = {ws.title: (ws.max_row, ws.max_column) for ws in wb.worksheets}
+    for book in (wb, values):  # a whole-column name, as desks define them
+        book.defined_names["TwoColumns"] = DefinedName("TwoColumns", attr_text="Prices!$B:$C")
+    wb["Dashboard"]["Z1"] = "=VOL(TwoColumns)"
+    results, skipped = evaluate(wb, values)
+    assert skipped == [] and any(block[:2] == (26, 1) for _, block in results)
+    after = {ws.title: (ws.max_row, ws.max_column) for ws in wb.worksheets}
+    assert after["Prices"] == before["Prices"]

@@ -113,6 +113,36 @@ def _box(ref: str) -> tuple[int, int, int, int]:
     return c1 or 1, r1 or 1, c2 or EXCEL_COLUMNS, r2 or EXCEL_ROWS
 
 
+def _sheet(wb: Any, title: str, arg: str) -> str:
+    """The workbook's own title of sheet ``title``; Excel matches sheet names ignoring case."""
+    for name in wb.sheetnames:
+        if name.casefold() == title.casefold():
+            return str(name)
+    raise CorrLevError(f"argument {arg!r} names a sheet {title!r} the workbook does not have")
+
+
+def _read(ws: Any, box: tuple[int, int, int, int]) -> list[list[Any]]:
+    """The values of a block, blank beyond the cells the sheet has, without creating cells.
+
+    openpyxl's ``ws.cell()`` adds every cell it is asked for, which would grow the
+    copy by each blank cell of a whole-column reference.
+    """
+    c1, r1, c2, r2 = box
+    cells = ws._cells
+    last_row, last_col = min(r2, ws.max_row), min(c2, ws.max_column)
+    rows = []
+    for r in range(r1, r2 + 1):
+        if r > last_row:
+            rows.append([None] * (c2 - c1 + 1))
+            continue
+        row = []
+        for c in range(c1, c2 + 1):
+            cell = cells.get((r, c)) if c <= last_col else None
+            row.append(None if cell is None else cell.value)
+        rows.append(row)
+    return rows
+
+
 class _Resolver:
     """Argument values: literals, or the cells of a name or reference (computed blocks first)."""
 
@@ -126,7 +156,9 @@ class _Resolver:
             return named[0], _box(named[1])
         m = _REF.match(arg)
         if m:
-            return (m.group(1) or sheet), _box(m.group(2))
+            title = m.group(1) or sheet
+            known = [n for n in self.wb.sheetnames if n.casefold() == title.casefold()]
+            return (known[0] if known else title), _box(m.group(2))  # value() names an unknown sheet
         return None
 
     def value(self, arg: str, sheet: str) -> Any:
@@ -148,8 +180,8 @@ class _Resolver:
         if size > self.max_cells:
             raise CorrLevError(f"argument {arg!r} spans {size:,} cells, more than the limit of {self.max_cells:,}; "
                                "point it at the cells in use (or raise --max-cells)")
-        ws = self.wb[s]
-        rows = [[ws.cell(r, c).value for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+        s = _sheet(self.wb, s, arg)
+        rows = _read(self.wb[s], (c1, r1, c2, r2))
         self._check_calculated(arg, s, (c1, r1, c2, r2), rows)
         for (ds, (d1, e1, d2, e2)), block in self.done.items():  # cells a corrlev formula computed
             if ds != s:
@@ -166,13 +198,14 @@ class _Resolver:
         """A formula input without a stored value was saved by a tool that does not calculate."""
         fs = self.formulas[sheet]
         c1, r1, c2, r2 = box
-        for r in range(r1, r2 + 1):
-            for c in range(c1, c2 + 1):
-                is_formula = fs.cell(r, c).data_type == "f"
-                inside = any(ds == sheet and _overlaps((c, r, c, r), b) for ds, b in self.done)
-                if is_formula and rows[r - r1][c - c1] is None and not inside:
+        for r in range(r1, min(r2, fs.max_row) + 1):
+            for c in range(c1, min(c2, fs.max_column) + 1):
+                cell = fs._cells.get((r, c))  # not fs.cell(): that would add a cell to the copy
+                if cell is None or cell.data_type != "f" or rows[r - r1][c - c1] is not None:
+                    continue
+                if not any(ds == sheet and _overlaps((c, r, c, r), b) for ds, b in self.done):
                     raise CorrLevError(
-                        f"{arg} has formulas without calculated values ({sheet}!{fs.cell(r, c).coordinate}); "
+                        f"{arg} has formulas without calculated values ({sheet}!{cell.coordinate}); "
                         "open and save the workbook in Excel or LibreOffice first"
                     )
 
