@@ -262,6 +262,8 @@ def _latest_snapshot(sheet: Any, symbols: list[str]) -> np.ndarray | None:
     if not starts:
         return None
     i = starts[-1]
+    if len(rows) < i + 2 + len(symbols):  # the snapshot was cut short (rows deleted under its title)
+        return None
     head = [str(v) for v in rows[i + 1][1:1 + len(symbols)]]
     if head != list(symbols):
         return None

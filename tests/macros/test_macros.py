@@ -220,3 +220,13 @@ def test_desktop_screen_and_calculation_are_restored_even_when_a_macro_fails():
     assert out == "named range Equity: must be a positive number; got -5"
     assert (Book.app.screen_updating, Book.app.calculation) == (True, "automatic")
     assert Book.app.seen == [("alert", out)]
+
+
+def test_refresh_correlations_after_a_snapshot_cut_short():
+    """The user deleted the rows under the last snapshot's title: a new snapshot, no drift, no IndexError."""
+    book, _ = run("refresh_correlations", desk())
+    first = book.json()["actions"][-1]["values"]
+    _, actions = run("refresh_correlations", desk(extra_sheets={N.SHEET_SNAPSHOTS: first[:1]}))
+    out = actions[-1]["values"]
+    assert actions[-1]["func"] == "setValues" and out[0][0].startswith(layouts.SNAPSHOT_TITLE)
+    assert any(isinstance(r[0], str) and r[0].startswith("drift: no earlier snapshot") for r in out)
