@@ -2,7 +2,7 @@
 
     corrlev-xl report [WORKBOOK] [-o OUT] [--force] [--no-write] [--quiet]
                       [--max-unzipped-mb MB] [--max-part-mb MB] [--max-cells N]
-    corrlev-xl templates build [--out DIR]
+    corrlev-xl templates build [--out DIR] [--force]
     corrlev-xl templates copy [--out DIR]
     corrlev-xl addin install
 
@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Correlation-adjusted (effective) leverage for Excel risk workbooks.",
         epilog="examples:\n  corrlev-xl report                  the bundled sample desk book\n"
                "  corrlev-xl report desk.xlsx -o today.xlsx\n"
-               "  corrlev-xl templates build --out my_templates",
+               "  corrlev-xl templates copy --out my_folder   the templates to open or share",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("-V", "--version", action="version", version=f"corrlev-xl {__version__}")
@@ -88,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     b = tsub.add_parser("build", help="build the templates and the add-in reproducibly")
     b.add_argument("--out", type=Path, default=Path("workbook_templates"),
                    help="output folder (default: ./workbook_templates)")
+    b.add_argument("-f", "--force", action="store_true",
+                   help="replace the templates already in the folder (e.g. refreshing a source checkout)")
     c = tsub.add_parser("copy", help="copy the bundled templates and add-in into a folder, to open or share")
     c.add_argument("--out", type=Path, default=Path("."), help="folder to copy into (default: .)")
     a = sub.add_parser("addin", help="Excel add-ins (Windows/macOS)")
@@ -171,7 +173,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "templates":
         from .templates.build import build_all
 
-        for path in build_all(args.out):
+        for path in build_all(args.out, force=args.force):
             print(f"built {path}")
         return 0
     if args.command == "addin":

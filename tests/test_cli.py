@@ -169,3 +169,12 @@ def test_a_current_folder_that_was_removed_is_one_line(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr == ("corrlev-xl: the current folder no longer exists; cd into one, "
                                                     "or give -o OUT\n")
+
+
+def test_templates_build_never_replaces_a_desk_file_without_force(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "corrlev_desk.xlsx").write_bytes(b"the desk's edited book")
+    assert cli.main(["templates", "build", "--out", str(tmp_path)]) == 2
+    assert "already exist" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["corrlev_desk.xlsx"]
+    assert (tmp_path / "corrlev_desk.xlsx").read_bytes() == b"the desk's edited book"

@@ -29,7 +29,7 @@ The CorrLev ribbon runs in desktop Excel on Windows or macOS. On that machine:
   1. pip install corrlev-xl          (into the Python that Excel should run)
   2. corrlev-xl addin install        (the xlwings add-in and {ADDIN_NAME} into Excel's XLSTART folder)
   3. quit and restart Excel: a "CorrLev" tab appears on the ribbon.
-Here you can build the add-in (corrlev-xl templates build) and check it
+Here you can build the add-in (corrlev-xl templates build --out DIR) and check it
 (python -m corrlev_xl.templates.verify {bundled(ADDIN_NAME)}),
 or copy {bundled(ADDIN_NAME)} into Excel's XLSTART folder by hand."""
 

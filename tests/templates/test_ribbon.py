@@ -113,9 +113,9 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
 def test_committed_addin_is_a_fresh_build(xlam: Path) -> None:
     """Every part byte for byte (the add-in holds no floats); the zip's deflate streams may differ with zlib."""
     committed = REPO / "workbook_templates" / ADDIN_NAME
-    assert committed.is_file(), "run: corrlev-xl templates build"
+    assert committed.is_file(), "run: corrlev-xl templates build --force"
     result = compare(committed, xlam)
-    assert result.ok, f"{result.report()}\nstale: run corrlev-xl templates build"
+    assert result.ok, f"{result.report()}\nstale: run corrlev-xl templates build --force"
 
 
 def test_compound_file_siblings_are_searchable_in_cfb_order(xlam: Path) -> None:

@@ -106,10 +106,10 @@ def test_committed_template_equals_a_fresh_build(built: dict[str, Path], name: s
     (The add-in: tests/templates/test_ribbon.py, part by part.)
     """
     committed = COMMITTED / name
-    assert committed.exists(), f"{committed} is missing; run: corrlev-xl templates build"
+    assert committed.exists(), f"{committed} is missing; run: corrlev-xl templates build --force"
     result = compare(committed, built[name])
     assert result.ok, (f"{result.report()}\nThe committed file is not what the builder writes here; if the "
-                       "change is intended, rebuild with: corrlev-xl templates build")
+                       "change is intended, rebuild with: corrlev-xl templates build --force")
 
 
 # --------------------------------------------------------------------------- #
