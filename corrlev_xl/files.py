@@ -399,6 +399,24 @@ def _link_or_copy_new(temp: Path, dest: Path) -> None:
         raise
 
 
+def write_new(dest: Path, data: bytes) -> None:
+    """Write ``data`` as the new file ``dest``, whole or not at all; FileExistsError if ``dest`` is taken.
+
+    The bytes go to a temporary file beside ``dest`` first, which then gets
+    the name (as the report's copy does), so an interrupted write leaves no
+    half file that would block the next attempt.
+    """
+    temp = _new_temp(dest.parent, dest.suffix)
+    try:
+        temp.write_bytes(data)
+        with open(temp, "rb") as f:
+            os.fsync(f.fileno())
+        _link_or_copy_new(temp, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+
+
 def _fsync_dir(folder: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)

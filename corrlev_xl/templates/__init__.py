@@ -36,9 +36,13 @@ def copy_bundled(out_dir: Path) -> list[Path]:
     if taken:
         raise CorrLevError(f"{', '.join(str(p) for p in taken)} already exist(s); nothing was copied "
                            "(move them away or copy into another folder)")
+    from ..files import write_new
+
     copied = []
     for name in BUNDLED:
-        with open(out_dir / name, "xb") as dest:  # "x": fails rather than replace a file made meanwhile
-            dest.write(bundled(name).read_bytes())
+        try:
+            write_new(out_dir / name, bundled(name).read_bytes())  # whole or not at all, never replacing
+        except FileExistsError:
+            raise CorrLevError(f"{out_dir / name} appeared while copying; nothing more was copied") from None
         copied.append(out_dir / name)
     return copied
