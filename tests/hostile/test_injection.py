@@ -36,7 +36,7 @@ from _desks import (  # noqa: E402
 
 from corrlev_xl import names as N  # noqa: E402
 from corrlev_xl import report  # noqa: E402
-from corrlev_xl.excel import cells, charts, evaluate, layouts  # noqa: E402
+from corrlev_xl.excel import cells, evaluate, layouts  # noqa: E402
 from corrlev_xl.templates.render import INSTALL_HINT, convert, soffice  # noqa: E402
 
 WHEN = dt.datetime(2026, 12, 1, 9, 30)
@@ -71,18 +71,6 @@ def assert_text_everywhere(data, actions, symbols):
     assert not [v for v in written.values() if isinstance(v, (Formula, Parsed))]
     shown = {v for v in written.values() if isinstance(v, str)}
     return model, shown, [s.strip() for s in symbols]
-
-
-@pytest.fixture
-def quick_charts(monkeypatch):
-    """The Risk report's pictures without matplotlib's rendering time: any PNG will do."""
-    def png(*args):
-        path = Path(args[-1])
-        path.write_bytes(b"\x89PNG\r\n\x1a\n")
-        return path
-
-    monkeypatch.setattr(charts, "heatmap_png", png)
-    monkeypatch.setattr(charts, "contribution_png", png)
 
 
 @pytest.mark.parametrize("script", ["rebalance", "refresh_correlations", "risk_report"])

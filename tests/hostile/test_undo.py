@@ -23,22 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _desks import after, desk, run  # noqa: E402
 
 from corrlev_xl import names as N  # noqa: E402
-from corrlev_xl.excel import charts, layouts, macros  # noqa: E402
+from corrlev_xl.excel import layouts, macros  # noqa: E402
 
 WHEN = dt.datetime(2026, 12, 1, 9, 30)
 OLD_PICTURES = ["corrlev-xl heatmap 1", "corrlev-xl contributions 1", "my logo"]
 
 
 @pytest.fixture(autouse=True)
-def steady(monkeypatch):
+def steady(monkeypatch, quick_charts):
     """One clock, and any PNG for the pictures (matplotlib's rendering is not what is tested here)."""
-    def png(*args):
-        path = Path(args[-1])
-        path.write_bytes(b"\x89PNG\r\n\x1a\n")
-        return path
-
-    monkeypatch.setattr(charts, "heatmap_png", png)
-    monkeypatch.setattr(charts, "contribution_png", png)
     monkeypatch.setattr(macros, "_now", lambda: WHEN)
 
 
