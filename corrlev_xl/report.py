@@ -29,7 +29,7 @@ from . import files
 from . import names as N
 from .core import CorrLevError
 from .excel import deskbook, layouts
-from .excel.evaluate import defined_range, evaluate, freeze
+from .excel.evaluate import defined_range, evaluate, freeze, read_cells
 
 SHEET_REPORT_OUT = N.SHEET_HEADLESS_REPORT
 
@@ -207,8 +207,7 @@ def _first_row(ws: Any) -> Any:
     """The first cells of a sheet (none for a chart sheet), read when asked, for :func:`deskbook.output_sheet`."""
     if not hasattr(ws, "iter_rows"):
         return lambda: []
-    # ws._cells, not iter_rows: reading must not add empty cells to a user's sheet
-    return lambda: [getattr(ws._cells.get((1, c)), "value", None) for c in range(1, layouts.MARKER_WIDTH + 1)]
+    return lambda: read_cells(ws, (1, 1, layouts.MARKER_WIDTH, 1))[0]  # adds no empty cells to a user's sheet
 
 
 def output_sheets(wb: Any) -> dict[str, str | None]:

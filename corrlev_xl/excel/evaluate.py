@@ -121,11 +121,13 @@ def _sheet(wb: Any, title: str, arg: str) -> str:
     raise CorrLevError(f"argument {arg!r} names a sheet {title!r} the workbook does not have")
 
 
-def _read(ws: Any, box: tuple[int, int, int, int]) -> list[list[Any]]:
-    """The values of a block, blank beyond the cells the sheet has, without creating cells.
+def read_cells(ws: Any, box: tuple[int, int, int, int]) -> list[list[Any]]:
+    """The values of a block (first column, first row, last column, last row), without creating cells.
 
-    openpyxl's ``ws.cell()`` adds every cell it is asked for, which would grow the
-    copy by each blank cell of a whole-column reference.
+    Blank beyond the cells the sheet has.  openpyxl's ``ws.cell()`` and
+    ``iter_rows`` add every cell they are asked for, which would grow a
+    workbook by each blank cell read; every reader of an openpyxl sheet that
+    may be saved uses this instead.
     """
     c1, r1, c2, r2 = box
     cells = ws._cells
@@ -181,7 +183,7 @@ class _Resolver:
             raise CorrLevError(f"argument {arg!r} spans {size:,} cells, more than the limit of {self.max_cells:,}; "
                                "point it at the cells in use (or raise --max-cells)")
         s = _sheet(self.wb, s, arg)
-        rows = _read(self.wb[s], (c1, r1, c2, r2))
+        rows = read_cells(self.wb[s], (c1, r1, c2, r2))
         self._check_calculated(arg, s, (c1, r1, c2, r2), rows)
         for (ds, (d1, e1, d2, e2)), block in self.done.items():  # cells a corrlev formula computed
             if ds != s:
@@ -210,20 +212,25 @@ class _Resolver:
                     )
 
 
-def evaluate(formulas_wb: Any, values_wb: Any, *, max_cells: int = 4_000_000,
+def evaluate(formulas_wb: Any, values_wb: Any, *, max_cells: int | None = None,
              ) -> tuple[dict[tuple[str, tuple], list[list[Any]]], list[str]]:
     """Compute every corrlev formula of a workbook.
 
     ``formulas_wb`` is the workbook loaded with formulas, ``values_wb`` the same
     file loaded with ``data_only=True`` (the inputs' values).  An argument
-    spanning more than ``max_cells`` cells is not read (its formula is left as
-    it is and listed).  Returns the results by (sheet, block) and a list of
+    spanning more than ``max_cells`` cells (default: the report's cell limit,
+    :class:`corrlev_xl.files.Limits`) is not read (its formula is left as it is
+    and listed).  Returns the results by (sheet, block) and a list of
     formulas that could not be computed.
     """
     functions = _functions()
     pending = _calls(formulas_wb, functions)
     done: dict[tuple[str, tuple], list[list[Any]]] = {}
     skipped: list[str] = []
+    if max_cells is None:
+        from ..files import Limits
+
+        max_cells = Limits().cells
     resolver = _Resolver(formulas_wb, values_wb, done, max_cells)
     while pending:
         ready = []

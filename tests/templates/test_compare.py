@@ -33,6 +33,16 @@ def stored(desk: Path, part: str, cell: str) -> str:
     return m.group(1)
 
 
+def scaled(desk: Path, dash: str, tmp_path: Path, *, d5: float, c28: float) -> Path:
+    """A copy whose stored EFFLEV (Dashboard!D5) and one covariance entry (C28) are multiplied by d5, c28."""
+    effl = float(stored(desk, dash, "D5"))
+    once = edit(desk, tmp_path / "a.xlsx", dash, r'(<c r="D5"[^>]*>.*?<v>)[^<]*(</v>)',
+                rf"\g<1>{effl * d5!r}\g<2>")
+    cov = float(stored(once, dash, "C28"))
+    return edit(once, tmp_path / "b.xlsx", dash, r'(<c r="C28"[^>]*><v>)[^<]*(</v>)',
+                rf"\g<1>{cov * c28!r}\g<2>")
+
+
 def test_a_build_equals_itself(desk: Path) -> None:
     result = C.compare(desk, desk)
     assert result.ok and result.compared > 10_000, result.report()
@@ -40,24 +50,14 @@ def test_a_build_equals_itself(desk: Path) -> None:
 
 def test_last_digit_noise_passes(desk: Path, dash: str, tmp_path: Path) -> None:
     """What another BLAS does: EFFLEV and one covariance entry moved in the 13th digit."""
-    effl = float(stored(desk, dash, "D5"))
-    noisy = edit(desk, tmp_path / "a.xlsx", dash, r'(<c r="D5"[^>]*>.*?<v>)[^<]*(</v>)',
-                 rf"\g<1>{effl * (1 + 3e-13)!r}\g<2>")
-    cov = float(stored(noisy, dash, "C28"))
-    noisy = edit(noisy, tmp_path / "b.xlsx", dash, r'(<c r="C28"[^>]*><v>)[^<]*(</v>)',
-                 rf"\g<1>{cov * (1 - 2e-12)!r}\g<2>")
+    noisy = scaled(desk, dash, tmp_path, d5=1 + 3e-13, c28=1 - 2e-12)
     result = C.compare(desk, noisy)
     assert result.ok, result.report()
     assert 1e-13 < result.largest < 1e-11
 
 
 def test_a_number_beyond_tolerance_is_named_with_its_size(desk: Path, dash: str, tmp_path: Path) -> None:
-    effl = float(stored(desk, dash, "D5"))
-    moved = edit(desk, tmp_path / "a.xlsx", dash, r'(<c r="D5"[^>]*>.*?<v>)[^<]*(</v>)',
-                 rf"\g<1>{effl * (1 + 1e-6)!r}\g<2>")
-    cov = float(stored(moved, dash, "C28"))
-    moved = edit(moved, tmp_path / "b.xlsx", dash, r'(<c r="C28"[^>]*><v>)[^<]*(</v>)',
-                 rf"\g<1>{cov * (1 + 1e-4)!r}\g<2>")
+    moved = scaled(desk, dash, tmp_path, d5=1 + 1e-6, c28=1 + 1e-4)
     result = C.compare(desk, moved)
     assert not result.ok and not result.structure
     assert sorted(d.where for d in result.numbers) == ["Dashboard!C28", "Dashboard!D5"]
