@@ -16,7 +16,6 @@ by the default in the cell function's signature (see
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Literal, TypeVar, get_args
@@ -187,20 +186,16 @@ def _check_labels(names: list[str], row_labels: Sequence[Any], name: str) -> Non
 
     A blank row label (or a blank header's ``#k``) matches any name.
     """
-    seen: dict[str, int] = {}
-    for j, nm in enumerate(names):
-        if _AUTO.fullmatch(nm):
-            continue
-        key = nm.casefold()
-        if key in seen:
-            raise CorrLevError(f"{name} names {nm!r} twice (columns {seen[key] + 2} and {j + 2}); "
-                               "each instrument must appear once")
-        seen[key] = j
+    twice = cells.first_repeat(names)
+    if twice:
+        i, j = twice
+        raise CorrLevError(f"{name} names {names[j]!r} twice (columns {i + 2} and {j + 2}); "
+                           "each instrument must appear once")
     for i, (nm, lab) in enumerate(zip(names, row_labels)):
-        if cells.is_blank(lab) or _AUTO.fullmatch(nm):
+        if cells.is_blank(lab) or cells.BLANK_LABEL.fullmatch(nm):
             continue
         text = str(lab).strip()
-        if not _AUTO.fullmatch(text) and text.casefold() != nm.casefold():
+        if not cells.BLANK_LABEL.fullmatch(text) and text.casefold() != nm.casefold():
             raise CorrLevError(
                 f"{name} has {text!r} as row {i + 1}'s label but {nm!r} as column {i + 1}'s; a covariance "
                 "matrix lists the instruments in the same order down and across"
@@ -270,7 +265,7 @@ def book(positions: Any, cov: Any) -> tuple[np.ndarray, np.ndarray, list[str] | 
 def same_order(given: Sequence[str], names: Sequence[str], what: str, other: str) -> None:
     """Refuse labels that name other instruments, or the same in another order (blank labels match any)."""
     for k, (a, b) in enumerate(zip(given, names)):
-        if a.casefold() != b.casefold() and not (_AUTO.fullmatch(a) or _AUTO.fullmatch(b)):
+        if a.casefold() != b.casefold() and not (cells.BLANK_LABEL.fullmatch(a) or cells.BLANK_LABEL.fullmatch(b)):
             raise CorrLevError(
                 f"{what} {k + 1} is labelled {a!r} but {other} has {b!r} there; "
                 "list the instruments in the same order in both"
@@ -285,9 +280,6 @@ def book_vector(value: Any, name: str, names: Sequence[str] | None, other: str =
     if own and names:
         same_order(own, names, f"{name} item", other)
     return v
-
-
-_AUTO = re.compile(r"#\d+")  # the label of a blank header cell
 
 
 def equity(value: Any) -> float:
@@ -315,15 +307,16 @@ def dated_block(value: Any, name: str) -> cells.Block:
 def refuse_dates(blk: cells.Block, name: str) -> cells.Block:
     """``blk`` itself, unless it holds a date column (see :func:`dated_block`)."""
     if blk.names:
-        seen: dict[str, int] = {}
-        for j, nm in enumerate(blk.names):
-            if nm.strip().lower() in _DATE_HEADERS:
-                raise CorrLevError(f"{name} has a date column ({nm!r}, column {j + 1}); "
-                                   "select the price columns only")
-            if nm.casefold() in seen:
-                raise CorrLevError(f"{name} names {nm!r} twice (columns {seen[nm.casefold()] + 1} and {j + 1}); "
-                                   "each instrument must have one column")
-            seen[nm.casefold()] = j
+        dates = [j for j, nm in enumerate(blk.names) if nm.strip().lower() in _DATE_HEADERS]
+        twice = cells.first_repeat(blk.names)
+        if dates and (not twice or dates[0] < twice[1]):  # whichever the header shows first
+            j = dates[0]
+            raise CorrLevError(f"{name} has a date column ({blk.names[j]!r}, column {j + 1}); "
+                               "select the price columns only")
+        if twice:
+            i, j = twice
+            raise CorrLevError(f"{name} names {blk.names[j]!r} twice (columns {i + 1} and {j + 1}); "
+                               "each instrument must have one column")
     col = blk.values[:, 0] if blk.values.ndim == 2 and blk.values.shape[1] else np.empty(0)
     col = col[~np.isnan(col)]
     if col.size >= 5 and np.all(col == np.round(col)) and _SERIAL_LOW <= col.min() and col.max() <= _SERIAL_HIGH:

@@ -279,6 +279,27 @@ def _label(v: Any, j: int) -> str:
     return str(v).strip() if not is_blank(v) else f"#{j + 1}"
 
 
+BLANK_LABEL = re.compile(r"#\d+")  # the label a blank header cell gets
+
+
+def first_repeat(labels: Sequence[str], *, skip: Callable[[str], bool] | None = None) -> tuple[int, int] | None:
+    """The positions (first, second) of the first label named twice, ignoring case as Excel does; else None.
+
+    Labels for which ``skip`` is true name nothing and never repeat; by default
+    an empty label or a blank header's ``#k``.
+    """
+    skip = skip or (lambda h: not h or BLANK_LABEL.fullmatch(h) is not None)
+    seen: dict[str, int] = {}
+    for j, h in enumerate(labels):
+        if skip(h):
+            continue
+        key = h.casefold()
+        if key in seen:
+            return seen[key], j
+        seen[key] = j
+    return None
+
+
 def vector(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
     """A row or column of numbers; a leading text cell (a header) is dropped.
 

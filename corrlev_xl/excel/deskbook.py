@@ -213,19 +213,15 @@ def _table_columns(rows: Rows, table: str) -> dict[str, list[Any]]:
 
 def _refuse_duplicates(labels: Sequence[str], where: str, what: str) -> None:
     """Two headers that name the same thing (trimmed, ignoring case, as Excel does) are refused, not picked from."""
-    seen: dict[str, int] = {}
-    for j, h in enumerate(labels):
-        if not h or h.startswith("#"):  # a blank header (shown as #k) names nothing
-            continue
-        key = h.casefold()
-        if key in seen:
-            first = labels[seen[key]]
-            same = f"{first!r}" if first == h else f"{first!r} and {h!r}"
-            raise CorrLevError(
-                f"{where}: {what} {seen[key] + 1} and {j + 1} are both headed {same}; "
-                "keep one column per header (rename or delete the other)"
-            )
-        seen[key] = j
+    twice = cells.first_repeat(labels, skip=lambda h: not h or h.startswith("#"))  # "#…": a blank header
+    if twice:
+        i, j = twice
+        first, h = labels[i], labels[j]
+        same = f"{first!r}" if first == h else f"{first!r} and {h!r}"
+        raise CorrLevError(
+            f"{where}: {what} {i + 1} and {j + 1} are both headed {same}; "
+            "keep one column per header (rename or delete the other)"
+        )
 
 
 def output_sheet(name: str, sheets: Iterable[tuple[str, Callable[[], Sequence[Any]]]], *, what: str) -> str | None:
