@@ -23,16 +23,23 @@ def bundled(name: str) -> Path:
     return path
 
 
+def taken_in(out_dir: Path, verb: str) -> list[Path]:
+    """The bundled files' names already used in ``out_dir`` (files or links); refuses a file as the folder."""
+    from ..core import CorrLevError
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CorrLevError(f"{out_dir} is a file; give a folder to {verb} the templates into")
+    return [out_dir / name for name in BUNDLED if (out_dir / name).exists() or (out_dir / name).is_symlink()]
+
+
 def copy_bundled(out_dir: Path) -> list[Path]:
     """Copy the bundled files into ``out_dir`` (a folder); never overwrite a file that is there."""
     from ..core import CorrLevError
 
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CorrLevError(f"{out_dir} is a file; give a folder to copy the templates into")
+    taken = taken_in(out_dir, "copy")
     if not out_dir.exists():
         raise CorrLevError(f"the folder {out_dir} does not exist; create it first")
-    taken = [out_dir / name for name in BUNDLED if (out_dir / name).exists() or (out_dir / name).is_symlink()]
     if taken:
         raise CorrLevError(f"{', '.join(str(p) for p in taken)} already exist(s); nothing was copied "
                            "(move them away or copy into another folder)")

@@ -12,14 +12,12 @@ def build_all(out_dir: Path, *, force: bool = False) -> list[Path]:
     copy) are refused unless ``force``; nothing is written then.
     """
     from ..core import CorrLevError
-    from . import BUNDLED
+    from . import taken_in
     from .ribbon import build_addin
     from .workbooks import build_templates
 
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CorrLevError(f"{out_dir} is a file; give a folder to build the templates into")
-    taken = [out_dir / n for n in BUNDLED if (out_dir / n).exists() or (out_dir / n).is_symlink()]
+    taken = taken_in(out_dir, "build")
     if taken and not force:
         raise CorrLevError(f"{', '.join(str(t) for t in taken)} already exist(s); nothing was built "
                            "(add --force to replace them, or build into another folder)")
