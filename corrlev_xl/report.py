@@ -53,7 +53,7 @@ def openpyxl_finder(wb: Any, limits: files.Limits | None = None) -> deskbook.Fin
     tables = {t.name: (ws, t.ref) for ws in wb.worksheets for t in ws.tables.values()}
     most = (limits or files.Limits.from_env()).cells
 
-    def cells(what: str, ref: str) -> str:
+    def cells(what: str, ref: str) -> tuple[int, int, int, int]:
         from openpyxl.utils.cell import range_boundaries
 
         try:
@@ -67,27 +67,19 @@ def openpyxl_finder(wb: Any, limits: files.Limits | None = None) -> deskbook.Fin
         if not size or (c2 - c1 + 1) * (r2 - r1 + 1) > most:
             raise CorrLevError(f"{what}spans{size} more than the limit of {most:,} cells; point it at the cells "
                                f"in use (or raise the limit with --max-cells or {files.ENV_MAX_CELLS})")
-        return ref.replace("$", "")
+        return c1, r1, c2, r2
 
     def find(name: str) -> deskbook.Found | None:
         if name in tables:
             ws, ref = tables[name]
-            return (lambda: _values(ws[cells(f"table {name} ({ref}) ", ref)])), (lambda: f"{ws.title}!{ref}")
+            return (lambda: read_cells(ws, cells(f"table {name} ({ref}) ", ref))), (lambda: f"{ws.title}!{ref}")
         named = defined_range(wb, name)
         if named is None:
             return None
         sheet, ref = named
-        return (lambda: _values(wb[sheet][cells("it ", ref)])), (lambda: f"{sheet}!{ref}")
+        return (lambda: read_cells(wb[sheet], cells("it ", ref))), (lambda: f"{sheet}!{ref}")
 
     return find
-
-
-def _values(cells: Any) -> deskbook.Rows:
-    if not isinstance(cells, tuple):
-        return [[cells.value]]
-    if cells and not isinstance(cells[0], tuple):
-        return [[c.value for c in cells]]
-    return [[c.value for c in row] for row in cells]
 
 
 def open_values(path: Path, progress: _Progress | None = None, *, data: bytes | None = None) -> Any:
