@@ -35,7 +35,7 @@ from _desks import (  # noqa: E402
 )
 
 from corrlev_xl import names as N  # noqa: E402
-from corrlev_xl import report  # noqa: E402
+from corrlev_xl import report, report_sheets  # noqa: E402
 from corrlev_xl.excel import cells, evaluate, layouts  # noqa: E402
 from corrlev_xl.templates.render import INSTALL_HINT, convert, soffice  # noqa: E402
 
@@ -142,7 +142,7 @@ def test_any_instrument_name_stays_text_in_the_report_sheets(symbols, tmp_path_f
     """Report, Proposal and Audit log written by the report into a workbook, read back from the XML."""
     a = analysis(symbols)
     wb = openpyxl.Workbook()
-    report._write_results(wb, a, WHEN)
+    report_sheets.write_results(wb, a, WHEN)
     path = tmp_path_factory.mktemp("copy") / "copy.xlsx"
     wb.save(path)
     parts = xml_of_copy(path)
@@ -179,7 +179,7 @@ def test_libreoffice_reads_the_names_as_text(tmp_path):
     """LibreOffice opens the copy and saves it again: the names are still text, no formula appeared."""
     a = analysis(NASTY)
     wb = openpyxl.Workbook()
-    report._write_results(wb, a, WHEN)
+    report_sheets.write_results(wb, a, WHEN)
     wb.save(tmp_path / "copy.xlsx")
     (saved,) = convert([tmp_path / "copy.xlsx"], "xlsx", tmp_path / "lo")
     parts = xml_of_copy(saved, allowed=("TRUE()", "FALSE()"))  # how LibreOffice saves a boolean cell

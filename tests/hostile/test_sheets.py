@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _desks import after, analysis, desk, renamed_desk, run  # noqa: E402
 
-from corrlev_xl import cli, report  # noqa: E402
+from corrlev_xl import cli, report_sheets  # noqa: E402
 from corrlev_xl import names as N  # noqa: E402
 from corrlev_xl.core import CorrLevError  # noqa: E402
 from corrlev_xl.excel import layouts  # noqa: E402
@@ -131,18 +131,18 @@ def test_the_report_refuses_a_users_sheet_with_an_output_name(title, rows):
     before = [(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb.worksheets]
     shown = "Report" if title == "chart" else title
     with pytest.raises(CorrLevError, match=REFUSED.format(shown, shown, "corrlev-xl report")):
-        report._write_results(wb, analysis(list(sample_book().symbols)), WHEN)
+        report_sheets.write_results(wb, analysis(list(sample_book().symbols)), WHEN)
     assert [(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb.worksheets] == before
 
 
 def test_the_report_replaces_its_own_sheets_in_place_in_any_case():
     a = analysis(list(sample_book().symbols))
     wb = openpyxl.Workbook()
-    report._write_results(wb, a, WHEN)
+    report_sheets.write_results(wb, a, WHEN)
     for ws in wb.worksheets[1:]:  # as a user might have renamed them (openpyxl refuses a case-only rename)
         title, ws.title = ws.title, "tmp"
         ws.title = title.lower()
-    report._write_results(wb, a, WHEN + dt.timedelta(days=1))
+    report_sheets.write_results(wb, a, WHEN + dt.timedelta(days=1))
     assert wb.sheetnames == ["Sheet", "report", "proposal", "audit log"]
     assert wb["report"]["B1"].value == "2026-12-02 09:30:00"
     assert [r[0] for r in wb["audit log"].iter_rows(values_only=True)] == [
