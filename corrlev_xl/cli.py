@@ -1,13 +1,16 @@
 """The ``corrlev-xl`` console command.
 
-    corrlev-xl report [WORKBOOK] [-o OUT] [--force] [--no-write] [--quiet]
+    corrlev-xl report [WORKBOOK] [-o OUT] [--force] [--no-write] [--json] [--quiet]
+                      [--positions RANGE] [--prices RANGE] [--equity CELL|AMOUNT] [--column FIELD=HEADER]
                       [--max-unzipped-mb MB] [--max-part-mb MB] [--max-cells N]
+    corrlev-xl connect WORKBOOK [-o OUT] [--force] [--positions …] [--prices …] [--equity …] [--column …]
     corrlev-xl templates build [--out DIR] [--force]
     corrlev-xl templates copy [--out DIR]
     corrlev-xl addin install
 
 Exit codes: 0 done; 2 refused — a bad workbook, option, output path or limit,
-one line on stderr saying what to change, nothing written; 3 an unexpected
+one line on stderr saying what to change (one line per problem when a
+workbook's inputs have several), nothing written; 3 an unexpected
 error (a bug: one line, and the traceback with ``CORRLEV_DEBUG=1``); 130
 interrupted (Ctrl+C or SIGTERM), nothing written.
 """
@@ -82,7 +85,17 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--max-cells", type=_positive(int), metavar="N",
                    help="refuse a workbook with more cells in all its sheets, or an input range larger than "
                    "this (default 4,000,000, or $CORRLEV_MAX_CELLS)")
+    r.add_argument("--json", action="store_true",
+                   help="print one JSON object on stdout instead of the summary (schema in docs/json.md)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    _mapping_options(r)
+    k = sub.add_parser("connect", help="write the inputs found in a workbook into a copy as defined names, "
+                       "so the ribbon buttons and cell formulas can use them")
+    k.add_argument("workbook", type=Path, help="the workbook (.xlsx/.xlsm) to connect")
+    k.add_argument("-o", "--out", help="where to write the connected copy (default: "
+                   "./<name>-connected-YYYYMMDD-HHMMSS.xlsx)")
+    k.add_argument("-f", "--force", action="store_true", help="replace the file at -o if there is one")
+    _mapping_options(k)
     t = sub.add_parser("templates", help="workbook templates and the ribbon add-in")
     tsub = t.add_subparsers(dest="action", required=True)
     b = tsub.add_parser("build", help="build the templates and the add-in reproducibly")
@@ -96,6 +109,24 @@ def _parser() -> argparse.ArgumentParser:
     asub = a.add_subparsers(dest="action", required=True)
     asub.add_parser("install", help="install the xlwings add-in and the CorrLev ribbon add-in")
     return p
+
+
+def _mapping_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("choosing the inputs (when the workbook does not say, or says it twice)")
+    g.add_argument("--positions", metavar="RANGE", help='the positions block, header row included, e.g. '
+                   '"Risk!A3:F20"')
+    g.add_argument("--prices", metavar="RANGE", help='the price history, header row included, e.g. "Hist!A1:G500"')
+    g.add_argument("--equity", metavar="CELL|AMOUNT", help='the equity: a cell such as "Risk!B2", or an amount')
+    g.add_argument("--column", metavar="FIELD=HEADER", action="append", default=[],
+                   help="which header is which field (symbol, units, price, contract, fx, lot, locked, "
+                   "notional), e.g. --column units=Qty; repeat for more")
+
+
+def _choices(args: argparse.Namespace) -> Any:
+    from .excel.mapping import Choices
+
+    columns = dict(Choices.column_option(c) for c in args.column)
+    return Choices(positions=args.positions, prices=args.prices, equity=args.equity, columns=columns)
 
 
 @contextmanager
@@ -125,7 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         with _sigterm_interrupts():
             return _dispatch(args)
     except CorrLevError as exc:
-        _say(str(exc))
+        from .excel.problems import Problems
+
+        if isinstance(exc, Problems) and len(exc.items) > 1:  # one line per problem, each kept to one line
+            _say(f"{len(exc.items)} problems; nothing was computed or written:")
+            for p in exc.items:
+                _say(f"  - {p.input + ': ' if p.input else ''}{p.text()}")
+        else:
+            _say(str(exc))
         return EXIT_REFUSED
     except KeyboardInterrupt:
         _say("interrupted; nothing was written")
@@ -163,7 +201,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         limits = Limits.from_env(unzipped_mb=args.max_unzipped_mb, part_mb=args.max_part_mb,
                                  cells=args.max_cells)
         return run(args.workbook, args.out, write=not args.no_write, quiet=args.quiet,
-                   force=args.force, limits=limits)
+                   force=args.force, limits=limits, choices=_choices(args), json_out=args.json)
+    if args.command == "connect":
+        from .connect import run as connect
+
+        return connect(args.workbook, args.out, force=args.force, choices=_choices(args))
     if args.command == "templates" and args.action == "copy":
         from .templates import copy_bundled
 

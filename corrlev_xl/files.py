@@ -426,8 +426,8 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _default_names(stem: str, when_text: str, suffix: str, name_max: int) -> Iterator[str]:
-    tail = f"-report-{when_text}"
+def _default_names(stem: str, when_text: str, suffix: str, name_max: int, kind: str = "report") -> Iterator[str]:
+    tail = f"-{kind}-{when_text}"
     room = name_max - len(os.fsencode(tail + "-9999" + suffix))
     raw = os.fsencode(stem)
     if len(raw) > room:  # a very long input name: shorten it, at a character boundary
@@ -450,10 +450,11 @@ def _new_temp(folder: Path, suffix: str) -> Path:
 
 
 def prepare_output(src: Path, out: str | Path | None, *, force: bool, when_text: str,
-                   cwd: Path | None = None) -> Output:
+                   cwd: Path | None = None, kind: str = "report") -> Output:
     """Validate where the copy of ``src`` goes and create its temporary file there.
 
-    ``out`` is the ``-o`` given, or None for ``./<stem>-report-<when_text><suffix>``.
+    ``out`` is the ``-o`` given, or None for ``./<stem>-<kind>-<when_text><suffix>``
+    (``kind`` is ``report`` or ``connected``).
     Every refusal is a :class:`CorrLevError` saying what to change; on success
     the caller must write the temporary file and :meth:`Output.publish` or
     :meth:`Output.discard` it (:func:`output_for` does both).
@@ -465,7 +466,7 @@ def prepare_output(src: Path, out: str | Path | None, *, force: bool, when_text:
             folder = cwd or Path.cwd()
         except FileNotFoundError:
             raise CorrLevError("the current folder no longer exists; cd into one, or give -o OUT") from None
-        names: Iterator[str] = _default_names(src.stem, when_text, suffix, _name_max(folder))
+        names: Iterator[str] = _default_names(src.stem, when_text, suffix, _name_max(folder), kind)
         first, explicit = "", False
     else:
         folder, first, explicit = _check_explicit(out, src, src_id, suffix, force=force)
@@ -509,8 +510,8 @@ def _check_explicit(out_given: str | Path, src: Path, src_id: tuple[int, int] | 
             raise CorrLevError(f"-o {said}: the file name is {len(os.fsencode(name))} bytes, above this "
                                f"file system's limit of {limit}; choose a shorter name")
         if text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)) or out.is_dir():
-            kind = "is a folder" if out.is_dir() else "ends in a separator, so it names a folder"
-            raise CorrLevError(f"-o {said} {kind}; give a file name, e.g. -o {shown(os.path.join(text, example))}")
+            what = "is a folder" if out.is_dir() else "ends in a separator, so it names a folder"
+            raise CorrLevError(f"-o {said} {what}; give a file name, e.g. -o {shown(os.path.join(text, example))}")
         if out.suffix.lower() != suffix:
             why = ("the input has macros (.xlsm) and the copy keeps them" if suffix == ".xlsm"
                    else "the copy is an Excel workbook without macros")
@@ -538,9 +539,10 @@ def _check_explicit(out_given: str | Path, src: Path, src_id: tuple[int, int] | 
 
 
 @contextlib.contextmanager
-def output_for(src: Path, out: str | Path | None, *, force: bool, when_text: str) -> Iterator[Output]:
+def output_for(src: Path, out: str | Path | None, *, force: bool, when_text: str,
+               kind: str = "report") -> Iterator[Output]:
     """:func:`prepare_output` whose temporary file is removed however the block ends."""
-    target = prepare_output(src, out, force=force, when_text=when_text)
+    target = prepare_output(src, out, force=force, when_text=when_text, kind=kind)
     try:
         yield target
     finally:

@@ -69,6 +69,7 @@ RIBBON_BUTTONS = {
     "btnRebalance": ("Rebalance", "rebalance"),
     "btnRefreshCorr": ("Refresh correlations", "refresh_correlations"),
     "btnRiskReport": ("Risk report", "risk_report"),
+    "btnConnect": ("Connect workbook", "connect_workbook"),
     "btnImportFunctions": ("Import functions", "import_functions"),
 }
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
+import math
 import os
 import sys
 import time
@@ -26,8 +28,9 @@ import pandas as pd
 
 from . import files
 from .core import CorrLevError
-from .excel import deskbook, layouts
+from .excel import deskbook, layouts, mapping
 from .excel.evaluate import defined_range, read_cells
+from .excel.problems import Problem, Problems
 from .report_sheets import load_workbook, write_copy
 
 
@@ -92,9 +95,29 @@ def open_values(path: Path, progress: _Progress | None = None, *, data: bytes | 
     return load_workbook(path, data, data_only=True)
 
 
-def inputs_of(values_wb: Any, limits: files.Limits | None = None) -> deskbook.DeskInputs:
-    """Read and validate a desk workbook's inputs from its stored values (no range beyond ``limits.cells``)."""
-    return deskbook.DeskInputs.read(*deskbook.accessors(openpyxl_finder(values_wb, limits)))
+def openpyxl_view(wb: Any, limits: files.Limits | None = None) -> mapping.View:
+    """The :class:`mapping.View` of an openpyxl workbook: its names and tables, and each sheet's cells in use."""
+
+    def sheets() -> list[mapping.Sheet]:
+        out = []
+        for ws in wb.worksheets:
+            box = (ws.min_column, ws.min_row, ws.max_column, ws.max_row)
+            out.append(mapping.Sheet(ws.title, ws.min_row, ws.min_column, read_cells(ws, box)))
+        return out
+
+    def tables() -> list[tuple[str, str, str]]:
+        return [(t.name, ws.title, t.ref) for ws in wb.worksheets for t in ws.tables.values()]
+
+    return mapping.View(openpyxl_finder(wb, limits), sheets, tables)
+
+
+def inputs_of(values_wb: Any, limits: files.Limits | None = None,
+              choices: mapping.Choices | None = None) -> deskbook.DeskInputs:
+    """Read and validate a desk workbook's inputs from its stored values (no range beyond ``limits.cells``).
+
+    The inputs are found as :func:`mapping.locate` says; every problem is raised at once.
+    """
+    return mapping.read_desk(openpyxl_view(values_wb, limits), choices)
 
 
 def load_inputs(path: Path, progress: _Progress | None = None) -> deskbook.DeskInputs:
@@ -154,16 +177,86 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
     return "\n".join(parts)
 
 
+SCHEMA = "corrlev-xl.report/1"  # the --json object's schema (docs/json.md); bumped on an incompatible change
+
+
+def _number(x: Any) -> float | None:
+    """A figure for JSON: a plain float; infinity (unlimited headroom) and NaN as null."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def as_json(a: deskbook.DeskAnalysis, src: Path, when: dt.datetime, copy: Path | None) -> dict[str, Any]:
+    """The ``--json`` object of a desk report (schema :data:`SCHEMA`, documented in docs/json.md)."""
+    inp, lev, res, est = a.inputs, a.leverage, a.rebalance, a.estimate
+    read_from = inp.read_from
+    lots = inp.lot_units
+
+    def figures(f: Any) -> dict[str, Any]:
+        return {"nomlev": _number(f.nomlev), "efflev": _number(f.efflev), "clm": _number(f.clm)}
+
+    proposed = a.proposed_units
+    fb = res.baskets_before
+    return {
+        "schema": SCHEMA, "ok": True, "kind": "desk", "workbook": str(src), "created": when.isoformat(),
+        "copy": str(copy) if copy is not None else None,
+        "equity": inp.equity, "cap": inp.cap, "nomlev": _number(lev.nomlev), "efflev": _number(lev.efflev),
+        "clm": _number(lev.clm), "clm_independent": _number(lev.clm_independent),
+        "diversification_ratio": _number(lev.diversification_ratio), "portvol": _number(lev.portvol),
+        "over_cap": bool(lev.efflev > inp.cap),
+        "covariance": {"method": est.method, "repaired": bool(est.repaired), "fewest_returns": int(est.nobs.min()),
+                       "ewma_lambda": inp.lam if est.method == "ewma" else None},
+        "instruments": [
+            {"symbol": s, "notional": _number(inp.positions[i]), "units": _number(inp.units[i]),
+             "price": _number(inp.price[i]), "contract_size": _number(inp.contract[i]), "fx": _number(inp.fx[i]),
+             "lot_size": _number(lots[i]) if lots is not None else None, "locked": bool(inp.locked[i]),
+             "risk_share": _number(a.contributions.percent[i]), "risk_per_day": _number(a.contributions.component[i]),
+             "basket": int(a.baskets[i]), "headroom_same": _number(a.headroom.same[i]),
+             "headroom_opposite": _number(a.headroom.opposite[i])}
+            for i, s in enumerate(inp.symbols)],
+        "baskets": [
+            {"basket": int(b), "members": [s for s, x in zip(inp.symbols, a.baskets) if x == b],
+             "nomlev": _number(fb.nomlev[k]), "efflev": _number(fb.efflev[k]),
+             "cap": _number(fb.cap[k]), "over_cap": bool(fb.over_cap[k])}
+            for k, b in enumerate(fb.basket)],
+        "rebalance": {
+            "status": res.status, "message": res.message, "method": res.method, "cap": res.cap,
+            "steps": "lots" if lots is not None else "1% of each position",
+            "before": figures(res.before), "after": figures(res.after),
+            "lines": [
+                {"symbol": s, "lots_cut": int(res.lots_cut[i]), "units_now": _number(inp.units[i]),
+                 "units_proposed": _number(proposed[i]), "notional_now": _number(res.positions_before[i]),
+                 "notional_proposed": _number(res.positions[i]), "locked": bool(inp.locked[i]),
+                 "basket": int(res.baskets[i])}
+                for i, s in enumerate(inp.symbols)],
+        },
+        "mapping": read_from.as_json() if read_from is not None else None,
+        "warnings": list(read_from.warnings) if read_from is not None else [],
+    }
+
+
+def problems_json(src: Path, exc: CorrLevError) -> dict[str, Any]:
+    """The ``--json`` object of a refused workbook: ``ok`` false and every problem."""
+    items = exc.items if isinstance(exc, Problems) else (Problem("", str(exc)),)
+    return {"schema": SCHEMA, "ok": False, "workbook": str(src),
+            "problems": [{"input": p.input, "message": p.text(), "option": p.option,
+                          "candidates": list(p.candidates)} for p in items]}
+
+
 def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, quiet: bool = False,
-        stream: TextIO | None = None, force: bool = False, limits: files.Limits | None = None) -> int:
+        stream: TextIO | None = None, force: bool = False, limits: files.Limits | None = None,
+        choices: mapping.Choices | None = None, json_out: bool = False) -> int:
     """The ``report`` command; returns the process exit code.
 
     Everything that can be refused without computing — the input's kind and
     size, the output's name, folder and any file there — is refused first;
     the copy is written to a temporary file and named only when complete
-    (:mod:`corrlev_xl.files`).
+    (:mod:`corrlev_xl.files`).  With ``json_out`` stdout carries one JSON
+    object (:func:`as_json`, or :func:`problems_json` for a refused workbook)
+    and every other line goes to stderr.
     """
     stream = stream or sys.stdout
+    say = sys.stderr if json_out else stream
     progress = _Progress(sys.stderr, enabled=not quiet)  # stderr, so stdout stays the summary
     src = Path(workbook) if workbook else default_workbook()
     limits = limits or files.Limits.from_env()
@@ -173,11 +266,18 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
         stamp = when.strftime("%Y%m%d-%H%M%S")
         target = stack.enter_context(files.output_for(src, out, force=force, when_text=stamp)) if write else None
         values = open_values(src, progress, data=data)
-        inputs = inputs_of(values, limits)
+        try:
+            inputs = inputs_of(values, limits, choices)
+        except CorrLevError as exc:
+            if json_out:
+                _tell(stream, json.dumps(problems_json(src, exc), ensure_ascii=False))
+            raise
         progress(f"estimating covariance ({inputs.prices.shape[0]} rows × {len(inputs.symbols)} instruments)")
         a = deskbook.analyse(inputs)
         progress("done: leverage, baskets, headroom and rebalance")
-        stream = _tell(stream, summary_text(a))
+        if not json_out:
+            stream = _tell(stream, summary_text(a))
+        dest = None
         if target is not None:
             progress("writing the copy")
             write_copy(src, target.temp, a, when, values, data=data, limits=limits)
@@ -188,7 +288,9 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
                 more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
                 print(f"corrlev-xl: note: the copy leaves out {len(left_out)} part(s) of the input that it "
                       f"cannot carry: {', '.join(files.shown(n, 80) for n in left_out[:5])}{more}", file=sys.stderr)
-            _tell(stream, f"\nResults written to {dest} (the input {src.name} is unchanged).")
+            say = _tell(say, f"\nResults written to {dest} (the input {src.name} is unchanged).")
+        if json_out:
+            _tell(stream, json.dumps(as_json(a, src, when, dest), ensure_ascii=False, allow_nan=False))
     return 0
 
 

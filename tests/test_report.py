@@ -88,6 +88,22 @@ def _point_name(wb, name: str, ref: str) -> None:
     wb.defined_names[name].attr_text = ref
 
 
+def _unlabel_equity(wb) -> None:
+    ws = wb[N.SHEET_BOOK]
+    for row in ws.iter_rows():
+        for c in row:
+            if isinstance(c.value, str) and c.value.strip().casefold() == "equity":
+                c.value = "Account"
+
+
+def test_without_the_equity_name_the_labelled_cell_is_read(tmp_path):
+    """A template whose Equity name was deleted still reads: the cell labelled Equity, and the mapping says so."""
+    path = spoil(tmp_path, lambda wb: wb.defined_names.pop(N.NAME_EQUITY))
+    inputs = load_inputs(path)
+    assert inputs.equity == load_inputs(DESK).equity
+    assert inputs.read_from.equity["source"].startswith("label 'Equity' at Book!")
+
+
 def spoil(tmp_path: Path, edit) -> Path:
     path = tmp_path / "bad.xlsx"
     wb = openpyxl.load_workbook(DESK)
@@ -99,7 +115,8 @@ def spoil(tmp_path: Path, edit) -> Path:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda wb: wb.defined_names.pop(N.NAME_EQUITY), "no named range 'Equity'"),
+        (lambda wb: (wb.defined_names.pop(N.NAME_EQUITY), _unlabel_equity(wb)),
+         r"no equity found: no defined name or labelled cell .*; choose with --equity 1000000"),
         (lambda wb: _set_name(wb, N.NAME_EQUITY, -1),
          r"named range Equity \(Book!\$\w+\$\d+\): must be a positive number; got -1"),
         (lambda wb: _set_table_cell(wb, N.COL_UNITS, 3, "ten"),

@@ -17,8 +17,8 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,12 +29,21 @@ from ..core._types import CovMethod
 from ..core._validation import flags
 from ..core.covariance import COV_METHODS
 from . import args, cells, layouts
+from .problems import Collector
 
 Rows = list[list[Any]]
 Reader = Callable[[str], Rows]  # rows of a named range or Excel Table
 Locator = Callable[[str], "str | None"]  # where that range is, e.g. "Book!$B$20"
 Found = tuple[Callable[[], Rows], Callable[[], str]]  # a range's rows and its address, read when asked
 Finder = Callable[[str], "Found | None"]  # a named range or Excel Table by name; None if there is none
+
+
+class Source(Protocol):
+    """How the inputs are named in messages when they were found by header (mapping.Located)."""
+
+    def label(self, name: str) -> str: ...
+
+    def header(self, column: str) -> str: ...
 
 
 def accessors(find: Finder) -> tuple[Reader, Locator]:
@@ -84,7 +93,7 @@ class DeskInputs:
     price: np.ndarray
     contract: np.ndarray
     fx: np.ndarray
-    lot_units: np.ndarray
+    lot_units: np.ndarray | None  # None: no lot sizes, cuts in 1 % steps
     locked: np.ndarray
     equity: float
     cap: float
@@ -93,88 +102,56 @@ class DeskInputs:
     cov_method: CovMethod
     lam: float
     prices: np.ndarray  # (T, N) in the order of ``symbols``
+    read_from: Any = field(default=None, compare=False)  # the mapping.InputMap, when found by mapping.locate
 
     @classmethod
-    def read(cls, read: Reader, where: Locator | None = None) -> DeskInputs:
-        """Read and validate the inputs.
+    def read(cls, read: Reader, where: Locator | None = None, *, source: Source | None = None) -> DeskInputs:
+        """Read and validate the inputs; every problem found is raised at once (:class:`Problems`).
 
         ``read(name)`` returns the rows of a named range or table; ``where(name)``,
-        if given, its address, which every message then names.
+        if given, its address, which every message then names.  ``source`` (a
+        :class:`~corrlev_xl.excel.mapping.Located`) names the inputs and the
+        columns as the workbook calls them, when they were found by header.
         """
 
         def label(name: str) -> str:
+            if source is not None:
+                return source.label(name)
             kind = "table" if name == N.TABLE_INSTRUMENTS else "named range"
             place = where(name) if where else None
             return f"{kind} {name}" + (f" ({place})" if place else "")
 
+        def header(name: str) -> str:
+            return source.header(name) if source is not None else name
+
+        problems = Collector()
         table_label = label(N.TABLE_INSTRUMENTS)
-        table = read(N.TABLE_INSTRUMENTS)
-        cols = _table_columns(table, table_label)
-        symbols = [str(s).strip() for s in cols[N.COL_SYMBOL]]
-        if not symbols:
-            raise CorrLevError(f"{table_label} has no instruments; add one row per position")
-        blank = [i for i, s in enumerate(symbols) if not s or s == "None"]
-        if blank:
-            raise CorrLevError(f"{table_label}, row {blank[0] + 1}: the {N.COL_SYMBOL} is blank")
-        dupes = sorted({s for s in symbols if symbols.count(s) > 1})
-        if dupes:
-            raise CorrLevError(
-                f"{table_label}: symbol {dupes[0]} appears twice; list each instrument once"
-            )
+        positions = problems.attempt("positions", lambda: _positions(read(N.TABLE_INSTRUMENTS), table_label, header))
 
-        def column(name: str) -> np.ndarray:
-            with _within(f"{table_label}, column {name}"):
-                return cells.column(cols[name], name)
-
-        def scalar(name: str, default: float | None = None) -> float:
+        def scalar(name: str, default: float | None = None) -> float | None:
             with _within(label(name)):
-                return cells.scalar(read(name), name, default)
+                return cells.scalar(read(name), header(name), default)
 
-        def positive(name: str, value: float) -> float:
-            if not value > 0:
+        def positive(name: str, value: float | None) -> float | None:
+            if value is not None and not value > 0:
                 raise CorrLevError(f"{label(name)}: must be a positive number; got {value:g}")
             return value
 
-        units, price = column(N.COL_UNITS), column(N.COL_PRICE)
-        contract, fx, lot = column(N.COL_CONTRACT), column(N.COL_FX), column(N.COL_LOT)
-        for name, arr in ((N.COL_PRICE, price), (N.COL_CONTRACT, contract), (N.COL_FX, fx), (N.COL_LOT, lot)):
-            if np.any(arr <= 0):
-                i = int(np.flatnonzero(arr <= 0)[0])
-                raise CorrLevError(
-                    f"{table_label}, column {name}, row {i + 1} ({symbols[i]}): "
-                    f"must be positive; got {arr[i]:g}"
-                )
-        with _within(f"{table_label}, column {N.COL_LOCKED}"):
-            locked = flags(args.refuse_errors(cols[N.COL_LOCKED], N.COL_LOCKED), len(symbols), N.COL_LOCKED)
-
-        equity = positive(N.NAME_EQUITY, scalar(N.NAME_EQUITY))
-        cap = positive(N.NAME_CAP, scalar(N.NAME_CAP, 2.0))
-        threshold = scalar(N.NAME_THRESHOLD, 0.75)
-        if not -1 <= threshold < 1:
-            raise CorrLevError(f"{label(N.NAME_THRESHOLD)}: must be a correlation in [-1, 1); got {threshold:g}")
-        bc = cells.optional(read(N.NAME_BASKET_CAP), N.NAME_BASKET_CAP)
-        if bc is not None and bc <= 0:
-            raise CorrLevError(f"{label(N.NAME_BASKET_CAP)}: must be positive or blank; got {bc:g}")
-        raw_method = read(N.NAME_COV_METHOD)
-        with _within(label(N.NAME_COV_METHOD)):  # a blank CovMethod is the sample covariance
-            method: CovMethod = ("sample" if cells.is_omitted(raw_method)
-                                 else args.option(raw_method, N.NAME_COV_METHOD, COV_METHODS))
-        lam = scalar(N.NAME_LAMBDA, 0.94)
-
-        with _within(label(N.NAME_PRICES)):
-            hist = cells.block(read(N.NAME_PRICES), N.NAME_PRICES)
-        if hist.names is None:
-            raise CorrLevError(f"{label(N.NAME_PRICES)}: the first row must hold the instrument symbols")
-        _refuse_duplicates(hist.names, label(N.NAME_PRICES), "columns")
-        missing = [s for s in symbols if s not in hist.names]
-        if missing:
-            raise CorrLevError(
-                f"{label(N.NAME_PRICES)}: no price column for {', '.join(missing)}; "
-                "add a column headed with each symbol of the Instruments table"
-            )
-        prices = hist.values[:, [hist.names.index(s) for s in symbols]]
-        if prices.shape[0] < 3:
-            raise CorrLevError(f"{label(N.NAME_PRICES)}: needs at least 3 rows of prices; got {prices.shape[0]}")
+        equity = problems.attempt("equity", lambda: positive(N.NAME_EQUITY, scalar(N.NAME_EQUITY)))
+        cap = problems.attempt("settings", lambda: positive(N.NAME_CAP, scalar(N.NAME_CAP, 2.0)))
+        threshold = problems.attempt("settings", lambda: _threshold(scalar(N.NAME_THRESHOLD, 0.75),
+                                                                    label(N.NAME_THRESHOLD)))
+        bc = problems.attempt("settings", lambda: _basket_cap(read(N.NAME_BASKET_CAP), label(N.NAME_BASKET_CAP)))
+        method = problems.attempt("settings", lambda: _method(read(N.NAME_COV_METHOD), label(N.NAME_COV_METHOD)))
+        lam = problems.attempt("settings", lambda: scalar(N.NAME_LAMBDA, 0.94))
+        prices = None
+        if positions is not None:
+            prices = problems.attempt("prices", lambda: _prices(read(N.NAME_PRICES), label(N.NAME_PRICES),
+                                                                positions[0]))
+        problems.raise_any()
+        assert positions is not None and prices is not None and equity is not None
+        assert cap is not None and threshold is not None and method is not None and lam is not None
+        symbols, units, price, contract, fx, lot, locked = positions
         return cls(symbols, units, price, contract, fx, lot, locked, equity, cap, threshold, bc,
                    method, lam, prices)
 
@@ -183,7 +160,9 @@ class DeskInputs:
         return core.notional(self.units, self.price, self.contract, self.fx)
 
     @property
-    def lot_notional(self) -> np.ndarray:
+    def lot_notional(self) -> np.ndarray | None:
+        if self.lot_units is None:
+            return None
         return core.notional(self.lot_units, self.price, self.contract, self.fx)
 
     def fingerprint(self) -> str:
@@ -192,8 +171,80 @@ class DeskInputs:
         scalars = [self.equity, self.cap, self.threshold, self.basket_cap, self.cov_method, self.lam]
         h.update(json.dumps([self.symbols, scalars]).encode())
         for arr in (self.units, self.price, self.contract, self.fx, self.lot_units, self.locked, self.prices):
-            h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
+            if arr is not None:
+                h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
         return h.hexdigest()[:16]
+
+
+def _positions(rows: Rows, table_label: str, header: Callable[[str], str]) -> tuple[
+        list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    cols = _table_columns(rows, table_label)
+    symbols = [str(s).strip() for s in cols[N.COL_SYMBOL]]
+    if not symbols:
+        raise CorrLevError(f"{table_label} has no instruments; add one row per position")
+    blank = [i for i, s in enumerate(symbols) if not s or s == "None"]
+    if blank:
+        raise CorrLevError(f"{table_label}, row {blank[0] + 1}: the {header(N.COL_SYMBOL)} is blank")
+    dupes = sorted({s for s in symbols if symbols.count(s) > 1})
+    if dupes:
+        raise CorrLevError(f"{table_label}: symbol {dupes[0]} appears twice; list each instrument once")
+
+    def column(name: str) -> np.ndarray:
+        with _within(f"{table_label}, column {header(name)}"):
+            return cells.column(cols[name], header(name))
+
+    units, price = column(N.COL_UNITS), column(N.COL_PRICE)
+    contract, fx = column(N.COL_CONTRACT), column(N.COL_FX)
+    lot = column(N.COL_LOT) if N.COL_LOT in cols else None
+    for name, arr in ((N.COL_PRICE, price), (N.COL_CONTRACT, contract), (N.COL_FX, fx), (N.COL_LOT, lot)):
+        if arr is not None and np.any(arr <= 0):
+            i = int(np.flatnonzero(arr <= 0)[0])
+            raise CorrLevError(
+                f"{table_label}, column {header(name)}, row {i + 1} ({symbols[i]}): must be positive; got {arr[i]:g}"
+            )
+    if N.COL_LOCKED in cols:
+        with _within(f"{table_label}, column {header(N.COL_LOCKED)}"):
+            locked = flags(args.refuse_errors(cols[N.COL_LOCKED], N.COL_LOCKED), len(symbols), N.COL_LOCKED)
+    else:
+        locked = np.zeros(len(symbols), dtype=bool)
+    return symbols, units, price, contract, fx, lot, locked
+
+
+def _threshold(value: float | None, where: str) -> float | None:
+    if value is not None and not -1 <= value < 1:
+        raise CorrLevError(f"{where}: must be a correlation in [-1, 1); got {value:g}")
+    return value
+
+
+def _basket_cap(raw: Rows, where: str) -> float | None:
+    with _within(where):
+        bc = cells.optional(raw, N.NAME_BASKET_CAP)
+    if bc is not None and bc <= 0:
+        raise CorrLevError(f"{where}: must be positive or blank; got {bc:g}")
+    return bc
+
+
+def _method(raw: Rows, where: str) -> CovMethod:
+    with _within(where):  # a blank CovMethod is the sample covariance
+        return "sample" if cells.is_omitted(raw) else args.option(raw, N.NAME_COV_METHOD, COV_METHODS)
+
+
+def _prices(raw: Rows, where: str, symbols: list[str]) -> np.ndarray:
+    with _within(where):
+        hist = cells.block(raw, N.NAME_PRICES)
+    if hist.names is None:
+        raise CorrLevError(f"{where}: the first row must hold the instrument symbols")
+    _refuse_duplicates(hist.names, where, "columns")
+    missing = [s for s in symbols if s not in hist.names]
+    if missing:
+        raise CorrLevError(
+            f"{where}: no price column for {', '.join(missing)}; "
+            "add a column headed with each symbol of the Instruments table"
+        )
+    prices = hist.values[:, [hist.names.index(s) for s in symbols]]
+    if prices.shape[0] < 3:
+        raise CorrLevError(f"{where}: needs at least 3 rows of prices; got {prices.shape[0]}")
+    return prices
 
 
 def _table_columns(rows: Rows, table: str) -> dict[str, list[Any]]:
@@ -201,7 +252,8 @@ def _table_columns(rows: Rows, table: str) -> dict[str, list[Any]]:
         raise CorrLevError(f"{table} is missing or empty")
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
     _refuse_duplicates(header, table, "columns")
-    absent = [c for c in N.INSTRUMENT_COLUMNS if c not in header and c != N.COL_NOTIONAL]
+    optional = (N.COL_NOTIONAL, N.COL_LOT, N.COL_LOCKED)  # without lot sizes, cuts are 1 % steps
+    absent = [c for c in N.INSTRUMENT_COLUMNS if c not in header and c not in optional]
     if absent:
         raise CorrLevError(
             f"{table} has no column {absent[0]!r}; expected columns "
@@ -260,6 +312,14 @@ class DeskAnalysis:
     baskets: np.ndarray
     rebalance: core.RebalanceResult
     headroom: core.Headroom
+
+    @property
+    def proposed_units(self) -> np.ndarray:
+        """Each position's units after the proposed cuts (the units scaled as the notional is)."""
+        res = self.rebalance
+        scale = np.divide(res.positions, res.positions_before, out=np.ones_like(res.positions),
+                          where=res.positions_before != 0)
+        return self.inputs.units * scale
 
 
 def analyse(inputs: DeskInputs) -> DeskAnalysis:

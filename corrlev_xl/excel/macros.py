@@ -34,9 +34,10 @@ import xlwings as xw
 
 from .. import names as N
 from ..core import CorrLevError
-from . import cells, deskbook, layouts
+from . import cells, deskbook, layouts, mapping, problems
 
-__all__ = ["rebalance", "refresh_correlations", "risk_report", "import_functions", "on_ribbon", "HANDLERS"]
+__all__ = ["rebalance", "refresh_correlations", "risk_report", "connect_workbook", "import_functions", "on_ribbon",
+           "HANDLERS"]
 
 log = logging.getLogger("corrlev_xl")
 
@@ -67,8 +68,24 @@ def _finder(book: xw.Book) -> deskbook.Finder:
     return find
 
 
+def _view(book: xw.Book) -> mapping.View:
+    """The :class:`mapping.View` of ``book``: its names and tables, and each sheet's cells in use."""
+
+    def sheets() -> list[mapping.Sheet]:
+        out = []
+        for sheet in book.sheets:
+            used = sheet.used_range
+            out.append(mapping.Sheet(sheet.name, used.row, used.column, _rows(used.raw_value)))
+        return out
+
+    def tables() -> list[tuple[str, str, str]]:
+        return [(t.name, s.name, t.range.address.replace("$", "")) for s in book.sheets for t in s.tables]
+
+    return mapping.View(_finder(book), sheets, tables)
+
+
 def _inputs(book: xw.Book) -> deskbook.DeskInputs:
-    return deskbook.DeskInputs.read(*deskbook.accessors(_finder(book)))
+    return mapping.read_desk(_view(book))
 
 
 def _rows(value: Any) -> deskbook.Rows:
@@ -98,6 +115,7 @@ class _Changes:
         self.created: list[str] = []
         self.saved: list[tuple[str, str, Any]] = []
         self.pictures: list[Any] = []
+        self.names: list[str] = []
 
     def sheet(self, name: str, existing: Any, *, clear: bool) -> Any:
         """``existing`` (from :func:`_output`), cleared if asked; else a new sheet ``name`` at the end."""
@@ -126,7 +144,14 @@ class _Changes:
             raise
         self.pictures.append(pic)
 
+    def name(self, name: str, refers_to: str) -> None:
+        """Define the workbook name ``name`` (one that does not exist yet)."""
+        self.book.names.add(name, "=" + refers_to)
+        self.names.append(name)
+
     def undo(self) -> None:
+        for name in reversed(self.names):
+            self.book.names[name].delete()
         for pic in reversed(self.pictures):
             pic.delete()
         for name, address, value in reversed(self.saved):
@@ -175,7 +200,7 @@ def _run(book: xw.Book | None, action: Callable[[xw.Book], str]) -> str:
         with _screen_frozen(book):
             return action(book)
     except CorrLevError as exc:
-        message = str(exc)
+        message = problems.text_of(exc, excel=True)
     except Exception as exc:  # the one place that turns surprises into a message
         log.exception("macro failed")
         message = f"internal error ({type(exc).__name__}: {exc}); please report"
@@ -327,6 +352,57 @@ def _picture_name(what: str, taken: set[str]) -> str:
 
 
 @xw.script
+def connect_workbook(book: xw.Book | None = None) -> str:
+    """Record where the workbook's inputs are as defined names and a settings sheet (asks first)."""
+    return _run(book, _connect)
+
+
+def _connect(book: xw.Book) -> str:
+    found = mapping.locate(_view(book))
+    deskbook.DeskInputs.read(found.read, source=found)  # a book whose inputs do not read is not connected
+    plan = mapping.connection(found, _now())
+    if not plan.names:
+        return "the workbook is already connected: nothing to write"
+    taken = [name for name, _ in plan.names if book.names.contains(name)]
+    if taken:
+        raise CorrLevError(f"the workbook already has the name(s) {', '.join(taken)}; Connect workbook never "
+                           "changes a name of yours: rename or delete them and connect again")
+    existing = _settings_sheet(book)
+    lines = "\n".join(f"{name} = {ref}" for name, ref in plan.names)
+    if not _confirm(book, f"Connect workbook will add the sheet {mapping.SETTINGS_SHEET!r} and these names:\n"
+                          f"{lines}\n\nWrite them?"):
+        return "Connect workbook: nothing was written (not confirmed)"
+    with _transaction(book) as changes:
+        sheet = changes.sheet(mapping.SETTINGS_SHEET, existing, clear=True)
+        changes.write(sheet, "A1", plan.rows)
+        for name, ref in plan.names:
+            changes.name(name, ref)
+    return f"workbook connected: {len(plan.names)} names written; the ribbon buttons now read them"
+
+
+def _settings_sheet(book: xw.Book) -> Any:
+    """The settings sheet of an earlier connect, or None; a user's sheet of that name is refused."""
+    for sheet in book.sheets:
+        if sheet.name.casefold() == mapping.SETTINGS_SHEET.casefold():
+            first = (_rows(sheet.range("A1").raw_value) or [[None]])[0]
+            if first[0] != mapping.SETTINGS_TITLE:
+                raise CorrLevError(f"the workbook has a sheet {sheet.name!r} that corrlev-xl did not write; "
+                                   "rename it and connect again (nothing was changed)")
+            return sheet
+    return None
+
+
+def _confirm(book: xw.Book, text: str) -> bool:
+    """Ask OK/Cancel.  Engines whose alerts cannot answer (xlwings Server, Lite) are refused, not assumed."""
+    answer = book.app.alert(text, title="corrlev-xl: Connect workbook", buttons="ok_cancel")
+    if answer is None:
+        raise CorrLevError("Connect workbook must ask before it writes, and this Excel cannot answer a question "
+                           "from Python (xlwings Server or Lite); run corrlev-xl connect on the file instead "
+                           "(nothing was changed)")
+    return str(answer).casefold() == "ok"
+
+
+@xw.script
 def import_functions(book: xw.Book | None = None) -> str:
     """Re-import the cell functions of corrlev_xl.udfs into the calling workbook (desktop Excel)."""
     return _run(book, _import_functions)
@@ -349,6 +425,7 @@ ACTIONS: dict[str, Callable[[xw.Book], str]] = {
     "refresh_correlations": _refresh_correlations,
     "risk_report": _risk_report,
     "import_functions": _import_functions,
+    "connect_workbook": _connect,
 }
 HANDLERS: dict[str, Callable[[xw.Book], str]] = {
     button: ACTIONS[handler] for button, (_label, handler) in N.RIBBON_BUTTONS.items()

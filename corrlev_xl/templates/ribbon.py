@@ -36,6 +36,7 @@ _ICONS = {  # built-in Office images (imageMso) by button id
     "btnRebalance": "RecurrenceEdit",
     "btnRefreshCorr": "Refresh",
     "btnRiskReport": "ChartInsert",
+    "btnConnect": "HyperlinkInsert",
     "btnImportFunctions": "FunctionWizard",
 }
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

@@ -98,7 +98,8 @@ def test_locked_positions_are_not_cut():
     [
         ({"equity": -5}, r"named range Equity \(Book!\$B\$16\): must be a positive number; got -5"),
         ({"equity": "n/a"}, r"named range Equity \(Book!\$B\$16\): Equity has the text 'n/a'"),
-        ({"drop_name": N.NAME_PRICES}, r"no named range 'PriceHistory'"),
+        ({"drop_name": N.NAME_PRICES, "price_header": [f"P{k}" for k in range(13)]},
+         r"no price history found: expected a block whose header row names the held instruments"),
         ({"units": ["lots"] + [1.0] * 12},
          r"table Instruments \(Book!\$A\$1:\$H\$14\), column Units: Units has the text 'lots' at row 1"),
         ({"price_header": [f"P{k}" for k in range(13)]}, r"no price column for USDJPY, EURUSD, GBPUSD"),
