@@ -61,6 +61,8 @@ NAME_PAIR_PRICES = "PairPrices"  # header row + both legs, oldest first
 NAME_PAIR_X = "PairX"  # leg X prices (no header)
 NAME_PAIR_Y = "PairY"  # leg Y prices (no header)
 NAME_PAIR_DATES = "PairDates"
+NAME_PAIR_LOT = "PairLotSize"  # units per lot, both legs
+NAME_PAIR_FX_Y = "PairFxY"  # units of leg Y's price currency per unit of the account currency (USDJPY for ZARJPY)
 
 # Ribbon: button id -> handler name in corrlev_xl.macros
 RIBBON_TAB = "CorrLev"

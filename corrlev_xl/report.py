@@ -14,6 +14,7 @@ re-check as a job anyone can schedule.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -21,6 +22,8 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,7 +31,7 @@ import pandas as pd
 
 from . import files
 from .core import CorrLevError
-from .excel import deskbook, layouts, mapping
+from .excel import deskbook, layouts, mapping, pairbook
 from .excel.evaluate import defined_range, read_cells
 from .excel.problems import Problem, Problems
 from .report_sheets import load_workbook, write_copy
@@ -153,6 +156,19 @@ def _instrument_text(a: deskbook.DeskAnalysis) -> list[list[Any]]:
     return [head, *body]
 
 
+def mapping_text(read_from: mapping.InputMap | None) -> str:
+    """What was read from where, and the warnings, for the console (empty when nothing is known)."""
+    if read_from is None:
+        return ""
+    rows = read_from.rows()
+    width = max(len(str(r[0])) for r in rows[1:])
+    where = max(len(str(r[1])) for r in rows[1:])
+    lines = ["Read from the workbook (check it; choose otherwise with --positions, --prices, --equity, --column):"]
+    lines += [f"  {r[0]:<{width}}  {r[1]:<{where}}  {r[2]}" for r in rows[1:] if r[0] != "warning"]
+    lines += [f"  note: {r[2]}" for r in rows[1:] if r[0] == "warning"]
+    return "\n".join(lines)
+
+
 def summary_text(a: deskbook.DeskAnalysis) -> str:
     lev, res = a.leverage, a.rebalance
     over = "ABOVE" if lev.efflev > a.inputs.cap else "within"
@@ -170,10 +186,14 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
         "",
         f"Rebalance: {res.status} — {res.message}",
     ]
+    steps = "lots" if a.inputs.lot_units is not None else "1% steps"
     cuts = [[s, int(k), res.positions_before[i], res.positions[i]]
             for i, (s, k) in enumerate(zip(a.inputs.symbols, res.lots_cut)) if k > 0]
     if cuts:
-        parts += ["", _fmt_table([["cut", "lots", "notional now", "notional after"], *cuts])]
+        parts += ["", _fmt_table([["cut", steps, "notional now", "notional after"], *cuts])]
+    read = mapping_text(a.inputs.read_from)
+    if read:
+        parts += ["", read]
     return "\n".join(parts)
 
 
@@ -243,6 +263,60 @@ def problems_json(src: Path, exc: CorrLevError) -> dict[str, Any]:
                           "candidates": list(p.candidates)} for p in items]}
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One workbook's report: the console text, the ``--json`` object (given the copy) and the copy's writer."""
+
+    summary: str
+    payload: Callable[[Path | None], dict[str, Any]]
+    write: Callable[[Path], Any]
+
+
+def _job(src: Path, values: Any, when: dt.datetime, progress: _Progress, limits: files.Limits,
+         choices: mapping.Choices | None, data: bytes) -> _Job:
+    """The desk report, or the pair report for a pair workbook (:func:`mapping.is_pair_book`)."""
+    view = openpyxl_view(values, limits)
+    if mapping.is_pair_book(view, choices):
+        return _pair_job(src, values, view, when, progress, limits, choices, data)
+    inputs = mapping.read_desk(view, choices)
+    progress(f"estimating covariance ({inputs.prices.shape[0]} rows × {len(inputs.symbols)} instruments)")
+    a = deskbook.analyse(inputs)
+    progress("done: leverage, baskets, headroom and rebalance")
+    rows = inputs.read_from.rows() if inputs.read_from is not None else None
+    return _Job(summary_text(a), lambda dest: as_json(a, src, when, dest),
+                lambda temp: write_copy(src, temp, a, when, values, data=data, limits=limits, mapping_rows=rows))
+
+
+def _pair_job(src: Path, values: Any, view: mapping.View, when: dt.datetime, progress: _Progress,
+              limits: files.Limits, choices: mapping.Choices | None, data: bytes) -> _Job:
+    found = mapping.locate_pair(view, choices)
+    settings = pairbook.PairSettings()
+    if found.lot_size is not None:
+        settings = dataclasses.replace(settings, lot_size=(found.lot_size, found.lot_size))
+    if found.fx_y:
+        settings = dataclasses.replace(settings, fx=(1.0, 1.0 / found.fx_y))
+    inputs = pairbook.PairInputs.from_block(found.rows, found.where, settings)
+    progress(f"pair {inputs.x} / {inputs.y}: {len(found.rows) - 1} rows")
+    a = pairbook.analyse_pair(inputs)
+    if found.fx_y is None:
+        found.mapping.warnings.append(f"no {mapping.NAME_PAIR_FX_Y} name: both legs are taken as priced in one "
+                                      "currency when the hedge is turned into lots")
+    text = pairbook.pair_summary_text(a) + "\n\n" + mapping_text(found.mapping)
+
+    def payload(dest: Path | None) -> dict[str, Any]:
+        return {"schema": SCHEMA, "ok": True, **pairbook.pair_json(a), "workbook": str(src),
+                "created": when.isoformat(), "copy": str(dest) if dest is not None else None,
+                "mapping": found.mapping.as_json(), "warnings": list(found.mapping.warnings)}
+
+    def write(temp: Path) -> Any:
+        from . import report_sheets
+
+        return report_sheets.write_pair_copy(  # type: ignore[attr-defined]
+            src, temp, a, when, values, data=data, limits=limits, mapping_rows=found.mapping.rows())
+
+    return _Job(text, payload, write)
+
+
 def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, quiet: bool = False,
         stream: TextIO | None = None, force: bool = False, limits: files.Limits | None = None,
         choices: mapping.Choices | None = None, json_out: bool = False) -> int:
@@ -267,20 +341,17 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
         target = stack.enter_context(files.output_for(src, out, force=force, when_text=stamp)) if write else None
         values = open_values(src, progress, data=data)
         try:
-            inputs = inputs_of(values, limits, choices)
+            job = _job(src, values, when, progress, limits, choices, data)
         except CorrLevError as exc:
             if json_out:
                 _tell(stream, json.dumps(problems_json(src, exc), ensure_ascii=False))
             raise
-        progress(f"estimating covariance ({inputs.prices.shape[0]} rows × {len(inputs.symbols)} instruments)")
-        a = deskbook.analyse(inputs)
-        progress("done: leverage, baskets, headroom and rebalance")
         if not json_out:
-            stream = _tell(stream, summary_text(a))
+            stream = _tell(stream, job.summary)
         dest = None
         if target is not None:
             progress("writing the copy")
-            write_copy(src, target.temp, a, when, values, data=data, limits=limits)
+            job.write(target.temp)
             files.restore_package_relationships(data, target.temp)  # e.g. a macro workbook's ribbon
             left_out = files.parts_left_out(data, target.temp)
             dest = target.publish()
@@ -290,7 +361,7 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
                       f"cannot carry: {', '.join(files.shown(n, 80) for n in left_out[:5])}{more}", file=sys.stderr)
             say = _tell(say, f"\nResults written to {dest} (the input {src.name} is unchanged).")
         if json_out:
-            _tell(stream, json.dumps(as_json(a, src, when, dest), ensure_ascii=False, allow_nan=False))
+            _tell(stream, json.dumps(job.payload(dest), ensure_ascii=False, allow_nan=False))
     return 0
 
 

@@ -37,7 +37,8 @@ import dataclasses
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1058,3 +1059,133 @@ def connection(found: Located, when: dt.datetime) -> Connection:
         rows += [[f, h] for f, h in columns.items()]
         names.append((NAME_COLUMNS, _absolute(SETTINGS_SHEET, 1, first, 2, len(rows))))
     return Connection(rows, names)
+
+
+# --------------------------------------------------------------------------- #
+# pair workbooks: two price columns
+
+NAME_PAIR_LOT, NAME_PAIR_FX_Y = N.NAME_PAIR_LOT, N.NAME_PAIR_FX_Y
+
+
+@dataclass(frozen=True)
+class PairLocated:
+    """A pair's price block, oldest first with any date column left out, and how it was found."""
+
+    rows: Rows  # header of the two leg names, then the prices
+    where: str
+    mapping: InputMap
+    lot_size: float | None
+    fx_y: float | None
+
+
+def is_pair_book(view: View, choices: Choices | None = None) -> bool:
+    """Whether the workbook is a pair layout: the pair template's name, or no positions but two price columns."""
+    if choices is not None and choices.positions:
+        return False
+    if view.find(N.TABLE_INSTRUMENTS) is not None or view.find(NAME_POSITIONS_BLOCK) is not None:
+        return False
+    if view.find(N.NAME_PAIR_PRICES) is not None:
+        return True
+    sheets = _Sheets(view)
+    try:
+        _find_positions(view, sheets, Choices(), {})
+    except CorrLevError:
+        return bool(_pair_candidates(sheets))
+    return False
+
+
+def locate_pair(view: View, choices: Choices | None = None) -> PairLocated:
+    """The pair's two price columns: ``--prices``, the ``PairPrices`` name, or the one two-column price block."""
+    choices = choices or Choices()
+    sheets = _Sheets(view)
+    mapping = InputMap()
+    if choices.prices:
+        sheet, c1, r1, c2, r2 = _given(sheets, choices.prices, "--prices")
+        block = _pair_block(sheet, sheet.box(c1, r1, c2, r2), r1, c1, "--prices")
+        if block is None:
+            raise CorrLevError(f"--prices {choices.prices}: expected a header row with the two legs' names over "
+                               "at least 3 rows of positive prices (a date column may stand beside them)")
+    else:
+        named = _from_name(view, N.NAME_PAIR_PRICES, f"named range {N.NAME_PAIR_PRICES}")
+        found = [named] if named is not None else _pair_candidates(sheets)
+        if not found:
+            raise CorrLevError("no pair found: expected a header row with two instrument names over at least 3 rows "
+                               "of positive prices")
+        if len(found) > 1:
+            raise_problems([Problem(
+                "prices", f"{len(found)} blocks could be the pair's prices: " + "; ".join(b.range for b in found),
+                option="--prices", candidates=tuple(b.range for b in found), name=N.NAME_PAIR_PRICES)])
+        block = found[0]
+    header = block.rows[0]
+    legs = [j for j, v in enumerate(header) if cells.is_label(v) and not _is(DATE_LABELS, v)]
+    date_col = _date_column(header, block.rows[1:], set(legs))
+    legs = [j for j in legs if j != date_col]
+    if len(legs) != 2:
+        raise CorrLevError(f"{block.label('the pair')}: expected two price columns; found {len(legs)}")
+    index, order = list(range(len(block.rows) - 1)), "oldest first"
+    if date_col is not None:
+        index, order = _ordered(block, block.rows[1:], _date_keys(block, date_col))
+    names = [str(header[j]).strip() for j in legs]
+    rows: Rows = [names, *[[block.rows[i + 1][j] if j < len(block.rows[i + 1]) else None for j in legs]
+                           for i in index]]
+    mapping.prices = {"range": block.range, "source": block.source,
+                      "dates": block.column_range(date_col) if date_col is not None else None, "order": order,
+                      "rows": len(rows) - 1, "columns": {s: block.column_range(j) for s, j in zip(names, legs)}}
+    lot, fx = _pair_setting(view, NAME_PAIR_LOT, mapping), _pair_setting(view, NAME_PAIR_FX_Y, mapping)
+    where = block.label("the pair") + (f", {order}" if date_col is not None else "")
+    return PairLocated(rows, where, mapping, lot, fx)
+
+
+def _pair_setting(view: View, name: str, mapping: InputMap) -> float | None:
+    found = view.find(name)
+    if found is None:
+        mapping.settings[name] = {"value": None, "source": "default", "where": None}
+        return None
+    rows, where = _read_named(found, name)
+    with _named(name, where):
+        value = cells.scalar(rows, name)
+    mapping.settings[name] = {"value": value, "source": f"named range {name}", "where": where}
+    return value
+
+
+@contextmanager
+def _named(name: str, where: str) -> Iterator[None]:
+    try:
+        yield
+    except CorrLevError as exc:
+        raise CorrLevError(f"named range {name} ({where}): {exc}") from None
+
+
+def _pair_candidates(sheets: _Sheets) -> list[Block]:
+    found = []
+    for sheet in sheets.searched():
+        i = 0
+        while i < len(sheet.rows):
+            block = _pair_block(sheet, sheet.rows[i:], sheet.top + i, sheet.left, "detected")
+            if block is None:
+                i += 1
+                continue
+            found.append(block)
+            i += len(block.rows)
+    return found
+
+
+def _pair_block(sheet: Sheet, rows: Rows, top: int, left: int, source: str) -> Block | None:
+    """A header row with exactly two names (and maybe a date column) over ≥ 3 rows of positive numbers."""
+    if not rows:
+        return None
+    header = rows[0]
+    labels = [j for j, v in enumerate(header) if cells.is_label(v)]
+    legs = [j for j in labels if not _is(DATE_LABELS, header[j])]
+    if len(legs) != 2 or len(labels) > 3:
+        return None
+    first, last = min(labels + [max(min(legs) - 1, 0)]), max(labels)
+    body = _trim([list(r[first:last + 1]) + [None] * (last + 1 - first - len(r[first:last + 1])) for r in rows])
+    if len(body) < 4:
+        return None
+    for j in legs:
+        column = [r[j - first] for r in body[1:]]
+        numbers = [v for v in column if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(numbers) < 3 or any(v <= 0 for v in numbers) or len(numbers) < len(column) // 2:
+            return None
+    return Block(sheet.name, top, left + first, body, source)

@@ -87,6 +87,8 @@ def _about(b: Book, book: SampleBook) -> None:
         (N.NAME_PAIR_X, f"{N.SHEET_PAIR_PRICES}: the {x} prices (leg X)."),
         (N.NAME_PAIR_Y, f"{N.SHEET_PAIR_PRICES}: the {y} prices (leg Y)."),
         (N.NAME_PAIR_DATES, f"{N.SHEET_PAIR_PRICES}: the dates."),
+        (N.NAME_PAIR_LOT, f"{N.SHEET_PAIR}: units per lot of both legs (the headless report reads it)."),
+        (N.NAME_PAIR_FX_Y, f"{N.SHEET_PAIR}: USDJPY, to value {y} in USD (the headless report reads it)."),
     ]
     about_sheet(b, "corrlev-xl — pair-trading workbook",
                 f"{x} and {y} come from the bundled sample book (a fixed random seed, correlation about -0.83 "
@@ -169,6 +171,8 @@ def _pair_sheet(b: Book, book: SampleBook) -> None:
     usdjpy = xl_float(float(book.last_prices[book.symbols.index("USDJPY")]))
     ws["A18"], ws["B18"] = "Lot size (units)", LOT_UNITS
     ws["A19"], ws["B19"] = "USDJPY (to value ZARJPY in USD)", usdjpy
+    b.define(N.NAME_PAIR_LOT, ws, "$B$18")
+    b.define(N.NAME_PAIR_FX_Y, ws, "$B$19")
     for cell in ("B18", "B19"):
         ws[cell].fill = INPUT_FILL
     ws["B18"].number_format = MONEY
