@@ -263,3 +263,20 @@ def test_payload_resolves_names_like_the_file(connected, payloads):
     assert book.names["Equity"].refers_to_range.value == wb[sheet][cell].value
     assert split_ref(f"{sheet}!{cell}")[0] == book.names["Equity"].refers_to_range.sheet.name.casefold()
     assert same_ref(f"'{sheet}'!{cell}", sheet, cell)
+
+
+@pytest.mark.parametrize("name", CONNECTED)
+def test_rebalance_macro_on_the_book_as_it_came(connected, name):
+    """The macros share the report's mapping: on the unconnected book Rebalance proposes the same cuts."""
+    results, _, books, _ = connected
+    lay, plain = books[name], results[name, "plain"]
+    assert plain.code == 0, plain
+    reb = plain.json["rebalance"]
+    _, actions = run("rebalance", book_payload(lay.path))
+    rows = _written(actions, N.SHEET_PROPOSAL)
+    fig = {r[0]: r[1:3] for r in rows if r and r[0] in ("NOMLEV", "EFFLEV", "CLM")}
+    assert fig["EFFLEV"][0] == pytest.approx(plain.json["efflev"], rel=RTOL)
+    assert fig["EFFLEV"][1] == pytest.approx(reb["after"]["efflev"], rel=RTOL)
+    start = next(i for i, r in enumerate(rows) if r and r[0] == "instrument") + 1
+    cuts = {r[0]: r[3] for r in rows[start:start + len(lay.symbols)]}
+    assert cuts == {line["symbol"]: line["lots_cut"] for line in reb["lines"]}

@@ -220,8 +220,8 @@ def test_the_copy_carries_the_mapping_and_the_input_is_untouched(runs, built, na
     assert "Report" in wb.sheetnames
     text = norm_text(" ".join(str(v) for row in wb["Report"].iter_rows(values_only=True) for v in row
                               if v is not None))
-    p = lay.positions
-    assert norm_text(f"{p.sheet}!{p.ref}") in text, "the Report sheet does not name the positions range"
+    reported = res.json["mapping"]["positions"]["range"]  # checked against the workbook above
+    assert norm_text(reported) in text, f"the Report sheet does not name the positions range {reported}"
     # the figures in the copy are the command's
     assert report(runs, name)["efflev"] == pytest.approx(res.json["efflev"], rel=1e-12)
 

@@ -17,9 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corrlev_xl.excel.deskbook import analyse
-from corrlev_xl.report import load_inputs
-
 from . import layouts
 from . import reference as ref
 from ._run import norm_text, run_all, same_ref
@@ -263,6 +260,9 @@ def test_a_held_instrument_without_prices(runs, books):
 
 
 def test_the_template_reports_as_before(runs, books):
+    from corrlev_xl.excel.deskbook import analyse
+    from corrlev_xl.report import load_inputs
+
     res = runs[0]["template"]
     assert res.code == 0, res
     out = res.json
