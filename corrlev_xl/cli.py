@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         from .excel.problems import Problems
 
         if isinstance(exc, Problems) and len(exc.items) > 1:  # one line per problem, each kept to one line
-            _say(f"{len(exc.items)} problems; nothing was computed or written:")
+            book = f"{exc.workbook}: " if exc.workbook else ""
+            _say(f"{book}{len(exc.items)} problems; nothing was computed or written:")
             for p in exc.items:
                 _say(f"  - {p.input + ': ' if p.input else ''}{p.text()}")
         else:

@@ -343,6 +343,8 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
         try:
             job = _job(src, values, when, progress, limits, choices, data)
         except CorrLevError as exc:
+            if isinstance(exc, Problems):
+                exc.workbook = files.shown(src)
             if json_out:
                 _tell(stream, json.dumps(problems_json(src, exc), ensure_ascii=False))
             raise

@@ -48,7 +48,7 @@ from .. import names as N
 from ..core import CorrLevError
 from . import cells, layouts
 from .deskbook import DeskInputs, Finder, Found, Rows, _refuse_duplicates
-from .problems import Collector, Problem
+from .problems import Collector, Problem, Problems
 
 # --------------------------------------------------------------------------- #
 # headers
@@ -263,8 +263,8 @@ class InputMap:
     warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"positions": self.positions, "prices": self.prices, "equity": self.equity,
-                "settings": self.settings}
+        settings = {SETTING_KEYS.get(name, name): s for name, s in self.settings.items()}
+        return {"positions": self.positions, "prices": self.prices, "equity": self.equity, "settings": settings}
 
     def rows(self) -> Rows:
         """Label / where / what rows (the Report sheet's "what was read" section)."""
@@ -287,6 +287,11 @@ class InputMap:
         return out
 
 
+SETTING_KEYS = {  # each setting's name in --json
+    N.NAME_CAP: "cap", N.NAME_THRESHOLD: "basket_threshold", N.NAME_BASKET_CAP: "basket_cap",
+    N.NAME_COV_METHOD: "cov_method", N.NAME_LAMBDA: "ewma_lambda", N.NAME_PAIR_LOT: "lot_size",
+    N.NAME_PAIR_FX_Y: "fx_y",
+}
 DEFAULTS: dict[str, Any] = {  # settings a workbook without corrlev's names gets
     N.NAME_CAP: 2.0, N.NAME_THRESHOLD: 0.75, N.NAME_BASKET_CAP: None, N.NAME_COV_METHOD: "sample",
     N.NAME_LAMBDA: 0.94,
@@ -334,15 +339,26 @@ def locate(view: View, choices: Choices | None = None) -> Located:
     choices = choices or Choices()
     problems = Collector()
     sheets = _Sheets(view)
+    incomplete: Block | None = None
     columns = dict(_connected_columns(view, problems))
     columns.update(choices.columns)
 
-    positions = problems.attempt("positions", lambda: _positions(view, sheets, choices, columns))
+    symbols: list[str] = []
+    positions = None
+    try:
+        positions = _positions(view, sheets, choices, columns)
+    except Incomplete as exc:  # recorded; its instruments still lead to the prices
+        problems.items.extend(exc.items)
+        j = exc.fields["symbol"]
+        symbols = [str(r[j]).strip() for r in exc.block.rows[1:] if j < len(r) and not cells.is_blank(r[j])]
+        incomplete = exc.block
+    except CorrLevError as exc:
+        with problems.about("positions"):
+            raise exc
     mapping = InputMap()
     rows: dict[str, Rows] = {}
     labels: dict[str, str] = {}
     headers: dict[str, str] = {}
-    symbols: list[str] = []
     if positions is not None:
         block, fields = positions
         with problems.about("positions"):
@@ -352,15 +368,15 @@ def locate(view: View, choices: Choices | None = None) -> Located:
 
     prices = None
     if symbols:
-        held_block = positions[0] if positions is not None else None
+        held_block = positions[0] if positions is not None else incomplete
         assert held_block is not None
         prices = problems.attempt("prices", lambda: _prices(view, sheets, choices, symbols, held_block))
         if prices is not None:
             with problems.about("prices"):
-                rows[N.NAME_PRICES] = _price_rows(prices, symbols, mapping)
+                rows[N.NAME_PRICES] = _price_rows(prices, symbols, mapping, _price_dates(view, prices))
                 labels[N.NAME_PRICES] = prices.label("prices")
 
-    exclude = [b for b in (positions[0] if positions else None, prices) if b is not None]
+    exclude = [b for b in (positions[0] if positions else incomplete, prices) if b is not None]
     with problems.about("equity"):
         rows[N.NAME_EQUITY], labels[N.NAME_EQUITY] = _equity(view, sheets, choices, exclude, mapping)
 
@@ -545,6 +561,7 @@ def _find_positions(view: View, sheets: _Sheets, choices: Choices,
             return block, fields
     found: list[tuple[Block, dict[str, int]]] = []
     trouble_all: list[Problem] = []
+    near: list[tuple[Block, dict[str, int]]] = []
     for sheet in sheets.searched():
         i = 0
         while i < len(sheet.rows):
@@ -553,19 +570,36 @@ def _find_positions(view: View, sheets: _Sheets, choices: Choices,
                 i += 1
                 continue
             fields, trouble = _header_fields(row, columns)
-            if not _usable(fields):
+            usable = _usable(fields)
+            if not usable and not ("symbol" in fields and len(fields) >= 2):
                 i += 1
                 continue
             end = _end_of_block(sheet.rows, i + 1, fields["symbol"])
             top = sheet.top + i
             table = sheets.table_at(sheet.name, top, sheet.left + fields["symbol"])
-            width = max(fields.values()) + 1
+            width = max(fields.values()) + 1  # and the headed columns right after (up to a blank header)
+            while width < len(row) and not cells.is_blank(row[width]):
+                width += 1
             rows = [list(r[:width]) + [None] * (width - len(r[:width])) for r in sheet.rows[i:end]]
             block = Block(sheet.name, top, sheet.left, rows, f"table {table}" if table else "detected")
+            if not usable:  # an instrument column and more, but no quantity: a header to name, not a miss
+                near.append((block, fields))
+                i = end
+                continue
             found.append((block, fields))
             trouble_all += [Problem(p.input, f"{block.range}: {p.message}", p.option, p.candidates, p.name)
                             for p in trouble]
             i = end
+    if not found and len(near) == 1:
+        block, fields = near[0]
+        known = set(fields.values())
+        others = [str(h).strip() for j, h in enumerate(block.rows[0]) if j not in known and cells.is_label(h)]
+        missing = "a units column" if "price" in fields else "a notional column, or units and price columns"
+        raise Incomplete(block, fields, [Problem(
+            "positions", f"{block.range} looks like the positions ({', '.join(_shown_headers(block, fields))}) but "
+            f"has no header corrlev-xl reads as {missing}" + (f"; its other headers: {', '.join(others)}" if others
+                                                              else ""),
+            option="--column", candidates=tuple(f"units={h}" for h in others), name=NAME_COLUMNS)])
     if not found:
         raise CorrLevError(f"no positions block found on any sheet: expected a header row with an instrument "
                            f"column and either a notional column or units and price ({_HEADER_HELP})")
@@ -585,9 +619,15 @@ def _shown_headers(block: Block, fields: Mapping[str, int]) -> list[str]:
     return [str(block.rows[0][j]).strip() for j in sorted(fields.values())]
 
 
-def raise_problems(items: Sequence[Problem]) -> None:
-    from .problems import Problems
+class Incomplete(Problems):
+    """A positions block with its instruments but a column to name: the other inputs are still looked for."""
 
+    def __init__(self, block: Block, fields: dict[str, int], items: Sequence[Problem]) -> None:
+        super().__init__(items)
+        self.block, self.fields = block, fields
+
+
+def raise_problems(items: Sequence[Problem]) -> None:
     if items:
         raise Problems(items)
 
@@ -739,7 +779,19 @@ def _price_block(sheet: Sheet, i: int, held: set[str]) -> Block | None:
     return Block(sheet.name, sheet.top + i, sheet.left + first, rows, "detected")
 
 
-def _price_rows(block: Block, symbols: list[str], mapping: InputMap) -> Rows:
+def _price_dates(view: View, prices: Block) -> Block | None:
+    """The template's ``PriceDates`` beside a ``PriceHistory`` without dates: the rows' dates, header row included."""
+    if not prices.source.startswith("named range"):
+        return None
+    dates = _from_name(view, N.NAME_DATES, f"named range {N.NAME_DATES}")
+    if dates is None or len(dates.rows) not in (len(prices.rows), len(prices.rows) - 1):
+        return None
+    if len(dates.rows) == len(prices.rows) - 1:  # the dates' data cells only
+        dates = Block(dates.sheet, dates.top - 1, dates.left, [[None], *dates.rows], dates.source, dates.place)
+    return dates
+
+
+def _price_rows(block: Block, symbols: list[str], mapping: InputMap, dates: Block | None = None) -> Rows:
     """The held instruments' prices, oldest first, as a header row of symbols and rows of numbers."""
     header = [str(v).strip() if isinstance(v, str) else v for v in block.rows[0]]
     labels = [h if isinstance(h, str) else "" for h in header]
@@ -756,15 +808,18 @@ def _price_rows(block: Block, symbols: list[str], mapping: InputMap) -> Rows:
     order, index = "oldest first", list(range(len(body)))
     if date_col is not None:
         index, order = _ordered(block, body, _date_keys(block, date_col))
+    elif dates is not None:
+        index, order = _ordered(block, body, _date_keys(dates, 0))
     values = _numbers(block, index, cols, symbols, date_col)
     if len(values) < 3:
         raise CorrLevError(f"{block.label('prices')}: needs at least 3 rows of prices; got {len(values)}")
     mapping.prices = {
         "range": block.range, "source": block.source,
-        "dates": block.column_range(date_col) if date_col is not None else None, "order": order,
-        "rows": len(values), "columns": {s: block.column_range(j) for s, j in zip(symbols, cols)},
+        "dates": (block.column_range(date_col) if date_col is not None
+                  else dates.column_range(0) if dates is not None else None),
+        "order": order, "rows": len(values), "columns": {s: block.column_range(j) for s, j in zip(symbols, cols)},
     }
-    if date_col is None:
+    if date_col is None and dates is None:
         mapping.warnings.append(f"the price history {block.range} has no date column: its rows are taken "
                                 "oldest first")
     return [list(symbols), *values]
@@ -922,7 +977,7 @@ def _equity(view: View, sheets: _Sheets, choices: Choices, exclude: list[Block],
     if not found:
         raise_problems([Problem(
             "equity", f"no equity found: no defined name or labelled cell ({', '.join(EQUITY_LABELS[:6])} …) "
-            "with an amount next to it or below it", option="--equity", candidates=("1000000",),
+            "with an amount next to it or below it (give a cell, or an amount such as 1000000)", option="--equity",
             name=N.NAME_EQUITY)])
     values = {cells.shown(rows[0][0]) if rows and rows[0] else "" for _, _, rows in found}
     if len(values) > 1:
@@ -1033,7 +1088,7 @@ def connection(found: Located, when: dt.datetime) -> Connection:
         width = max((len(r) for r in b.rows), default=1)
         names.append((name, _absolute(b.sheet, b.left, b.top, b.left + width - 1, b.top + len(b.rows) - 1)))
 
-    if not found.positions.source.startswith(("table ", "named range ")):
+    if found.positions.source not in (f"table {N.TABLE_INSTRUMENTS}", f"named range {NAME_POSITIONS_BLOCK}"):
         block_name(NAME_POSITIONS_BLOCK, found.positions)
     if found.prices is not None and not found.prices.source.startswith("named range "):
         block_name(N.NAME_PRICES, found.prices)

@@ -54,6 +54,7 @@ class Problems(CorrLevError):
 
     def __init__(self, items: Sequence[Problem]) -> None:
         self.items = tuple(items)
+        self.workbook: str | None = None  # the file, once the caller knows it (the console names it)
         super().__init__(self.text())
 
     def text(self, *, excel: bool = False) -> str:
