@@ -394,7 +394,8 @@ def _settings_sheet(book: xw.Book) -> Any:
 
 def _confirm(book: xw.Book, text: str) -> bool:
     """Ask OK/Cancel.  Engines whose alerts cannot answer (xlwings Server, Lite) are refused, not assumed."""
-    answer = book.app.alert(text, title="corrlev-xl: Connect workbook", buttons="ok_cancel")
+    remote = getattr(getattr(book.app, "engine", None), "type", None) == "remote"
+    answer = None if remote else book.app.alert(text, title="corrlev-xl: Connect workbook", buttons="ok_cancel")
     if answer is None:
         raise CorrLevError("Connect workbook must ask before it writes, and this Excel cannot answer a question "
                            "from Python (xlwings Server or Lite); run corrlev-xl connect on the file instead "
