@@ -5,13 +5,25 @@ computed and stored as values (:mod:`corrlev_xl.excel.evaluate`), and those
 sheets into a new file.  A user's sheet of one of those names is refused
 before anything is written (:func:`output_sheets`); every string is stored
 as text, never as a formula (:func:`corrlev_xl.excel.layouts.put`).
+
+The sheets are laid out for a desk to read: titled parts
+(:class:`~corrlev_xl.excel.layouts.Section`), headers that say their units and
+wrap within their column, each figure in its format
+(:data:`~corrlev_xl.excel.layouts.FORMATS`: ``5.7%``, ``500,000``, ``2.52x``),
+columns as wide as their contents, and native charts that Excel and
+LibreOffice both draw: the risk contributions on the Report sheet, the
+leverage and the notionals before and after the proposed cuts on the Proposal
+sheet.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +34,11 @@ from . import names as N
 from .core import CorrLevError
 from .excel import deskbook, layouts
 from .excel.evaluate import evaluate, freeze, read_cells
+from .excel.layouts import Section
 
 SHEET_REPORT_OUT = N.SHEET_HEADLESS_REPORT
+MAPPING_TITLE = "What corrlev-xl read from the workbook"
+MAPPING_HEADER = ["input", "where", "how it was read"]
 
 
 def load_workbook(path: Path, data: bytes, **options: Any) -> Any:
@@ -39,6 +54,7 @@ def load_workbook(path: Path, data: bytes, **options: Any) -> Any:
 def write_copy(
     src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetime, values_wb: Any | None = None,
     *, data: bytes | None = None, limits: files.Limits | None = None,
+    mapping_rows: list[list[Any]] | None = None,
 ) -> Path:
     """Write ``src`` with the report, proposal and audit row into ``dest``, a new file.
 
@@ -46,6 +62,9 @@ def write_copy(
     that :mod:`corrlev_xl.files` then gives its final name.  A ``.xlsm`` copy
     keeps the input's VBA project.  ``values_wb`` is ``src`` already opened by
     :func:`open_values` and ``data`` its bytes, if the caller has them.
+    ``mapping_rows`` (input, where, how it was read; under
+    :data:`MAPPING_HEADER` or a header row of their own) are shown on the
+    Report sheet under :data:`MAPPING_TITLE`.
     """
     if dest.resolve() == src.resolve() or (dest.exists() and dest.samefile(src)):
         raise CorrLevError("the output must be a different file from the input workbook")
@@ -60,7 +79,7 @@ def write_copy(
     freeze(wb, results)
     for problem in skipped:
         print(f"corrlev-xl: left as a formula: {problem}", file=sys.stderr)
-    write_results(wb, a, when, own)
+    write_results(wb, a, when, own, mapping_rows=mapping_rows)
     wb.save(dest)
     return dest
 
@@ -84,76 +103,469 @@ def output_sheets(wb: Any) -> dict[str, str | None]:
 
 
 def write_results(wb: Any, a: deskbook.DeskAnalysis, when: dt.datetime,
-                   own: dict[str, str | None] | None = None) -> None:
+                  own: dict[str, str | None] | None = None, *,
+                  mapping_rows: list[list[Any]] | None = None) -> None:
     """The Report and Proposal sheets (written afresh) and one more Audit log row, into the copy ``wb``.
 
-    ``own`` is :func:`output_sheets` of ``wb`` (found here if not given).
+    ``own`` is :func:`output_sheets` of ``wb`` (found here if not given);
+    ``mapping_rows``, if given, are the Report sheet's :data:`MAPPING_TITLE` part.
     Every string is stored as text (:func:`layouts.put`), never as a formula.
     """
     own = output_sheets(wb) if own is None else own
-    for name, rows in (
-        (SHEET_REPORT_OUT, _report_rows(a, when)),
-        (N.SHEET_PROPOSAL, layouts.proposal_rows(a, when)),
-    ):
+    stamp = when.strftime("%Y-%m-%d %H:%M:%S")
+    for name in (SHEET_REPORT_OUT, N.SHEET_PROPOSAL):
         title, at = own[name] or name, None
         if own[name] is not None:  # corrlev-xl's own, from an earlier run: replaced in its place
             at = wb.sheetnames.index(title)
             del wb[title]
         ws = wb.create_sheet(title, at)
-        _put_rows(ws, 1, rows)
-        _tidy(ws)
+        if name == SHEET_REPORT_OUT:
+            sheet = _Sheet(ws, [layouts.REPORT_TITLE, stamp], REPORT_NOTE)
+            placed = sheet.write(report_sections(a, mapping_rows))
+            _risk_chart(ws, placed["risk"], len(a.inputs.symbols))
+            _heatmap(ws, placed["correlation"])
+        else:
+            sheet = _Sheet(ws, [layouts.PROPOSAL_TITLE], None)
+            placed = sheet.write(layouts.proposal_sections(a, when))
+            _proposal_charts(ws, placed, len(a.inputs.symbols))
+        sheet.finish()
     wb.active = wb.sheetnames.index(own[SHEET_REPORT_OUT] or SHEET_REPORT_OUT)
     log = wb[own[N.SHEET_AUDIT]] if own[N.SHEET_AUDIT] else wb.create_sheet(N.SHEET_AUDIT)
     empty = log.max_row == 1 and log.cell(1, 1).value is None
     audit = [layouts.AUDIT_HEADER] if empty else []
     audit.append(layouts.audit_row(a, when))
     _put_rows(log, 1 if empty else log.max_row + 1, audit)
-    _tidy(log)
+    _tidy_audit(log)
 
 
-def _put_rows(ws: Any, start: int, rows: list[list[Any]]) -> None:
+REPORT_NOTE = (f"Figures computed by corrlev-xl from the workbook's inputs: one-day figures from daily returns; "
+               f"money in the account currency ({layouts.CCY}), the currency of Equity.")
+
+
+def report_sections(a: deskbook.DeskAnalysis, mapping_rows: list[list[Any]] | None = None) -> list[Section]:
+    """The Report sheet's parts, top to bottom (``mapping_rows``: the last part, when given)."""
+    inp = a.inputs
+    corr = [["instrument", *inp.symbols]]
+    corr += [[s, *a.corr[i]] for i, s in enumerate(inp.symbols)]
+    sections = [
+        Section("summary", "The book", layouts.summary_rows(a, notes=True), header=0),
+        Section("risk", "Risk by instrument: one day, one standard deviation (chart: the % of risk)",
+                layouts.risk_rows(a)),
+        Section("room", f"Room to add before EFFLEV reaches the cap {inp.cap:.2f}x", layouts.room_rows(a),
+                header=2, notes=tuple(layouts.room_notes(a))),
+        Section("baskets", f"Correlation baskets: every pair inside a basket correlates above {inp.threshold:g}",
+                layouts.desk_basket_rows(a)),
+        Section("correlation", f"Correlation of daily returns ({layouts.estimate_label(a.estimate)} estimate)",
+                corr),
+    ]
+    if mapping_rows:
+        head = [] if list(mapping_rows[0][:1]) == MAPPING_HEADER[:1] else [MAPPING_HEADER]  # given, or ours
+        sections.append(Section("mapping", MAPPING_TITLE, [*head, *mapping_rows], prose_last=True))
+    return sections
+
+
+# --------------------------------------------------------------------------- #
+# laying out a sheet
+
+NAVY = "1F3864"
+_FILL = "D9E1F2"
+_SECTION_FORMATS = {"correlation": layouts.CORRELATION}  # one format for the whole table
+_PY_FORMATS = {  # how each number format shows a value, to size the columns
+    layouts.LEVERAGE: "{:.2f}x", layouts.PERCENT: "{:.1%}", "0.00%": "{:.2%}", layouts.MONEY: "{:,.0f}",
+    layouts.RATIO: "{:.3f}", "0.00": "{:.2f}", "0": "{:.0f}",
+}
+BOLD_WIDTH = 1.1  # a bold character, in widths of the digit 0 (Excel's column width unit)
+PLAIN_WIDTH = 0.9  # a character of plain text, on average
+LINE_POINTS = 15.0  # one line of 11-point text
+MAX_WIDTH = 40  # a table's column is never wider
+MAX_HEIGHT = 409.0  # Excel's tallest row, in points
+
+
+def _note() -> Any:
+    """The font of a note: small, italic, grey."""
+    from openpyxl.styles import Font
+
+    return Font(size=9, italic=True, color="595959")
+
+
+def _value(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def shown(v: Any, fmt: str | None) -> str:
+    """About what a cell of value ``v`` and number format ``fmt`` shows (to fit the column)."""
+    if isinstance(v, bool):
+        return "FALSE"
+    if isinstance(v, str):
+        return v
+    if fmt == "#,##0.0###":
+        return f"{v:,.4f}".rstrip("0")
+    spec = _PY_FORMATS.get(fmt or "")
+    return spec.format(v) if spec else f"{v:.10g}"
+
+
+def wrapped_lines(text: str, width: float, *, bold: bool = True) -> int:
+    """How many lines ``text`` takes wrapped at word boundaries in a column ``width`` wide.
+
+    A word longer than a line is broken over as many lines as it needs, as Excel does.
+    """
+    room = max(math.floor((width - 1) / (BOLD_WIDTH if bold else PLAIN_WIDTH)), 1)
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > room:
+            lines, used = lines + 1, 0
+        if used:
+            used += 1 + len(word)
+        else:
+            lines += (len(word) - 1) // room
+            used = (len(word) - 1) % room + 1
+    return lines
+
+
+def _fmt(section: Section, header: Sequence[Any], row: Sequence[Any], col: int, v: Any) -> str | None:
+    """The number format of one body cell: the section's, its column header's, else its row label's."""
+    if isinstance(v, bool):
+        return layouts.BOOLEAN
+    if not _number(v):
+        return None
+    fmt = _SECTION_FORMATS.get(section.key)
+    if fmt is None and section.header and col < len(header):
+        fmt = layouts.number_format(str(header[col]), v)
+    if fmt is None and row and isinstance(row[0], str):
+        fmt = layouts.number_format(row[0], v)
+    return fmt
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a section's table landed: its header rows, first and last body row, its columns."""
+
+    header_row: int  # the last header row (the column titles)
+    first: int
+    last: int
+    names: tuple[str, ...]  # the column titles
+    labels: tuple[Any, ...]  # the first cell of each body row
+
+    def column(self, name: str) -> int:
+        """The column (1-based) titled ``name``."""
+        return self.names.index(name) + 1
+
+    def row(self, label: str) -> int:
+        """The body row whose first cell is ``label``."""
+        return self.first + self.labels.index(label)
+
+
+class _Sheet:
+    """Writes titled sections one under the other, formats them, then sizes the columns (:meth:`finish`).
+
+    A table's cells set its column's width; text that reads as a sentence (a
+    note, a label's explanation, a result message) is wrapped over the cells to
+    its right instead, as far as the widest table reaches.
+    """
+
+    def __init__(self, ws: Any, title: list[Any], note: str | None) -> None:
+        from openpyxl.styles import Font
+
+        self.ws = ws
+        self.need: dict[int, float] = {}  # column -> the width its contents need
+        self.headers: list[tuple[int, int, int, str]] = []  # row, first column, last column, text
+        self.prose: list[tuple[int, int]] = []  # (row, column) of text wrapped across to the widest table's edge
+        self.wide: list[tuple[int, int]] = []  # (row, column) of a header over such text
+        self.row, self.right = 1, 1
+        _put_rows(ws, 1, [title])
+        ws.cell(1, 1).font = Font(size=14, bold=True, color=NAVY)
+        ws.row_dimensions[1].height = 22
+        if note:
+            _put_rows(ws, 2, [[note]])
+            ws.cell(2, 1).font = _note()
+            self.row = 2
+
+    def _fit(self, col: int, text: str, factor: float = 1.0) -> None:
+        self.need[col] = max(self.need.get(col, 6), min(len(text) * factor + 2, MAX_WIDTH))
+
+    def write(self, sections: Sequence[Section]) -> dict[str, Placed]:
+        from openpyxl.styles import Font
+
+        placed = {}
+        for s in sections:
+            self.row += 1  # a blank row above each part
+            if s.title:
+                self.row += 1
+                _put_rows(self.ws, self.row, [[s.title]])
+                self.ws.cell(self.row, 1).font = Font(size=12, bold=True, color=NAVY)
+            start = self.row + 1
+            _put_rows(self.ws, start, [[_value(v) for v in r] for r in s.rows])
+            placed[s.key] = self._style(s, start)
+            self.row = start + len(s.rows) - 1
+            for note in s.notes:
+                self.row += 1
+                _put_rows(self.ws, self.row, [[note]])
+                self.ws.cell(self.row, 1).font = _note()
+                self.prose.append((self.row, 1))
+        return placed
+
+    def _style(self, s: Section, start: int) -> Placed:
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+        ws, width = self.ws, max((len(r) for r in s.rows), default=1)
+        if s.header:
+            self.right = max(self.right, width)
+        header = s.rows[s.header - 1] if s.header else []
+        fill, rule = PatternFill("solid", start_color=_FILL, end_color=_FILL), Border(bottom=Side("thin", "8EA9DB"))
+        for k, row in enumerate(s.rows):
+            r = start + k
+            if k < s.header:
+                self._header(s, k, r, row, width, (Font(bold=True), fill, rule))
+                continue
+            for c, v in enumerate(row, 1):
+                v = _value(v)
+                cell = ws.cell(r, c)
+                fmt = _fmt(s, header, row, c - 1, v)
+                if fmt:
+                    cell.number_format = fmt
+                if s.header:
+                    cell.alignment = Alignment(horizontal=_align(s, c))  # "unlimited" sits where numbers do
+                    if c == 1:
+                        cell.font = Font(bold=True)
+                if v is None or v == "":
+                    continue
+                if s.header == 0 and c > 1 and (c > 2 or (isinstance(v, str) and len(row) == 2)):
+                    self.prose.append((r, c))  # a label's explanation, or a text value: wrapped to the right
+                    if c > 2:
+                        cell.font = _note()
+                    continue
+                if s.header == 0 and c == 2:
+                    cell.alignment = Alignment(horizontal="right")
+                if s.prose_last and c == width:
+                    self.prose.append((r, c))
+                    continue
+                self._fit(c, shown(v, fmt))
+        body = s.rows[s.header:]
+        return Placed(start + s.header - 1, start + s.header, start + len(s.rows) - 1,
+                      tuple(str(h) for h in header), tuple(_value(r[0]) if r else None for r in body))
+
+    def _header(self, s: Section, k: int, r: int, row: Sequence[Any], width: int, style: tuple[Any, ...]) -> None:
+        """One header row: wrapped titles; in an upper header row, a title spans the empty cells to its right."""
+        from openpyxl.styles import Alignment
+
+        for c in range(1, width + 1):
+            cell = self.ws.cell(r, c)
+            cell.font, cell.fill, cell.border = style
+            cell.alignment = Alignment(wrap_text=True, vertical="bottom", horizontal=_align(s, c))
+            text = str(row[c - 1]) if c - 1 < len(row) and row[c - 1] not in (None, "") else ""
+            if not text:
+                continue
+            if s.prose_last and c == width:  # over sentences that run across the sheet
+                self.wide.append((r, c))
+                continue
+            last = c
+            while k < s.header - 1 and last < width and (last >= len(row) or row[last] in (None, "")):
+                last += 1
+            if last > c:
+                self.ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=last)
+                cell.alignment = Alignment(wrap_text=True, vertical="bottom", horizontal="center")
+            else:  # its longest word fits, and it takes at most two lines
+                longest = max((len(w) for w in text.split()), default=0)
+                self.need[c] = max(self.need.get(c, 6), min(longest * BOLD_WIDTH + 2, MAX_WIDTH),
+                                   min(len(text) * BOLD_WIDTH / 2 + 2, 24))
+            self.headers.append((r, c, last, text))
+
+    def finish(self) -> None:
+        """Columns as wide as their contents; header rows as tall as their wrapped titles; one page wide."""
+        from openpyxl.styles import Alignment
+        from openpyxl.utils import get_column_letter
+
+        ws = self.ws
+        for col, width in self.need.items():
+            ws.column_dimensions[get_column_letter(col)].width = round(width, 1)
+        lines: dict[int, int] = {}
+        for r, c1, c2, text in self.headers:
+            lines[r] = max(lines.get(r, 1), wrapped_lines(text, self.span(c1, c2)))
+        for r, c in self.wide:
+            if self.right > c:
+                ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=self.right)
+        for r, c in self.prose:
+            cell = ws.cell(r, c)
+            last = max(self.right, c)
+            if last > c:
+                ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=last)
+            cell.alignment = Alignment(wrap_text=True, vertical="top", indent=1 if c > 1 else 0)
+            for left in range(1, c):  # the label beside it at the top too
+                ws.cell(r, left).alignment = Alignment(horizontal=ws.cell(r, left).alignment.horizontal,
+                                                       vertical="top")
+            lines[r] = max(lines.get(r, 1), wrapped_lines(str(cell.value), self.span(c, last) - 1, bold=False))
+        for r, n in lines.items():
+            ws.row_dimensions[r].height = min(LINE_POINTS * n, MAX_HEIGHT)
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+
+    def span(self, c1: int, c2: int) -> float:
+        """The width of columns ``c1`` to ``c2`` as set (Excel's default 8.43 for a column without one)."""
+        from openpyxl.utils import get_column_letter
+
+        return sum(float(self.ws.column_dimensions[get_column_letter(c)].width or 8.43) for c in range(c1, c2 + 1))
+
+
+def _align(s: Section, col: int) -> str:
+    """A table column's alignment: numbers (and TRUE/FALSE) right, basket numbers centred, text left."""
+    values = [_value(r[col - 1]) for r in s.rows[s.header:] if col - 1 < len(r)]
+    if col > 1 and s.key == "correlation":
+        return "center"
+    if col - 1 < len(s.rows[s.header - 1]) and s.rows[s.header - 1][col - 1] == "basket":
+        return "center"
+    return "right" if col > 1 and any(_number(v) or isinstance(v, bool) for v in values) else "left"
+
+
+def _put_rows(ws: Any, start: int, rows: Sequence[Sequence[Any]]) -> None:
     for r, values in enumerate(rows, start):
         for c, v in enumerate(values, 1):
-            if v is not None:
-                layouts.put(ws.cell(r, c), v)
+            if v is not None and v != "":
+                layouts.put(ws.cell(r, c), _value(v))
 
 
-_HEADERS = {"figure", "instrument", "basket", "timestamp", "correlation"}
+def _tidy_audit(ws: Any) -> None:
+    """The Audit log: its header bold, each figure in its format, columns fitted, the header row frozen."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
 
-
-def _tidy(ws: Any) -> None:
-    """Readable on screen and on one page width: bold headers, number formats, widths."""
-    from openpyxl.styles import Alignment, Font
-
-    bold, right = Font(bold=True), Alignment(horizontal="right")
+    fill, rule = PatternFill("solid", start_color=_FILL, end_color=_FILL), Border(bottom=Side("thin", "8EA9DB"))
+    head = [c.value for c in ws[1]]
+    need: dict[int, float] = {}
     for row in ws.iter_rows():
-        first = row[0].value
-        if row[0].row == 1 or (isinstance(first, str) and first in _HEADERS):
-            for c in row:
-                c.font = bold
-                below = ws.cell(c.row + 1, c.column).value
-                if isinstance(below, (int, float)) and not isinstance(below, bool):
-                    c.alignment = right  # a header sits over its numbers
         for c in row:
-            if isinstance(c.value, float):
-                c.number_format = "#,##0" if abs(c.value) >= 1000 else "0.0000"
-    widths: dict[str, int] = {}  # each column as wide as its longest text (row 1, the title, aside)
-    for row in ws.iter_rows(min_row=2):
-        for c in row:
-            shown = len(c.value) if isinstance(c.value, str) else 10 if c.value is not None else 0
-            widths[c.column_letter] = max(widths.get(c.column_letter, 8), min(shown + 2, 48))
-    for letter, width in widths.items():
-        ws.column_dimensions[letter].width = width
+            name = head[c.column - 1] if c.column - 1 < len(head) else None
+            if c.column == len(head):
+                c.alignment = Alignment(indent=1)  # the cut list, apart from the figures
+            if c.row == 1:
+                c.font, c.fill, c.border = Font(bold=True), fill, rule
+                if name in layouts.FORMATS:
+                    c.alignment = Alignment(horizontal="right")
+                if isinstance(name, str):
+                    need[c.column] = max(need.get(c.column, 6), len(name) * BOLD_WIDTH + 2)
+                continue
+            fmt = layouts.number_format(name, c.value) if isinstance(name, str) and _number(c.value) else None
+            if fmt:
+                c.number_format = fmt
+            if c.value is not None and c.column < len(head):  # the cut list, last, runs on
+                need[c.column] = max(need.get(c.column, 6), min(len(shown(c.value, fmt)) + 2, MAX_WIDTH))
+    for col, width in need.items():
+        ws.column_dimensions[get_column_letter(col)].width = round(width, 1)
+    ws.freeze_panes = "B2"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _report_rows(a: deskbook.DeskAnalysis, when: dt.datetime) -> list[list[Any]]:
-    rows: list[list[Any]] = [[layouts.REPORT_TITLE, when.strftime("%Y-%m-%d %H:%M:%S")], []]
-    rows += layouts.summary_rows(a)
-    rows += [[]] + layouts.instrument_rows(a) + [[]] + layouts.desk_basket_rows(a) + [[]]
-    rows.append(["correlation", *a.inputs.symbols])
-    rows += [[s, *np.round(a.corr[i], 6)] for i, s in enumerate(a.inputs.symbols)]
-    return [[v.item() if isinstance(v, np.generic) else v for v in r] for r in rows]
+def _heatmap(ws: Any, corr: Placed) -> None:
+    """The correlation matrix coloured from blue (-1) through white (0) to red (+1), as on the Dashboard."""
+    from openpyxl.formatting.rule import ColorScaleRule
+    from openpyxl.utils import get_column_letter
 
+    area = f"B{corr.first}:{get_column_letter(len(corr.names))}{corr.last}"
+    ws.conditional_formatting.add(area, ColorScaleRule(
+        start_type="num", start_value=-1, start_color="FF5B9BD5", mid_type="num", mid_value=0,
+        mid_color="FFFFFFFF", end_type="num", end_value=1, end_color="FFF8696B"))
+
+
+# --------------------------------------------------------------------------- #
+# charts
+
+_CM_PER_ROW = 0.53  # a default row (15 points)
+
+
+def _text(size: float, *, bold: bool = False) -> Any:
+    """Chart text properties: ``size`` points."""
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
+
+    cp = CharacterProperties(sz=int(size * 100), b=bold)
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=cp), endParaRPr=cp)])
+
+
+def _title(label: str, size: float) -> Any:
+    """A chart or axis title of ``size`` points (bold for a chart's)."""
+    from openpyxl.chart.text import RichText, Text
+    from openpyxl.chart.title import Title
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
+
+    cp = CharacterProperties(sz=int(size * 100), b=size > 9)
+    para = Paragraph(pPr=ParagraphProperties(defRPr=cp), r=[RegularTextRun(rPr=cp, t=label)])
+    return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
+
+
+def _axes(chart: Any, title: str, axis: str, fmt: str) -> None:
+    chart.title = _title(title, 11)
+    chart.y_axis.title = _title(axis, 9)
+    chart.y_axis.number_format = fmt
+    chart.y_axis.majorGridlines = None
+    chart.x_axis.txPr = chart.y_axis.txPr = _text(8)
+    chart.x_axis.delete = chart.y_axis.delete = False
+
+
+def _bar_chart(title: str, axis: str, fmt: str, count: int) -> Any:
+    """Horizontal bars, one per instrument, the first on top as in the table."""
+    from openpyxl.chart import BarChart
+
+    chart = BarChart()
+    chart.type, chart.style, chart.gapWidth = "bar", 10, 40
+    _axes(chart, title, axis, fmt)
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.x_axis.tickLblPos = "low"  # the names left of the bars, also of a negative one
+    chart.y_axis.crosses = "max"  # with the order reversed, this keeps the value axis at the bottom
+    chart.width, chart.height = 15.0, max(7.5, 0.45 * count + 3.5)
+    return chart
+
+
+def _risk_chart(ws: Any, risk: Placed, count: int) -> None:
+    """The % of risk of each instrument as bars, beside the risk table."""
+    from openpyxl.chart import Reference
+
+    share = risk.column(layouts.RISK_SHARE)
+    chart = _bar_chart("Share of the book's daily risk by instrument", "% of risk (a hedge is negative)",
+                       "0%", count)
+    chart.add_data(Reference(ws, min_col=share, min_row=risk.header_row, max_row=risk.last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=risk.first, max_row=risk.last))
+    chart.legend = None
+    ws.add_chart(chart, f"G{risk.header_row - 1}")
+
+
+def _proposal_charts(ws: Any, placed: dict[str, Placed], count: int) -> None:
+    """Leverage before and after the proposed cuts against the cap; each instrument's notional now and proposed."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+
+    fig = placed["figures"]  # rows NOMLEV, EFFLEV, CLM, cap under the header figure / before / after
+    lev = BarChart()
+    lev.type, lev.style, lev.grouping = "col", 10, "clustered"
+    nom, eff = fig.row("NOMLEV"), fig.row("EFFLEV")
+    assert eff == nom + 1
+    lev.add_data(Reference(ws, min_col=1, max_col=3, min_row=nom, max_row=eff), from_rows=True, titles_from_data=True)
+    lev.set_categories(Reference(ws, min_col=2, max_col=3, min_row=fig.header_row))
+    cap = LineChart()
+    at = fig.row(layouts.CAP)
+    cap.add_data(Reference(ws, min_col=1, max_col=3, min_row=at, max_row=at), from_rows=True, titles_from_data=True)
+    cap.series[0].graphicalProperties.line.solidFill = "C00000"
+    cap.series[0].graphicalProperties.line.dashStyle = "dash"
+    cap.series[0].marker.symbol = "none"
+    lev += cap
+    _axes(lev, "Leverage before and after the proposed cuts", "leverage (x equity)", '0.0"x"')
+    lev.legend.position = "b"
+    lev.width, lev.height = 15.0, 7.5
+    ws.add_chart(lev, "J2")
+
+    inst = placed["instruments"]
+    now = inst.column(layouts.NOTIONAL_NOW)
+    assert inst.column(layouts.NOTIONAL_PROPOSED) == now + 1
+    notional = _bar_chart("Notional now and proposed, per instrument", f"notional ({layouts.CCY})", "#,##0", count)
+    notional.add_data(Reference(ws, min_col=now, max_col=now + 1, min_row=inst.header_row, max_row=inst.last),
+                      titles_from_data=True)
+    notional.set_categories(Reference(ws, min_col=1, min_row=inst.first, max_row=inst.last))
+    notional.legend.position = "b"
+    top = max(inst.header_row - 1, 2 + math.ceil(lev.height / _CM_PER_ROW) + 1)
+    ws.add_chart(notional, f"J{top}")

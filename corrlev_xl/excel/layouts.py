@@ -12,9 +12,15 @@ One place for each way a result is shown, so a figure reads the same in a
   the pairwise estimate was repaired;
 - :func:`basket_rows`, :func:`figure_rows`: per-basket leverage and the
   before/after figures of a rebalance;
-- the desk workbook's sheets (:func:`summary_rows`, :func:`instrument_rows`,
-  :func:`desk_basket_rows`, :func:`proposal_rows`, :func:`audit_row`,
-  :func:`snapshot_rows`) from a :class:`~corrlev_xl.excel.deskbook.DeskAnalysis`;
+- the desk workbook's sheets (:func:`summary_rows`, :func:`risk_rows`,
+  :func:`room_rows`, :func:`desk_basket_rows`, :func:`proposal_rows`,
+  :func:`audit_row`, :func:`snapshot_rows`) from a
+  :class:`~corrlev_xl.excel.deskbook.DeskAnalysis`, in titled parts
+  (:class:`Section`), and how each of their figures is shown
+  (:data:`FORMATS`: percent, account currency, leverage ``0.00x``);
+- the room to add, said one way everywhere: *now* (:func:`room_now`, the
+  Dashboard's HEADROOM: 0 while EFFLEV is above the cap) and *after the
+  proposed cuts* (:func:`room_to_add`), with :func:`room_notes` saying why;
 - :func:`is_own_sheet`: whether a sheet is one corrlev-xl wrote, from the
   marker its first row carries (:data:`OUTPUT_MARKERS`);
 - text stays text: :func:`excel_value` / :func:`excel_rows` for values written
@@ -30,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -88,13 +95,74 @@ def figure_rows(res: core.RebalanceResult) -> Rows:
 
 # --------------------------------------------------------------------------- #
 # the desk workbook's sheets
+#
+# Rows carry values only (the macros write them through xlwings as they are);
+# how each figure is shown — its number format, the note beside it — is keyed
+# by its label or column header here (:data:`FORMATS`, :func:`summary_rows`'s
+# notes), so the report's copy shows every figure the same way.
+
+CCY = "account ccy"  # the currency of Equity and of every notional
+LEVERAGE = '0.00"x"'
+PERCENT = "0.0%"
+MONEY = "#,##0"
+RATIO = "0.000"
+CORRELATION = "0.00"
+BOOLEAN = '"TRUE";"TRUE";"FALSE"'  # LibreOffice shows a TRUE/FALSE cell as a number otherwise
+COUNT = "count"  # in FORMATS: units or lots, see count_format
+
+
+def count_format(x: float) -> str:
+    """The format of a count of units or lots: no decimals for a whole number, up to four otherwise."""
+    whole = abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))  # 30 x (2/30) is a whole 2
+    return "#,##0" if whole else "#,##0.0###"
+
+
+def number_format(label: str, value: Any) -> str | None:
+    """The number format of ``value`` shown under the header (or beside the label) ``label``; None: General."""
+    fmt = FORMATS.get(label)
+    return count_format(value) if fmt == COUNT else fmt
+
+
+def _ccy(label: str) -> str:
+    return f"{label} ({CCY})"
+
+
+NOTIONAL = _ccy("notional")
+RISK_SHARE = "% of risk"
+RISK_PER_DAY = _ccy("risk per day")
+ROOM_NOW = _ccy("room to add now")
+ROOM_AFTER = _ccy("room to add after the proposed cuts")
+SAME, OPPOSITE = "same direction", "opposite direction"
+BASKET_CAP = "basket cap (EFFLEV)"
+CAP = "cap (EFFLEV)"
+NOTIONAL_NOW, NOTIONAL_PROPOSED = _ccy("notional now"), _ccy("notional proposed")
 
 AUDIT_HEADER = ["timestamp", "fingerprint", "status", "cap", "NOMLEV before", "NOMLEV after",
                 "EFFLEV before", "EFFLEV after", "CLM before", "CLM after", "cuts"]
 
+#: The number format of each figure, by the label of its row or the header of its column
+#: (:func:`number_format` of a value).
+FORMATS: dict[str, str] = {
+    "NOMLEV": LEVERAGE, "EFFLEV": LEVERAGE, CAP: LEVERAGE, "EFFLEV above the cap": BOOLEAN,
+    "CLM": RATIO, "CLM (independent baseline)": RATIO, "diversification ratio": "0.00",
+    "daily vol / equity (PORTVOL)": "0.00%", _ccy("daily vol"): MONEY, _ccy("equity"): MONEY,
+    "fewest overlapping daily returns (pair)": COUNT,
+    NOTIONAL: MONEY, RISK_SHARE: PERCENT, RISK_PER_DAY: MONEY, "basket": "0",
+    SAME: MONEY, OPPOSITE: MONEY, BASKET_CAP: LEVERAGE, "over its cap": BOOLEAN,
+    "units now": COUNT, "units proposed": COUNT, "lots cut": COUNT, "1 % steps cut": COUNT,
+    NOTIONAL_NOW: MONEY, NOTIONAL_PROPOSED: MONEY, "locked": BOOLEAN,
+    "EFFLEV before": LEVERAGE, "EFFLEV after": LEVERAGE,
+    "cap": LEVERAGE, "NOMLEV before": LEVERAGE, "NOMLEV after": LEVERAGE,
+    "CLM before": RATIO, "CLM after": RATIO,
+}
+
 
 def _stamp(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _x(lev: float) -> str:
+    return f"{lev:.2f}x"
 
 
 PROPOSAL_TITLE = "corrlev-xl rebalance proposal"
@@ -134,65 +202,161 @@ def is_own_sheet(name: str, first_row: Sequence[Any]) -> bool:
     return OUTPUT_MARKERS[name](list(first_row))
 
 
-def summary_rows(a: DeskAnalysis) -> Rows:
-    """The headline figures, as label/value rows."""
-    lev, est = a.leverage, a.estimate
-    return [
-        ["NOMLEV", lev.nomlev],
-        ["EFFLEV", lev.efflev],
-        ["CLM", lev.clm],
-        ["CLM (independent baseline)", lev.clm_independent],
-        ["diversification ratio", lev.diversification_ratio],
-        ["daily vol / equity (PORTVOL)", lev.portvol],
-        ["cap", a.inputs.cap],
-        ["over cap", bool(lev.efflev > a.inputs.cap)],
-        ["covariance", estimate_label(est)],
-        ["fewest overlapping returns", int(est.nobs.min())],
+@dataclass(frozen=True)
+class Section:
+    """A titled part of a sheet: ``rows`` under ``header`` header rows (0: label/value rows), then ``notes``.
+
+    ``key`` names the part for whoever lays it out (the report's copy puts its
+    charts beside the parts they draw); ``prose_last``: the last column holds
+    sentences, shown across the sheet rather than in a column of their own.
+    """
+
+    key: str
+    title: str | None
+    rows: Rows
+    header: int = 1
+    notes: tuple[str, ...] = ()
+    prose_last: bool = False
+
+
+def section_rows(sections: Sequence[Section]) -> Rows:
+    """The sections one under the other as plain rows: title, rows, notes, a blank row between two."""
+    out: Rows = []
+    for k, s in enumerate(sections):
+        out += [[]] if k else []
+        out += ([[s.title]] if s.title else []) + s.rows + [[n] for n in s.notes]
+    return out
+
+
+def _finite(x: float) -> float | str:
+    return x if np.isfinite(x) else ""
+
+
+def summary_rows(a: DeskAnalysis, *, notes: bool = False) -> Rows:
+    """The headline figures as label/value rows; ``notes=True`` adds a third column saying what each means."""
+    lev, est, inp = a.leverage, a.estimate, a.inputs
+    nobs = est.nobs + np.where(np.eye(len(inp.symbols), dtype=bool) & (len(inp.symbols) > 1), np.inf, 0)
+    i, j = (int(k) for k in np.unravel_index(np.argmin(nobs), nobs.shape))  # a pair, unless there is one instrument
+    pair = inp.symbols[i] if i == j else f"{inp.symbols[i]} / {inp.symbols[j]}"
+    returns = "daily log returns, pairwise complete (a blank price is missing data, never a zero return)"
+    if est.method == "ewma":
+        returns += f"; EWMA decay {inp.lam:g} per day"
+    rows: Rows = [
+        ["NOMLEV", lev.nomlev, "nominal leverage: sum of |notional| / equity"],
+        ["EFFLEV", lev.efflev, "effective leverage: NOMLEV x CLM, the figure the cap limits"],
+        [CAP, inp.cap, "the workbook's Cap"],
+        ["EFFLEV above the cap", bool(lev.efflev > inp.cap),
+         "TRUE: the Proposal sheet lists the cuts that bring EFFLEV under the cap"],
+        ["CLM", lev.clm, "portfolio risk / stand-alone risk: 1 = the positions move as one, near 0 = they offset"],
+        ["CLM (independent baseline)", lev.clm_independent,
+         "portfolio risk / its value with zero correlations: above 1 = the correlations add risk"],
+        ["diversification ratio", _finite(lev.diversification_ratio), "stand-alone risk / portfolio risk (1 / CLM)"],
+        ["daily vol / equity (PORTVOL)", lev.portvol,
+         "one-day, one-standard-deviation move of the book, as a share of equity"],
+        [_ccy("daily vol"), lev.portvol * inp.equity, "the same move in the account currency"],
+        [_ccy("equity"), inp.equity, "the workbook's Equity: the account currency is its currency"],
+        ["covariance estimator", estimate_label(est), returns],
+        ["fewest overlapping daily returns (pair)", int(est.nobs[i, j]),
+         f"{pair}: the dates with a return for both; every correlation rests on at least this many"],
     ]
+    return rows if notes else [r[:2] for r in rows]
 
 
-def instrument_rows(a: DeskAnalysis) -> Rows:
-    """Per instrument: position, risk contributions, basket and headroom (see :func:`room_to_add`)."""
-    rows: Rows = [["instrument", "notional", "% of risk", "component", "basket",
-                   "headroom same", "headroom opposite"]]
-    for i, s in enumerate(a.inputs.symbols):
-        rows.append([s, a.inputs.positions[i], a.contributions.percent[i], a.contributions.component[i],
-                     int(a.baskets[i]), room(a.headroom.same[i]), room(a.headroom.opposite[i])])
+def risk_rows(a: DeskAnalysis) -> Rows:
+    """Per instrument: notional, share of the book's daily risk, that risk in account currency, basket."""
+    rc, inp = a.contributions, a.inputs
+    rows: Rows = [["instrument", NOTIONAL, RISK_SHARE, RISK_PER_DAY, "basket"]]
+    for i, s in enumerate(inp.symbols):
+        rows.append([s, inp.positions[i], rc.percent[i], rc.component[i], int(a.baskets[i])])
     return rows
 
 
+def room_now(a: DeskAnalysis) -> core.Headroom:
+    """Room to add to the book as it is (the Dashboard's HEADROOM): 0 everywhere while EFFLEV is at the cap or above."""
+    inp = a.inputs
+    return a.rebalance.headroom or core.headroom(inp.positions, a.estimate.matrix, inp.equity, cap=inp.cap)
+
+
+def room_rows(a: DeskAnalysis) -> Rows:
+    """Room to add per instrument, now and after the proposed cuts, under a two-row header (:func:`room_notes`)."""
+    now, after = room_now(a), a.headroom
+    rows: Rows = [["", ROOM_NOW, "", ROOM_AFTER, ""], ["instrument", SAME, OPPOSITE, SAME, OPPOSITE]]
+    for i, s in enumerate(a.inputs.symbols):
+        rows.append([s, room(now.same[i]), room(now.opposite[i]), room(after.same[i]), room(after.opposite[i])])
+    return rows
+
+
+def room_notes(a: DeskAnalysis) -> list[str]:
+    """Why the room now and the room after the proposed cuts are what they are, one line each."""
+    lev, res, cap = a.leverage, a.rebalance, a.inputs.cap
+    if res.status == "within cap":
+        why = (f"EFFLEV {_x(lev.efflev)} is within the cap {_x(cap)}: nothing is cut, so the room after the "
+               "proposed cuts is the room now.")
+    else:
+        why = (f"Room now is 0 for every instrument: EFFLEV {_x(lev.efflev)} is above the cap {_x(cap)}, so "
+               "nothing can be added before cutting." if lev.efflev >= cap else
+               f"Room now: EFFLEV {_x(lev.efflev)} is within the cap {_x(cap)}, but a basket is over its cap.")
+        why += (f" After the proposed cuts (Proposal sheet) EFFLEV is {_x(res.after.efflev)}: the room the "
+                "proposed book leaves." if res.status == "rebalanced" else
+                " The proposed cuts cannot meet the caps (Proposal sheet): the room after them is that of the "
+                "best book found.")
+    return [why, f"{SAME.capitalize()}: more of the position as it stands (longer for a long, shorter for a "
+                 f"short); {OPPOSITE}: a trade against it. Notional, in the {CCY}."]
+
+
+def instrument_rows(a: DeskAnalysis) -> Rows:
+    """:func:`risk_rows` and the room after the proposed cuts (:func:`room_to_add`), as one table for a console."""
+    room_after = a.headroom
+    rows = risk_rows(a)
+    out: Rows = [rows[0] + [f"{ROOM_AFTER}: {SAME}", f"{ROOM_AFTER}: {OPPOSITE}"]]
+    for i, r in enumerate(rows[1:]):
+        out.append(r + [room(room_after.same[i]), room(room_after.opposite[i])])
+    return out
+
+
 def desk_basket_rows(a: DeskAnalysis) -> Rows:
-    """The desk book's baskets before any rebalance (without the CLM column)."""
-    return basket_rows(a.rebalance.baskets_before, a.inputs.symbols, a.baskets, with_clm=False)
+    """The desk book's baskets before any rebalance (:func:`basket_rows` without CLM, headers with units)."""
+    rows = basket_rows(a.rebalance.baskets_before, a.inputs.symbols, a.baskets, with_clm=False)
+    return [["basket", "members", "NOMLEV", "EFFLEV", BASKET_CAP, "over its cap"], *rows[1:]]
+
+
+METHOD_TEXT: dict[str, str] = {  # what each rebalance method does, as the Proposal sheet says it
+    "correlation": "correlation-first: one lot at a time, the cut that lowers the excess over the caps most per "
+                   "notional",
+    "proportional": "proportional: every unlocked position scaled down by one common factor",
+}
+
+
+def proposal_sections(a: DeskAnalysis, when: dt.datetime) -> list[Section]:
+    """The Proposal sheet's parts: what was proposed, the book's figures, every cut, the baskets."""
+    res, inp = a.rebalance, a.inputs
+    about = Section("about", None, [
+        ["created", _stamp(when)],
+        ["inputs fingerprint", inp.fingerprint()],
+        ["rebalance method", METHOD_TEXT.get(res.method, res.method)],
+        ["status", res.status],
+        ["result", res.message],
+    ], header=0)
+    figures = Section("figures", "The book before and after the proposed cuts", [
+        ["figure", "before", "after the proposed cuts"], *figure_rows(res)[1:], [CAP, res.cap, res.cap]])
+    scale = np.divide(res.positions, res.positions_before, out=np.ones_like(res.positions),
+                      where=res.positions_before != 0)
+    cut = "lots cut" if inp.lot_units is not None else "1 % steps cut"  # no lot sizes: 1 % steps
+    body: Rows = [["instrument", "units now", "units proposed", cut, NOTIONAL_NOW, NOTIONAL_PROPOSED, "locked",
+                   "basket"]]
+    for i, s in enumerate(inp.symbols):
+        body.append([s, inp.units[i], inp.units[i] * scale[i], res.lots_cut[i], res.positions_before[i],
+                     res.positions[i], bool(inp.locked[i]), int(res.baskets[i])])
+    instruments = Section("instruments", "Each instrument: the proposed cut (locked positions are never cut)", body)
+    fb, fa = res.baskets_before, res.baskets_after
+    baskets: Rows = [["basket", "EFFLEV before", "EFFLEV after", BASKET_CAP]]
+    baskets += [[int(b), fb.efflev[k], fa.efflev[k], _cap(fb.cap[k])] for k, b in enumerate(fb.basket)]
+    return [about, figures, instruments, Section("baskets", "Each basket before and after the proposed cuts", baskets)]
 
 
 def proposal_rows(a: DeskAnalysis, when: dt.datetime) -> Rows:
-    """The Proposal sheet: every cut in lots, before/after figures, baskets."""
-    res, inp = a.rebalance, a.inputs
-    rows: Rows = [
-        [PROPOSAL_TITLE, ""],
-        ["created", _stamp(when)],
-        ["inputs fingerprint", inp.fingerprint()],
-        ["method", res.method],
-        ["status", res.status],
-        ["", res.message],
-        [],
-        *figure_rows(res),
-        ["cap", res.cap, res.cap],
-        [],
-        ["instrument", "units now", "units proposed", "lots cut", "notional now", "notional proposed",
-         "locked", "basket"],
-    ]
-    scale = np.divide(res.positions, res.positions_before, out=np.ones_like(res.positions),
-                      where=res.positions_before != 0)
-    for i, s in enumerate(inp.symbols):
-        rows.append([s, inp.units[i], inp.units[i] * scale[i], res.lots_cut[i], res.positions_before[i],
-                     res.positions[i], bool(inp.locked[i]), int(res.baskets[i])])
-    rows += [[], ["basket", "EFFLEV before", "EFFLEV after", "cap"]]
-    fb, fa = res.baskets_before, res.baskets_after
-    for k, b in enumerate(fb.basket):
-        rows.append([int(b), fb.efflev[k], fa.efflev[k], _cap(fb.cap[k])])
-    return cells.table(rows)
+    """The Proposal sheet as plain rows: its title, then :func:`proposal_sections`."""
+    return cells.table([[PROPOSAL_TITLE, ""], *section_rows(proposal_sections(a, when))])
 
 
 def audit_row(a: DeskAnalysis, when: dt.datetime) -> list[Any]:

@@ -262,7 +262,7 @@ def _dashboard(b: Book, book: SampleBook) -> Dashboard:
     over = b.ref(ws, cells["EFFLEV"]) > b.ref(ws, N.NAME_CAP)
     b.formula(ws, "B7", if_(over, text("EFFLEV is above the cap: cut the most correlated positions first "
                                        "(CorrLev > Rebalance)."),
-                            text("EFFLEV is within the cap; Headroom shows the room left.")))
+                            text("EFFLEV is within the cap; 'Room to add now' shows the room left.")))
     ws["B7"].font = Font(bold=True, color=NAVY)
     ws.conditional_formatting.add(
         cells["EFFLEV"], CellIsRule(operator="greaterThan", formula=[N.NAME_CAP], fill=RED_FILL,
@@ -296,9 +296,15 @@ def _dashboard(b: Book, book: SampleBook) -> Dashboard:
     rc = b.udf_block(ws, a1(R, rc_top), "RISKCONTRIB", pos, cm)
     style_block(ws, rc, fmts=[None, PCT3, MONEY, PCT])
     H = R + 5
-    ws.cell(row=rc_top - 1, column=H, value=f"Headroom to the {N.NAME_CAP} (USD)").font = SECTION
+    ws.cell(row=rc_top - 1, column=H, value="Room to add now (USD)").font = SECTION
     hr = b.udf_block(ws, a1(H, rc_top), "HEADROOM", pos, cm, eq, N.NAME_CAP)
     style_block(ws, hr, fmts=[None, MONEY, MONEY])
+    # why the room is what it is: 0 for every instrument while the book is above the cap
+    b.formula(ws, a1(H, hr.r2 + 1), if_(over, text(f"0 for all: EFFLEV is above the {N.NAME_CAP}; cut first."),
+                                        text(f"Notional each can add before EFFLEV reaches the {N.NAME_CAP}.")))
+    ws.cell(row=hr.r2 + 2, column=H, value="Room after the proposed cuts: Proposal sheet.")
+    for r in (hr.r2 + 1, hr.r2 + 2):
+        ws.cell(row=r, column=H).font = NOTE
 
     chart = BarChart()
     chart.type = "bar"
@@ -318,7 +324,7 @@ def _dashboard(b: Book, book: SampleBook) -> Dashboard:
     chart.y_axis.delete = False
     chart.gapWidth = 40
     chart.width, chart.height = 19.5, 10.5
-    chart_row = rc.r2 + 2
+    chart_row = max(rc.r2, hr.r2 + 2) + 2  # under the room's two notes
     ws.add_chart(chart, a1(R, chart_row))
 
     notes_row = cov.r2 + 2
@@ -327,8 +333,8 @@ def _dashboard(b: Book, book: SampleBook) -> Dashboard:
         "small CLM: they offset.",
         f"Baskets: every pair inside a basket correlates above {N.NAME_THRESHOLD}; 'over cap' compares "
         f"the basket's EFFLEV with {N.NAME_BASKET_CAP}.",
-        f"Headroom: extra notional each instrument can add before EFFLEV reaches the {N.NAME_CAP}; "
-        "0 when the book is already above it.",
+        f"Room to add now: extra notional each instrument can add before EFFLEV reaches the {N.NAME_CAP}; "
+        "0 while the book is above it.",
         "Blank prices (index holidays) are missing data: pairwise-complete estimates, never zero returns.",
         "Each table is an array formula {=...} over a block sized for the sample; see About to resize.",
     ]

@@ -52,6 +52,11 @@ def test_rebalance_writes_proposal_and_audit_row_only():
     assert proposal[1][1].startswith("'")  # the timestamp stays text, not an Excel date
     when = dt.datetime.strptime(proposal[1][1][1:], "%Y-%m-%d %H:%M:%S")
     assert proposal == layouts.excel_rows(layouts.proposal_rows(a, when))
+    labels = [r[0] for r in proposal]  # titled parts; every row says what it is
+    assert labels[:6] == [layouts.PROPOSAL_TITLE, "created", "inputs fingerprint", "rebalance method", "status",
+                          "result"]
+    assert proposal[3][1] == layouts.METHOD_TEXT["correlation"] and proposal[5][1] == a.rebalance.message
+    assert "The book before and after the proposed cuts" in labels
     assert (actions[1]["start_row"], actions[1]["start_column"]) == (0, 0)
     # the figures in the proposal are the core's
     fig = {r[0]: r[1:3] for r in proposal if r and r[0] in ("NOMLEV", "EFFLEV", "CLM")}
