@@ -1144,6 +1144,8 @@ def is_pair_book(view: View, choices: Choices | None = None) -> bool:
     sheets = _Sheets(view)
     try:
         _find_positions(view, sheets, Choices(), {})
+    except Incomplete:  # positions with a column to name: a desk book
+        return False
     except CorrLevError:
         return bool(_pair_candidates(sheets))
     return False
