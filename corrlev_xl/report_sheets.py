@@ -175,7 +175,7 @@ _PY_FORMATS = {  # how each number format shows a value, to size the columns
     layouts.RATIO: "{:.3f}", "0.00": "{:.2f}", "0": "{:.0f}",
 }
 BOLD_WIDTH = 1.1  # a bold character, in widths of the digit 0 (Excel's column width unit)
-PLAIN_WIDTH = 0.9  # a character of plain text, on average
+PLAIN_WIDTH = 0.85  # a character of plain text, on average
 LINE_POINTS = 15.0  # one line of 11-point text
 MAX_WIDTH = 40  # a table's column is never wider
 MAX_HEIGHT = 409.0  # Excel's tallest row, in points
@@ -442,7 +442,7 @@ def _tidy_audit(ws: Any) -> None:
         for c in row:
             name = head[c.column - 1] if c.column - 1 < len(head) else None
             if c.column == len(head):
-                c.alignment = Alignment(indent=1)  # the cut list, apart from the figures
+                c.alignment = Alignment(horizontal="left", indent=1)  # the cut list, apart from the figures
             if c.row == 1:
                 c.font, c.fill, c.border = Font(bold=True), fill, rule
                 if name in layouts.FORMATS:
