@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             book = f"{exc.workbook}: " if exc.workbook else ""
             _say(f"{book}{len(exc.items)} problems; nothing was computed or written:")
             for p in exc.items:
-                _say(f"  - {p.input + ': ' if p.input else ''}{p.text()}")
+                _say(f"  - {p.line()}")
         else:
             _say(str(exc))
         return EXIT_REFUSED

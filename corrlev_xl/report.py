@@ -34,7 +34,7 @@ from .core import CorrLevError
 from .excel import deskbook, layouts, mapping, pairbook
 from .excel.evaluate import defined_range, read_cells
 from .excel.problems import Problem, Problems
-from .report_sheets import load_workbook, write_copy
+from .report_sheets import load_workbook, write_copy, write_pair_copy
 
 
 class _Progress:
@@ -309,10 +309,7 @@ def _pair_job(src: Path, values: Any, view: mapping.View, when: dt.datetime, pro
                 "mapping": found.mapping.as_json(), "warnings": list(found.mapping.warnings)}
 
     def write(temp: Path) -> Any:
-        from . import report_sheets
-
-        return report_sheets.write_pair_copy(  # type: ignore[attr-defined]
-            src, temp, a, when, values, data=data, limits=limits, mapping_rows=found.mapping.rows())
+        return write_pair_copy(src, temp, a, when, values, data=data, limits=limits, mapping_rows=found.mapping.rows())
 
     return _Job(text, payload, write)
 

@@ -22,7 +22,7 @@ import datetime as dt
 import io
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,8 @@ from . import names as N
 from .core import CorrLevError
 from .excel import deskbook, layouts
 from .excel.evaluate import evaluate, freeze, read_cells
-from .excel.layouts import Section
+from .excel.layouts import Rows, Section
+from .excel.pairbook import PairAnalysis, pair_report_rows
 
 SHEET_REPORT_OUT = N.SHEET_HEADLESS_REPORT
 MAPPING_TITLE = "What corrlev-xl read from the workbook"
@@ -66,6 +67,31 @@ def write_copy(
     :data:`MAPPING_HEADER` or a header row of their own) are shown on the
     Report sheet under :data:`MAPPING_TITLE`.
     """
+    return _copy(src, dest, values_wb, data, limits,
+                 lambda wb, own: write_results(wb, a, when, own, mapping_rows=mapping_rows))
+
+
+def write_pair_copy(
+    src: Path, dest: Path, a: PairAnalysis, when: dt.datetime, values_wb: Any | None = None,
+    *, data: bytes | None = None, limits: files.Limits | None = None,
+    mapping_rows: list[list[Any]] | None = None,
+) -> Path:
+    """:func:`write_copy` for a pair workbook: only a Report sheet, with the pair's figures."""
+
+    def write(wb: Any, own: dict[str, str | None]) -> None:
+        ws = _fresh_sheet(wb, own, SHEET_REPORT_OUT)
+        sheet = _Sheet(ws, [layouts.REPORT_TITLE, when.strftime("%Y-%m-%d %H:%M:%S")], PAIR_NOTE)
+        sheet.write(pair_sections(a, mapping_rows))
+        sheet.need[3] = max(sheet.need.get(3, 6), NOTE_WIDTH)  # the notes' column: no wide table sets it
+        sheet.finish()
+        wb.active = wb.sheetnames.index(ws.title)
+
+    return _copy(src, dest, values_wb, data, limits, write)
+
+
+def _copy(src: Path, dest: Path, values_wb: Any | None, data: bytes | None, limits: files.Limits | None,
+          write: Callable[[Any, dict[str, str | None]], None]) -> Path:
+    """The input, its corrlev formulas computed and stored as values, and ``write``'s sheets, saved as ``dest``."""
     if dest.resolve() == src.resolve() or (dest.exists() and dest.samefile(src)):
         raise CorrLevError("the output must be a different file from the input workbook")
     if data is None:
@@ -79,9 +105,52 @@ def write_copy(
     freeze(wb, results)
     for problem in skipped:
         print(f"corrlev-xl: left as a formula: {problem}", file=sys.stderr)
-    write_results(wb, a, when, own, mapping_rows=mapping_rows)
+    write(wb, own)
     wb.save(dest)
     return dest
+
+
+def _fresh_sheet(wb: Any, own: dict[str, str | None], name: str) -> Any:
+    """Output sheet ``name``: corrlev-xl's own from an earlier run is replaced in its place, else one is added."""
+    title, at = own[name] or name, None
+    if own[name] is not None:
+        at = wb.sheetnames.index(title)
+        del wb[title]
+    return wb.create_sheet(title, at)
+
+
+PAIR_NOTE = ("Figures computed by corrlev-xl from the pair's prices, as the pair workbook's Pair sheet computes them "
+             "(HEDGERATIO, LOTS, CORRBREAK, ROLLCORR).")
+_PAIR_PARTS = ("The pair", "Moments of daily returns", "The hedge", "Whole lots", "Correlation watch")
+
+
+def _pair_format(v: float) -> str:
+    """A pair figure's format by its size: whole numbers as such, variances in scientific notation."""
+    if float(v).is_integer() and abs(v) >= 1:
+        return "#,##0"
+    return "0.000E+00" if 0 < abs(v) < 0.001 else "0.0000"
+
+
+def pair_sections(a: PairAnalysis, mapping_rows: list[list[Any]] | None = None) -> list[Section]:
+    """The pair Report sheet's parts: :func:`pairbook.pair_report_rows` split at its blank rows, then the mapping."""
+    parts: list[Rows] = [[]]
+    for row in pair_report_rows(a):
+        if row:
+            parts[-1].append(row)
+        else:
+            parts.append([])
+    titles = list(_PAIR_PARTS) + [""] * len(parts)
+    sections = [Section(f"pair{k}", titles[k] or None, rows, header=0, prose_last=True)
+                for k, rows in enumerate(parts) if rows]
+    return sections + _mapping_section(mapping_rows)
+
+
+def _mapping_section(mapping_rows: list[list[Any]] | None) -> list[Section]:
+    """The "what was read" part, under :data:`MAPPING_HEADER` unless the rows bring their own."""
+    if not mapping_rows:
+        return []
+    head = [] if list(mapping_rows[0][:1]) == MAPPING_HEADER[:1] else [MAPPING_HEADER]
+    return [Section("mapping", MAPPING_TITLE, [*head, *mapping_rows], prose_last=True)]
 
 
 def _first_row(ws: Any) -> Any:
@@ -114,11 +183,7 @@ def write_results(wb: Any, a: deskbook.DeskAnalysis, when: dt.datetime,
     own = output_sheets(wb) if own is None else own
     stamp = when.strftime("%Y-%m-%d %H:%M:%S")
     for name in (SHEET_REPORT_OUT, N.SHEET_PROPOSAL):
-        title, at = own[name] or name, None
-        if own[name] is not None:  # corrlev-xl's own, from an earlier run: replaced in its place
-            at = wb.sheetnames.index(title)
-            del wb[title]
-        ws = wb.create_sheet(title, at)
+        ws = _fresh_sheet(wb, own, name)
         if name == SHEET_REPORT_OUT:
             sheet = _Sheet(ws, [layouts.REPORT_TITLE, stamp], REPORT_NOTE)
             placed = sheet.write(report_sections(a, mapping_rows))
@@ -158,10 +223,7 @@ def report_sections(a: deskbook.DeskAnalysis, mapping_rows: list[list[Any]] | No
         Section("correlation", f"Correlation of daily returns ({layouts.estimate_label(a.estimate)} estimate)",
                 corr),
     ]
-    if mapping_rows:
-        head = [] if list(mapping_rows[0][:1]) == MAPPING_HEADER[:1] else [MAPPING_HEADER]  # given, or ours
-        sections.append(Section("mapping", MAPPING_TITLE, [*head, *mapping_rows], prose_last=True))
-    return sections
+    return sections + _mapping_section(mapping_rows)
 
 
 # --------------------------------------------------------------------------- #
@@ -178,6 +240,7 @@ BOLD_WIDTH = 1.1  # a bold character, in widths of the digit 0 (Excel's column w
 PLAIN_WIDTH = 0.85  # a character of plain text, on average
 LINE_POINTS = 15.0  # one line of 11-point text
 MAX_WIDTH = 40  # a table's column is never wider
+NOTE_WIDTH = 70  # a column of notes beside label/value rows, where no table is wider
 MAX_HEIGHT = 409.0  # Excel's tallest row, in points
 
 
@@ -233,6 +296,8 @@ def _fmt(section: Section, header: Sequence[Any], row: Sequence[Any], col: int, 
     if not _number(v):
         return None
     fmt = _SECTION_FORMATS.get(section.key)
+    if fmt is None and section.key.startswith("pair"):
+        return _pair_format(v)
     if fmt is None and section.header and col < len(header):
         fmt = layouts.number_format(str(header[col]), v)
     if fmt is None and row and isinstance(row[0], str):

@@ -116,7 +116,7 @@ def spoil(tmp_path: Path, edit) -> Path:
     ("edit", "message"),
     [
         (lambda wb: (wb.defined_names.pop(N.NAME_EQUITY), _unlabel_equity(wb)),
-         r"no equity found: no defined name or labelled cell .*; choose with --equity Sheet!B2"),
+         r"no equity found: no defined name or labelled cell .*; choose with --equity \"Sheet!B2\""),
         (lambda wb: _set_name(wb, N.NAME_EQUITY, -1),
          r"named range Equity \(Book!\$\w+\$\d+\): must be a positive number; got -1"),
         (lambda wb: _set_table_cell(wb, N.COL_UNITS, 3, "ten"),

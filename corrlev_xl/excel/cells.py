@@ -155,6 +155,11 @@ def _number(v: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def number(v: Any) -> float | None:
+    """One cell as a finite number, or None: what every reader of corrlev-xl takes for a number."""
+    return _number(v)
+
+
 def _not_finite_text(v: Any) -> bool:
     """Text that reads as a number that is not finite: "nan", "inf", "-Infinity", "1e999" …"""
     if not isinstance(v, str):

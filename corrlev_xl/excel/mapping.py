@@ -682,7 +682,7 @@ def _cross_check(block: Block, fields: Mapping[str, int], body: Rows) -> str:
     def num(r: Sequence[Any], f: str, default: float = 1.0) -> float | None:
         if f not in fields:
             return default
-        return cells._number(r[fields[f]]) if fields[f] < len(r) else None
+        return cells.number(r[fields[f]]) if fields[f] < len(r) else None
 
     off = []
     for r in body:
@@ -779,11 +779,11 @@ def _price_block(sheet: Sheet, i: int, held: set[str]) -> Block | None:
     return Block(sheet.name, sheet.top + i, sheet.left + first, rows, "detected")
 
 
-def _price_dates(view: View, prices: Block) -> Block | None:
-    """The template's ``PriceDates`` beside a ``PriceHistory`` without dates: the rows' dates, header row included."""
+def _price_dates(view: View, prices: Block, name: str = N.NAME_DATES) -> Block | None:
+    """The templates' dates name beside a named price block without dates: its dates, header row included."""
     if not prices.source.startswith("named range"):
         return None
-    dates = _from_name(view, N.NAME_DATES, f"named range {N.NAME_DATES}")
+    dates = _from_name(view, name, f"named range {name}")
     if dates is None or len(dates.rows) not in (len(prices.rows), len(prices.rows) - 1):
         return None
     if len(dates.rows) == len(prices.rows) - 1:  # the dates' data cells only
@@ -801,7 +801,8 @@ def _price_rows(block: Block, symbols: list[str], mapping: InputMap, dates: Bloc
     if missing:
         raise_problems([Problem(
             "prices", f"{block.label('prices')}: no price column for {', '.join(missing)}; add a column headed "
-            "with each held instrument's name", option="--prices", name=N.NAME_PRICES)])
+            "with each held instrument's name, or point --prices at a block that has them",
+            option="--prices", name=N.NAME_PRICES)])
     cols = [where[s.casefold()] for s in symbols]
     body = block.rows[1:]
     date_col = _date_column(header, body, set(cols))
@@ -930,7 +931,7 @@ def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str]
         row = []
         for j in cols:
             v = r[j] if j < len(r) else None
-            x = cells._number(v)
+            x = cells.number(v)
             if x is None and not cells.is_blank(v):
                 bad.append(f"{address(block.sheet, block.left + j, block.top + i + 1)} ({cells.shown(v)})")
             row.append(x)
@@ -955,7 +956,7 @@ def _equity(view: View, sheets: _Sheets, choices: Choices, exclude: list[Block],
             mapping: InputMap) -> tuple[Rows, str]:
     if choices.equity:
         text = choices.equity.strip()
-        amount = cells._number(text)
+        amount = cells.number(text)
         if amount is not None:
             mapping.equity = {"source": "--equity", "cell": None, "value": amount}
             return [[amount]], "--equity"
@@ -964,7 +965,7 @@ def _equity(view: View, sheets: _Sheets, choices: Choices, exclude: list[Block],
             raise CorrLevError(f"--equity takes one cell or an amount; {text} is a range")
         v = sheet.value(r1, c1)
         where = address(sheet.name, c1, r1)
-        mapping.equity = {"source": "--equity", "cell": where, "value": cells._number(v)}
+        mapping.equity = {"source": "--equity", "cell": where, "value": cells.number(v)}
         return [[v]], f"--equity {where}"
     found = []
     for name in EQUITY_NAMES:
@@ -990,7 +991,7 @@ def _equity(view: View, sheets: _Sheets, choices: Choices, exclude: list[Block],
     if len(found) > 1:
         mapping.warnings.append(f"the equity is in {len(found)} places with the same amount: "
                                 + ", ".join(w for _, w, _ in found) + f"; {where} was used")
-    value = cells._number(rows[0][0]) if rows and len(rows) == 1 and len(rows[0]) == 1 else None
+    value = cells.number(rows[0][0]) if rows and len(rows) == 1 and len(rows[0]) == 1 else None
     mapping.equity = {"source": source, "cell": where, "value": value}
     label = f"{source} ({where})" if source.startswith("named range") else f"the equity ({where}, {source})"
     return rows, label
@@ -1025,9 +1026,9 @@ def _amount_near(sheet: Sheet, r: int, c: int) -> tuple[int, int] | None:
     for k in range(1, 4):
         v = sheet.value(r, c + k)
         if not cells.is_blank(v):
-            return (r, c + k) if cells._number(v) is not None and not isinstance(v, str) else None
+            return (r, c + k) if cells.number(v) is not None and not isinstance(v, str) else None
     below = sheet.value(r + 1, c)
-    if cells._number(below) is not None and not isinstance(below, str):
+    if cells.number(below) is not None and not isinstance(below, str):
         return r + 1, c
     return None
 
@@ -1180,13 +1181,17 @@ def locate_pair(view: View, choices: Choices | None = None) -> PairLocated:
     if len(legs) != 2:
         raise CorrLevError(f"{block.label('the pair')}: expected two price columns; found {len(legs)}")
     index, order = list(range(len(block.rows) - 1)), "oldest first"
+    dates = None if date_col is not None else _price_dates(view, block, N.NAME_PAIR_DATES)
     if date_col is not None:
         index, order = _ordered(block, block.rows[1:], _date_keys(block, date_col))
+    elif dates is not None:
+        index, order = _ordered(block, block.rows[1:], _date_keys(dates, 0))
     names = [str(header[j]).strip() for j in legs]
     rows: Rows = [names, *[[block.rows[i + 1][j] if j < len(block.rows[i + 1]) else None for j in legs]
                            for i in index]]
     mapping.prices = {"range": block.range, "source": block.source,
-                      "dates": block.column_range(date_col) if date_col is not None else None, "order": order,
+                      "dates": (block.column_range(date_col) if date_col is not None
+                                else dates.column_range(0) if dates is not None else None), "order": order,
                       "rows": len(rows) - 1, "columns": {s: block.column_range(j) for s, j in zip(names, legs)}}
     lot, fx = _pair_setting(view, NAME_PAIR_LOT, mapping), _pair_setting(view, NAME_PAIR_FX_Y, mapping)
     where = block.label("the pair") + (f", {order}" if date_col is not None else "")

@@ -30,9 +30,14 @@ class Problem:
     candidates: tuple[str, ...] = ()  # what was found, each as that option's argument
     name: str | None = None  # the defined name that decides it in the workbook, e.g. "CorrLevPositions"
 
+    def line(self, *, excel: bool = False) -> str:
+        """The problem as one line of a list: ``input: message`` (the input once, if the message names it)."""
+        text = self.text(excel=excel)
+        return text if not self.input or text.startswith(self.input) else f"{self.input}: {text}"
+
     def text(self, *, excel: bool = False) -> str:
         hint = ""
-        if self.option and not excel:
+        if self.option and not excel and self.option not in self.message:  # not said already
             example = self.candidates[0] if self.candidates else _EXAMPLES.get(self.option, "…")
             hint = f"; choose with {self.option} {_quoted(example)}"
         elif self.name and excel:
@@ -61,8 +66,7 @@ class Problems(CorrLevError):
         if len(self.items) == 1:
             return self.items[0].text(excel=excel)
         lines = [f"{len(self.items)} problems; nothing was computed or written:"]
-        lines += [f"  - {p.input}: {p.text(excel=excel)}" if p.input else f"  - {p.text(excel=excel)}"
-                  for p in self.items]
+        lines += [f"  - {p.line(excel=excel)}" for p in self.items]
         return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""The macros on a desk's own workbook (no corrlev names), and the Connect workbook macro, through xlwings's script path."""
+"""The macros on a desk's own workbook (no corrlev names) and the Connect workbook macro, via xlwings scripts."""
 
 from __future__ import annotations
 
