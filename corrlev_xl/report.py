@@ -144,15 +144,16 @@ def _fmt_table(rows: list[list[Any]]) -> str:
 
 
 def _instrument_text(a: deskbook.DeskAnalysis) -> list[list[Any]]:
-    """Instrument rows for the console: percent as %, money rounded."""
-    rows = layouts.instrument_rows(a)
-    after = "" if a.rebalance.status == "within cap" else " after cuts"
-    head = ["instrument", "notional", "% of risk", "risk/day", "basket",
-            f"room same{after}", f"room opposite{after}"]
+    """Instrument rows for the console: percent as %, money rounded; the room to add now and after the cuts."""
+    room = {r[0]: r[1:] for r in layouts.room_rows(a)[2:]}
+    head = ["instrument", "notional", "% of risk", "risk/day", "basket", "room now same", "now opp.",
+            "after cuts same", "after cuts opp."]
+
     def money(x: float | str) -> str:
         return x if isinstance(x, str) else f"{x:,.0f}"
 
-    body = [[s, money(n), f"{p:.1%}", money(c), b, money(hs), money(ho)] for s, n, p, c, b, hs, ho in rows[1:]]
+    body = [[s, money(n), f"{p:.1%}", money(c), b, *(money(x) for x in room[s])]
+            for s, n, p, c, b in layouts.risk_rows(a)[1:]]
     return [head, *body]
 
 
@@ -176,11 +177,14 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
         f"corrlev-xl report — {len(a.inputs.symbols)} instruments, equity {a.inputs.equity:,.0f}",
         "",
         f"  NOMLEV {lev.nomlev:6.2f}x   EFFLEV {lev.efflev:6.2f}x   CLM {lev.clm:5.3f}   "
-        f"(EFFLEV {over} the cap {a.inputs.cap:g}x)",
+        f"(EFFLEV {over} the cap (EFFLEV) {a.inputs.cap:.2f}x)",
         f"  CLM vs independent {lev.clm_independent:5.3f}   diversification ratio "
         f"{lev.diversification_ratio:5.2f}   daily vol/equity {lev.portvol:.2%}",
         "",
         _fmt_table(_instrument_text(a)),
+        "  room: notional to add before EFFLEV reaches the cap, in the position's direction (same) or against it "
+        "(opp.)",
+        *(f"  {note}" for note in layouts.room_notes(a)[:1]),
         "",
         _fmt_table(layouts.desk_basket_rows(a)),
         "",
@@ -216,6 +220,7 @@ def as_json(a: deskbook.DeskAnalysis, src: Path, when: dt.datetime, copy: Path |
         return {"nomlev": _number(f.nomlev), "efflev": _number(f.efflev), "clm": _number(f.clm)}
 
     proposed = a.proposed_units
+    now = layouts.room_now(a)
     fb = res.baskets_before
     return {
         "schema": SCHEMA, "ok": True, "kind": "desk", "workbook": str(src), "created": when.isoformat(),
@@ -232,7 +237,8 @@ def as_json(a: deskbook.DeskAnalysis, src: Path, when: dt.datetime, copy: Path |
              "lot_size": _number(lots[i]) if lots is not None else None, "locked": bool(inp.locked[i]),
              "risk_share": _number(a.contributions.percent[i]), "risk_per_day": _number(a.contributions.component[i]),
              "basket": int(a.baskets[i]), "headroom_same": _number(a.headroom.same[i]),
-             "headroom_opposite": _number(a.headroom.opposite[i])}
+             "headroom_opposite": _number(a.headroom.opposite[i]),
+             "room_now_same": _number(now.same[i]), "room_now_opposite": _number(now.opposite[i])}
             for i, s in enumerate(inp.symbols)],
         "baskets": [
             {"basket": int(b), "members": [s for s, x in zip(inp.symbols, a.baskets) if x == b],

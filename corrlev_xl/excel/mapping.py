@@ -801,8 +801,8 @@ def _price_rows(block: Block, symbols: list[str], mapping: InputMap, dates: Bloc
     if missing:
         raise_problems([Problem(
             "prices", f"{block.label('prices')}: no price column for {', '.join(missing)}; add a column headed "
-            "with each held instrument's name, or point --prices at a block that has them",
-            option="--prices", name=N.NAME_PRICES)])
+            "with each held instrument's name", option="--prices", name=N.NAME_PRICES,
+            hint="or point --prices at a block that has them")])
     cols = [where[s.casefold()] for s in symbols]
     body = block.rows[1:]
     date_col = _date_column(header, body, set(cols))

@@ -29,6 +29,7 @@ class Problem:
     option: str | None = None  # the console option that decides it, e.g. "--positions"
     candidates: tuple[str, ...] = ()  # what was found, each as that option's argument
     name: str | None = None  # the defined name that decides it in the workbook, e.g. "CorrLevPositions"
+    hint: str | None = None  # the console's own words for the choice, in place of "choose with OPTION …"
 
     def line(self, *, excel: bool = False) -> str:
         """The problem as one line of a list: ``input: message`` (the input once, if the message names it)."""
@@ -37,7 +38,9 @@ class Problem:
 
     def text(self, *, excel: bool = False) -> str:
         hint = ""
-        if self.option and not excel and self.option not in self.message:  # not said already
+        if self.hint and not excel:
+            hint = f"; {self.hint}"
+        elif self.option and not excel:
             example = self.candidates[0] if self.candidates else _EXAMPLES.get(self.option, "…")
             hint = f"; choose with {self.option} {_quoted(example)}"
         elif self.name and excel:
