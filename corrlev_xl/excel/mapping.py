@@ -53,10 +53,10 @@ from .problems import Collector, Problem, Problems
 # --------------------------------------------------------------------------- #
 # headers
 
-FIELDS = ("symbol", "units", "price", "contract", "fx", "lot", "locked", "notional")
+FIELDS = ("symbol", "units", "price", "contract", "fx", "lot", "locked", "notional", "side")
 COLUMN_OF = {  # each field as the canonical column of the desk template's Instruments table
     "symbol": N.COL_SYMBOL, "units": N.COL_UNITS, "price": N.COL_PRICE, "contract": N.COL_CONTRACT,
-    "fx": N.COL_FX, "lot": N.COL_LOT, "locked": N.COL_LOCKED, "notional": N.COL_NOTIONAL,
+    "fx": N.COL_FX, "lot": N.COL_LOT, "locked": N.COL_LOCKED, "notional": N.COL_NOTIONAL, "side": "Side",
 }
 SYNONYMS: dict[str, tuple[str, ...]] = {
     # best first: when two columns of one block match a field, the one earlier in its list is used,
@@ -70,7 +70,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "lot": ("Lot size", "Min lot", "Lot step", "Round lot", "Lot"),
     "locked": ("Locked", "Lock", "Fixed", "Frozen", "Do not trade", "No trade"),
     "notional": ("Notional", "Exposure", "Market value", "Mkt value", "MV", "Net exposure", "Position value"),
+    "side": ("Side", "Direction", "Long/Short", "L/S", "Buy/Sell", "B/S"),
 }
+LONG, SHORT = {"long", "l", "buy", "b"}, {"short", "s", "sell"}  # a side column's words (case ignored)
 EQUITY_LABELS = ("Equity", "NAV", "Net asset value", "Capital", "AUM", "Account value", "Account equity",
                  "Net liquidation", "Net liq", "Balance")
 DATE_LABELS = ("Date", "Day", "Time", "Timestamp", "As of", "As of date", "Trade date", "Datetime")
@@ -85,13 +87,14 @@ def key(text: Any) -> str:
 
 
 _RANKS = {f: {key(s): k for k, s in enumerate(words)} for f, words in SYNONYMS.items()}
+_SHARE = re.compile(r"%|\bpct\b|percent|\bweight|\bshare of\b|\bin bp\b")
 _NOTIONAL_STEMS = ("notional", "exposure", "marketvalue", "mktvalue", "mktval")
 
 
 def field_of(header: Any) -> tuple[str, int] | None:
     """The field a header names and its rank in :data:`SYNONYMS` (0 best), or None."""
     k = key(header)
-    if not k:
+    if not k or _SHARE.search(str(header).casefold()):  # "Exposure %", "Weight", "% NAV": a share, not money
         return None
     for f, ranks in _RANKS.items():
         if k in ranks:
@@ -512,6 +515,40 @@ def _usable(fields: Mapping[str, int]) -> bool:
     return "symbol" in fields and ("notional" in fields or ("units" in fields and "price" in fields))
 
 
+def _run(row: Sequence[Any], j: int) -> tuple[int, int]:
+    """The columns of ``row`` around ``j`` with a header, up to a blank header cell on each side."""
+    first, last = j, j + 1
+    while first > 0 and not cells.is_blank(row[first - 1]):
+        first -= 1
+    while last < len(row) and not cells.is_blank(row[last]):
+        last += 1
+    return first, last
+
+
+def _continues(rows: Rows, end: int, fields: Mapping[str, int], gap: int = 3) -> int | None:
+    """Where positions resume after a gap of up to ``gap`` blank or subtotal rows (the index after them), or None."""
+    need = [fields[f] for f in (("units", "price") if "units" in fields and "price" in fields else ("notional",))
+            if f in fields]
+    sym = fields["symbol"]
+
+    def position(r: Sequence[Any]) -> bool:  # an instrument with its quantity (and price): not a label's amount
+        name = r[sym] if sym < len(r) else None
+        return (bool(need) and not cells.is_blank(name) and not _is(TOTAL_LABELS, name)
+                and not _is(EQUITY_LABELS, str(name).rstrip(": "), tagged=True)
+                and all(j < len(r) and cells.number(r[j]) is not None for j in need))
+
+    k, last = end, None
+    while k < len(rows) and k - (last if last is not None else end) <= gap:
+        if position(rows[k]):
+            last = k + 1
+            while last < len(rows) and position(rows[last]):
+                last += 1
+            k = last
+            continue
+        k += 1
+    return last
+
+
 def _end_of_block(rows: Rows, start: int, symbol: int) -> int:
     """The index after the last data row: the first blank instrument cell or a Total row ends the block."""
     i = start
@@ -541,9 +578,7 @@ def _find_positions(view: View, sheets: _Sheets, choices: Choices,
             if _usable(fields) or trouble:
                 if trouble:
                     raise_problems(trouble)
-                body = rows[i:]
-                end = _end_of_block(body, 1, fields["symbol"])
-                return Block(sheet.name, r1 + i, c1, body[:end], "--positions"), fields
+                return Block(sheet.name, r1 + i, c1, _trim(rows[i:], gaps=True), "--positions"), fields
         raise CorrLevError(f"--positions {choices.positions}: no header row with an instrument column and "
                            f"either a notional column or units and price ({_HEADER_HELP})")
     for name, source in ((N.TABLE_INSTRUMENTS, f"table {N.TABLE_INSTRUMENTS}"),
@@ -570,26 +605,37 @@ def _find_positions(view: View, sheets: _Sheets, choices: Choices,
                 i += 1
                 continue
             fields, trouble = _header_fields(row, columns)
+            if "symbol" not in fields:
+                i += 1
+                continue
+            first, last = _run(row, fields["symbol"])  # the block's own headers: no lookup table beside it
+            head = row[first:last]
+            fields, trouble = _header_fields(head, columns)
             usable = _usable(fields)
             if not usable and not ("symbol" in fields and len(fields) >= 2):
                 i += 1
                 continue
-            end = _end_of_block(sheet.rows, i + 1, fields["symbol"])
+            width = last - first
+            rows = [list(r[first:last]) + [None] * (width - len(r[first:last])) for r in sheet.rows[i:]]
+            end = _end_of_block(rows, 1, fields["symbol"])
             top = sheet.top + i
-            table = sheets.table_at(sheet.name, top, sheet.left + fields["symbol"])
-            width = max(fields.values()) + 1  # and the headed columns right after (up to a blank header)
-            while width < len(row) and not cells.is_blank(row[width]):
-                width += 1
-            rows = [list(r[:width]) + [None] * (width - len(r[:width])) for r in sheet.rows[i:end]]
-            block = Block(sheet.name, top, sheet.left, rows, f"table {table}" if table else "detected")
+            table = sheets.table_at(sheet.name, top, sheet.left + first + fields["symbol"])
+            block = Block(sheet.name, top, sheet.left + first, rows[:end], f"table {table}" if table else "detected")
+            more = _continues(rows, end, fields)
+            if more is not None:  # a blank or subtotal row, and positions again below it
+                whole = Block(sheet.name, top, sheet.left + first, rows[:more], "detected")
+                trouble.append(Problem(
+                    "positions", f"the positions at {block.range} go on below row {top + end - 1}, after a blank or "
+                    f"subtotal row; list them without a gap, or choose the whole block", option="--positions",
+                    candidates=(whole.range,), name=NAME_POSITIONS_BLOCK))
             if not usable:  # an instrument column and more, but no quantity: a header to name, not a miss
                 near.append((block, fields))
-                i = end
+                i += end
                 continue
             found.append((block, fields))
-            trouble_all += [Problem(p.input, f"{block.range}: {p.message}", p.option, p.candidates, p.name)
-                            for p in trouble]
-            i = end
+            trouble_all += [Problem(p.input, f"{block.range}: {p.message}" if p.option == "--column" else p.message,
+                                    p.option, p.candidates, p.name) for p in trouble]
+            i += end
     if not found and len(near) == 1:
         block, fields = near[0]
         known = set(fields.values())
@@ -635,16 +681,28 @@ def raise_problems(items: Sequence[Problem]) -> None:
 def _canonical_positions(block: Block, fields: Mapping[str, int], mapping: InputMap) -> tuple[Rows, list[str]]:
     """The block as the desk template's Instruments table: Symbol, Units, Price, … (canonical header)."""
     body = [r for r in block.rows[1:] if any(not cells.is_blank(v) for v in r)]
+    if block.source == "--positions":  # a range given whole: its subtotal and total rows are not positions
+        j = fields["symbol"]
+        kept = [r for r in body if not (cells.is_blank(r[j]) or _is(TOTAL_LABELS, r[j]))]
+        if len(kept) < len(body):
+            mapping.warnings.append(f"{len(body) - len(kept)} row(s) of {block.range} without an instrument, "
+                                    "or labelled as a total, are not positions and were left out")
+        body = kept
 
     def col(f: str) -> list[Any]:
         j = fields[f]
         return [r[j] if j < len(r) else None for r in body]
 
     by_units = "units" in fields and "price" in fields
+    fields = dict(fields)
+    side = fields.get("side", _side_column(block, fields))
+    if side is not None:
+        fields["side"] = side
+    quantity = _signed(block, body, fields, "units" if by_units else "notional", side)
     assumed: dict[str, float] = {}
     out: dict[str, list[Any]] = {N.COL_SYMBOL: col("symbol")}
     if by_units:
-        out[N.COL_UNITS], out[N.COL_PRICE] = col("units"), col("price")
+        out[N.COL_UNITS], out[N.COL_PRICE] = quantity, col("price")
         for f in ("contract", "fx"):
             if f in fields:
                 out[COLUMN_OF[f]] = col(f)
@@ -656,7 +714,7 @@ def _canonical_positions(block: Block, fields: Mapping[str, int], mapping: Input
         if "notional" in fields:
             mapping.warnings.append(_cross_check(block, fields, body))
     else:
-        out[N.COL_UNITS] = col("notional")
+        out[N.COL_UNITS] = quantity
         out[N.COL_PRICE] = out[N.COL_CONTRACT] = out[N.COL_FX] = [1.0] * len(body)
         if "lot" in fields:
             mapping.warnings.append("the positions are notionals, so the lot size column is not used: "
@@ -675,6 +733,43 @@ def _canonical_positions(block: Block, fields: Mapping[str, int], mapping: Input
     mapping.warnings[:] = [w for w in mapping.warnings if w]
     symbols = [str(s).strip() for s in out[N.COL_SYMBOL] if not cells.is_blank(s)]
     return rows, symbols
+
+
+def _side_column(block: Block, fields: Mapping[str, int]) -> int | None:
+    """A column of Long/Short (Buy/Sell) words the header did not name: the positions' side."""
+    taken = set(fields.values())
+    for j in range(len(block.rows[0])):
+        words = [str(r[j]).strip().casefold() for r in block.rows[1:] if j < len(r) and not cells.is_blank(r[j])]
+        if j not in taken and words and all(w in LONG | SHORT for w in words):
+            return j
+    return None
+
+
+def _signed(block: Block, body: Rows, fields: Mapping[str, int], what: str, side: int | None) -> list[Any]:
+    """The quantity column, signed by the side column when there is one (Long +, Short −).
+
+    A side word that is not Long/Short/Buy/Sell (L/S/B), or a negative quantity
+    marked Long, is refused with its cell: which one is right is not ours to guess.
+    """
+    j = fields[what]
+    values = [r[j] if j < len(r) else None for r in body]
+    if side is None:
+        return values
+    out, bad = [], []
+    row_of = {id(r): k for k, r in enumerate(block.rows)}
+    for r, v in zip(body, values):
+        word = str(r[side]).strip().casefold() if side < len(r) and not cells.is_blank(r[side]) else ""
+        x = cells.number(v)
+        at = address(block.sheet, block.left + side, block.top + row_of[id(r)])
+        if word not in LONG | SHORT or (x is not None and x < 0 and word in LONG):
+            bad.append(f"{at} ({cells.shown(r[side]) if word else 'blank'} beside {cells.shown(v)})")
+            out.append(v)
+            continue
+        out.append(v if x is None else abs(x) * (1 if word in LONG else -1))
+    if bad:
+        raise CorrLevError(f"{block.label('positions')}: the side column must read Long or Short (Buy or Sell) "
+                           f"and agree with the quantity's sign: {', '.join(bad[:5])}{' …' if len(bad) > 5 else ''}")
+    return out
 
 
 def _cross_check(block: Block, fields: Mapping[str, int], body: Rows) -> str:
@@ -709,7 +804,7 @@ def _prices(view: View, sheets: _Sheets, choices: Choices, symbols: list[str], p
         rows = sheet.box(c1, r1, c2, r2)
         for i, row in enumerate(rows):
             if any(_held(v, held) for v in row):
-                return Block(sheet.name, r1 + i, c1, _trim(rows[i:]), "--prices")
+                return Block(sheet.name, r1 + i, c1, _trim(rows[i:], gaps=True), "--prices")
         raise CorrLevError(f"--prices {choices.prices}: no header row naming a held instrument "
                            f"({', '.join(symbols[:6])}{' …' if len(symbols) > 6 else ''})")
     named = _from_name(view, N.NAME_PRICES, f"named range {N.NAME_PRICES}")
@@ -747,12 +842,28 @@ def _held(v: Any, held: set[str]) -> bool:
     return isinstance(v, str) and v.strip().casefold() in held
 
 
-def _trim(rows: Rows) -> Rows:
-    """Rows up to the first entirely blank one."""
-    for i, r in enumerate(rows):
-        if i > 0 and all(cells.is_blank(v) for v in r):
-            return rows[:i]
-    return rows
+def _trim(rows: Rows, *, gaps: bool = False) -> Rows:
+    """The block's rows, header first, up to where it ends.
+
+    A blank row ends it when the next row is blank too, or holds text (another
+    table's header), or there is none; a single blank row between rows of
+    numbers is a day without quotes.  With ``gaps`` (a range the user gave),
+    only the blank rows at the end are left out.
+    """
+    def blank(r: Sequence[Any]) -> bool:
+        return all(cells.is_blank(v) for v in r)
+
+    end = len(rows)
+    while end > 1 and blank(rows[end - 1]):
+        end -= 1
+    if gaps:
+        return rows[:end]
+    for i in range(1, end):
+        if blank(rows[i]):
+            after = rows[i + 1]
+            if blank(after) or any(isinstance(v, str) and cells.is_label(v) for v in after):
+                return rows[:i]
+    return rows[:end]
 
 
 def _price_block(sheet: Sheet, i: int, held: set[str]) -> Block | None:
@@ -805,7 +916,13 @@ def _price_rows(block: Block, symbols: list[str], mapping: InputMap, dates: Bloc
             hint="or point --prices at a block that has them")])
     cols = [where[s.casefold()] for s in symbols]
     body = block.rows[1:]
-    date_col = _date_column(header, body, set(cols))
+    dated = _date_columns(header, body, set(cols))
+    if len(dated) > 1:  # two histories side by side: their rows need not be the same days
+        raise CorrLevError(
+            f"{block.label('prices')} has {len(dated)} date columns ("
+            + ", ".join(block.column_range(j, 0) for j in dated) + "); keep one history per block with one date "
+            "column, or choose the block with --prices")
+    date_col = dated[0] if dated else None
     order, index = "oldest first", list(range(len(body)))
     if date_col is not None:
         index, order = _ordered(block, body, _date_keys(block, date_col))
@@ -827,20 +944,24 @@ def _price_rows(block: Block, symbols: list[str], mapping: InputMap, dates: Bloc
 
 
 def _date_column(header: Sequence[Any], body: Rows, held: set[int]) -> int | None:
+    """The block's one date column (see :func:`_date_columns`), or None."""
+    found = _date_columns(header, body, held)
+    return found[0] if found else None
+
+
+def _date_columns(header: Sequence[Any], body: Rows, held: set[int]) -> list[int]:
+    """Columns that are dates: headed Date (…), or holding only dates or only text dates."""
+    out = []
     for j, h in enumerate(header):
         if j in held:
             continue
         column = [r[j] for r in body if j < len(r) and not cells.is_blank(r[j])]
         if not column:
             continue
-        if _is(DATE_LABELS, h) or all(isinstance(v, (dt.date, dt.datetime)) for v in column):
-            return j
-        if (cells.is_blank(h) or not isinstance(h, str)) and (
-                all(isinstance(v, str) and _text_date(v) is not None for v in column)):
-            return j
-        if isinstance(h, str) and all(isinstance(v, str) and _text_date(v) is not None for v in column):
-            return j
-    return None
+        if (_is(DATE_LABELS, h) or all(isinstance(v, (dt.date, dt.datetime)) for v in column)
+                or all(isinstance(v, str) and _text_date(v) is not None for v in column)):
+            out.append(j)
+    return out
 
 
 _ISO = re.compile(r"\d{4}-\d\d-\d\d([ T]\d\d:\d\d(:\d\d(\.\d+)?)?)?")
