@@ -118,7 +118,7 @@ def _mapping_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--prices", metavar="RANGE", help='the price history, header row included, e.g. "Hist!A1:G500"')
     g.add_argument("--equity", metavar="CELL|AMOUNT", help='the equity: a cell such as "Risk!B2", or an amount')
     g.add_argument("--column", metavar="FIELD=HEADER", action="append", default=[],
-                   help="which header is which field (symbol, units, price, contract, fx, lot, locked, "
+                   help="which header is which field (symbol, units, price, contract, fx, lot, locked, side, "
                    "notional), e.g. --column units=Qty; repeat for more")
 
 
