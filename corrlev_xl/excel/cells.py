@@ -23,7 +23,14 @@ Conventions
 - A required argument left out or blank is refused before the function
   runs, with its help: ``"EFFLEV: positions is required (signed position …)"``.
 - Every failure becomes one short message, ``"EFFLEV: equity must be a
-  positive number; got -5"``, returned as the cell's value.
+  positive number; got -5"``, shown the way the runtime shows errors
+  (:func:`office_js`): under xlwings Server and Lite it is raised as
+  ``xlwings.XlwingsError``, so the cell is a real ``#VALUE!`` carrying the
+  message (``IFERROR`` and ``ISERROR`` see it); on classic desktop Excel,
+  where an exception would put a traceback in the cell, it is the cell's
+  text value.
+- A blank cell may arrive as ``None``, ``""`` or, under xlwings Lite
+  (Pyodide), a JavaScript ``null`` object (``JsNull``); all three are blank.
 
 Public surface: the readers (:func:`block`, :func:`vector`, :func:`column`,
 :func:`labelled_matrix`, :func:`scalar`, :func:`optional`, :func:`whole`,
@@ -36,14 +43,18 @@ tests other modules need (:func:`as_rows`, :func:`is_blank`, :func:`is_omitted`,
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 import inspect
 import itertools
 import logging
 import math
+import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,8 +115,23 @@ def error_text(v: Any) -> str | None:
 
 
 def is_blank(v: Any) -> bool:
-    """An empty cell: ``None`` or text of spaces only."""
-    return v is None or (isinstance(v, str) and not v.strip())
+    """An empty cell: ``None``, text of spaces only, or Pyodide's JavaScript ``null`` (xlwings Lite)."""
+    return v is None or (isinstance(v, str) and not v.strip()) or _is_jsnull(v)
+
+
+def _is_jsnull(v: Any) -> bool:
+    """Pyodide's ``JsNull``: how newer Pyodide hands a JavaScript ``null`` (a blank cell) to Python."""
+    return type(v).__name__ == "JsNull"
+
+
+def _plain(value: Any) -> Any:
+    """A raw argument with every ``JsNull`` as ``None`` (only rows that hold one are copied)."""
+    if _is_jsnull(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        if any(_is_jsnull(v) or isinstance(v, (list, tuple)) for v in value):
+            return [_plain(v) for v in value]
+    return value
 
 
 def is_omitted(value: Any) -> bool:
@@ -532,6 +558,41 @@ def named_rows(
 # the error path
 
 
+_JSNULL_POSSIBLE = sys.platform == "emscripten"  # Pyodide: xlwings Lite
+_TEXT_ERRORS: contextvars.ContextVar[bool] = contextvars.ContextVar("corrlev_text_errors", default=False)
+
+
+def office_js() -> bool:
+    """Whether the cell functions run under an Office.js runtime: xlwings Server or Lite.
+
+    xlwings routes its decorators there when ``XLWINGS_ON_SERVER`` is ``true``
+    (Server; Lite runs on Pyodide).  Within :func:`text_errors` the answer is
+    no, whatever the runtime.
+    """
+    if _TEXT_ERRORS.get():
+        return False
+    return os.environ.get("XLWINGS_ON_SERVER") == "true" or sys.platform == "emscripten"
+
+
+@contextmanager
+def text_errors() -> Iterator[None]:
+    """Cell functions called inside return their messages as text, as on classic Excel (the headless report)."""
+    token = _TEXT_ERRORS.set(True)
+    try:
+        yield
+    finally:
+        _TEXT_ERRORS.reset(token)
+
+
+def _error(message: str) -> list[list[Any]]:
+    """A cell function's refusal, shown as its runtime shows errors (:func:`office_js`)."""
+    if office_js():
+        import xlwings
+
+        raise xlwings.XlwingsError(message)
+    return [[message]]
+
+
 def cell_function(fn: Callable[..., Any], docs: Mapping[str, str] | None = None) -> Callable[..., Any]:
     """Run a cell function: blanks take the signature's defaults; any problem becomes one message.
 
@@ -547,6 +608,8 @@ def cell_function(fn: Callable[..., Any], docs: Mapping[str, str] | None = None)
     Bad input (:class:`CorrLevError`) shows as ``"NAME: message"``.  An
     unexpected exception is logged with its traceback and shows as
     ``"NAME: internal error (...); please report"`` — never a traceback.
+    Either is raised as ``xlwings.XlwingsError`` under Office.js runtimes and
+    returned as the cell's text on classic Excel (:func:`office_js`).
     """
     label = fn.__name__.upper()
     params = list(inspect.signature(fn).parameters.values())
@@ -570,6 +633,9 @@ def cell_function(fn: Callable[..., Any], docs: Mapping[str, str] | None = None)
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if _JSNULL_POSSIBLE:
+                args = tuple(_plain(a) for a in args)
+                kwargs = {k: _plain(v) for k, v in kwargs.items()}
             check_required(args, kwargs)
             if by_position and len(args) > by_position[0][0]:
                 given = list(args)
@@ -582,15 +648,15 @@ def cell_function(fn: Callable[..., Any], docs: Mapping[str, str] | None = None)
                     kwargs[key] = defaults[key]
             result = fn(*args, **kwargs)
         except CorrLevError as exc:
-            return [[f"{label}: {exc}"]]
+            return _error(f"{label}: {exc}")
         except Exception as exc:  # the one place that turns surprises into messages
             log.exception("cell function %s failed", label)
-            return [[f"{label}: internal error ({type(exc).__name__}: {exc}); please report"]]
+            return _error(f"{label}: internal error ({type(exc).__name__}: {exc}); please report")
         if isinstance(result, list):
             return result
         if isinstance(result, (float, np.floating)) and not np.isfinite(result):
-            log.error("cell function %s produced %r", label, result)
-            return [[f"{label}: {_NOT_FINITE}"]]
+            log.error("cell function %s produced a non-finite result", label)
+            return _error(f"{label}: {_NOT_FINITE}")
         return [[_clean(result)]]
 
     return wrapper

@@ -24,6 +24,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from ..core import CorrLevError
 from . import layouts
+from .cells import text_errors
 
 _CALL = re.compile(r"^=\s*([A-Za-z][A-Za-z0-9_.]*)\s*\((.*)\)\s*$", re.S)
 _REF = re.compile(r"^(?:'?([^'!]+)'?!)?(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
@@ -252,7 +253,8 @@ def evaluate(formulas_wb: Any, values_wb: Any, *, max_cells: int | None = None,
             except CorrLevError as exc:
                 skipped.append(f"{call.sheet}: ={call.name}(…): {exc}")
                 continue
-            done[(call.sheet, call.block)] = functions[call.name](*args)
+            with text_errors():  # a refusal is stored as the cell's text, as classic Excel shows it
+                done[(call.sheet, call.block)] = functions[call.name](*args)
     return done, skipped
 
 

@@ -32,6 +32,7 @@ import warnings
 from collections import Counter
 
 import numpy as np
+import xlwings as xw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from xlcall import payload
@@ -245,6 +246,8 @@ def _call(name: str, args: list) -> str:
         warnings.simplefilter("ignore")  # CovarianceRepairedWarning, numpy RuntimeWarnings
         try:
             out = asyncio.run(custom_functions_call(payload(name, args), udfs))
+        except xw.XlwingsError as exc:  # a refusal: Office.js shows #VALUE! with this message
+            out = [[str(exc)]]
         except Exception as exc:  # noqa: BLE001 — exactly what the fuzz is looking for
             return f"crash: {type(exc).__name__} escaped custom_functions_call: {exc}"
     return _outcome(name, out)

@@ -41,7 +41,21 @@ def rng(value: Any) -> Any:
 
 
 def call(func_name: str, *args: Any) -> Any:
-    """Run ``=FUNC_NAME(args…)``; returns the rows xlwings hands back to Excel."""
+    """Run ``=FUNC_NAME(args…)``; returns the rows xlwings hands back to Excel.
+
+    A refusal is raised as ``xlwings.XlwingsError`` on this (Office.js) path,
+    which Excel shows as ``#VALUE!`` with the message; it is returned here as
+    that message, in one cell, so the tests read it as classic Excel shows it.
+    :func:`raised` keeps the exception.
+    """
+    try:
+        return raised(func_name, *args)
+    except xw.XlwingsError as exc:
+        return [[str(exc)]]
+
+
+def raised(func_name: str, *args: Any) -> Any:
+    """:func:`call`, with a refusal left as the ``XlwingsError`` xlwings Server turns into ``#VALUE!``."""
     return asyncio.run(custom_functions_call(payload(func_name, [rng(a) for a in args]), udfs))
 
 
