@@ -366,3 +366,13 @@ def test_a_position_column_of_long_and_short(tmp_path):
         assert j["efflev"] == pytest.approx(ref.figures(np.array(signed), 1e6, px[syms]).efflev, rel=1e-6)
     else:
         assert any("Risk!B2" in m and "--column" in m for m in _messages(j, "positions")), res
+
+
+@pytest.mark.xfail(strict=True, reason="a generous --positions range (the docs' 'Risk!A3:F20' style) over the "
+                   "'Equity 350000' row below the block reads 'Equity' as an instrument: 'no price column for Equity'")
+def test_a_generous_positions_range_leaves_the_equity_row_out(tmp_path):
+    lay = L.issue_example(tmp_path)  # positions Positions!A1:E7, "Equity" | 350000 at A10:B10
+    res, j = _report(lay.path, "--positions", "Positions!A1:E20")
+    assert j["ok"], res
+    assert [i["symbol"] for i in j["instruments"]] == list(lay.symbols)
+    assert j["equity"] == lay.equity
