@@ -7,6 +7,8 @@
     corrlev-xl templates build [--out DIR] [--force]
     corrlev-xl templates copy [--out DIR]
     corrlev-xl addin install
+    corrlev-xl serve [--host 127.0.0.1] [--port 8000] [--workers N] [--dev] [--no-auth]
+    corrlev-xl formulas WORKBOOK --to server|classic [-o OUT] [--force]
 
 Exit codes: 0 done; 2 refused — a bad workbook, option, output path or limit,
 one line on stderr saying what to change (one line per problem when a
@@ -108,6 +110,30 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("addin", help="Excel add-ins (Windows/macOS)")
     asub = a.add_subparsers(dest="action", required=True)
     asub.add_parser("install", help="install the xlwings add-in and the CorrLev ribbon add-in")
+    s = sub.add_parser("serve", help="xlwings Server with the cell functions (=CORRLEV.EFFLEV …) and the macros, "
+                       "for a whole desk (needs the server extra and an xlwings licence key)",
+                       description="Start xlwings Server with corrlev-xl's cell functions and macros. Needs "
+                       'pip install "corrlev-xl[server]" and XLWINGS_LICENSE_KEY (a paid xlwings PRO key for '
+                       "business use; noncommercial under PolyForm Noncommercial). A production server needs "
+                       "authentication: CORRLEV_SERVER_TOKEN (a secret desk users paste into the task pane) or "
+                       "XLWINGS_AUTH_PROVIDERS='[\"entraid\"]'. Put it behind a reverse proxy with TLS: "
+                       "Excel's add-ins load over HTTPS only (docs/server.md).")
+    s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1, this machine "
+                   "only; 0.0.0.0 for every interface, behind a reverse proxy)")
+    s.add_argument("--port", type=_positive(int), default=8000, help="TCP port (default: 8000)")
+    s.add_argument("--workers", type=_positive(int), default=1, metavar="N",
+                   help="worker processes (default: 1; production: 2 to 4 per core)")
+    s.add_argument("--dev", action="store_true", help="development server: functions are =CORRLEV_DEV.…, "
+                   "unexpected errors are shown in full, and it may run without authentication on 127.0.0.1")
+    s.add_argument("--no-auth", action="store_true", help="no authentication, on 127.0.0.1 only (for testing)")
+    f = sub.add_parser("formulas", help="a copy of a workbook whose corrlev-xl formulas call the classic "
+                       "add-in's functions (=EFFLEV) or xlwings Server's (=CORRLEV.EFFLEV)")
+    f.add_argument("workbook", type=Path, help="the workbook (.xlsx/.xlsm) to convert")
+    f.add_argument("--to", required=True, choices=["server", "classic"],
+                   help="server: =CORRLEV.EFFLEV(…) (xlwings Server); classic: =EFFLEV(…) (the desktop add-in)")
+    f.add_argument("-o", "--out", help="where to write the copy (default: ./<name>-server-YYYYMMDD-HHMMSS.xlsx, "
+                   "or -classic-)")
+    f.add_argument("-f", "--force", action="store_true", help="replace the file at -o if there is one")
     return p
 
 
@@ -223,6 +249,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .templates.addin import install_addin
 
         return install_addin()
+    if args.command == "serve":
+        from .server.run import Options
+        from .server.run import run as serve
+
+        return serve(Options(host=args.host, port=args.port, workers=args.workers, dev=args.dev,
+                             no_auth=args.no_auth))
+    if args.command == "formulas":
+        from .formulas import run as convert
+
+        return convert(args.workbook, args.out, to=args.to, force=args.force)
     return 1
 
 
