@@ -58,6 +58,10 @@ def write(wb: Any, plan: mapping.Connection) -> None:
     """Add the settings sheet and the names to an openpyxl workbook; a name or sheet of the user's is refused."""
     from openpyxl.workbook.defined_name import DefinedName
 
+    ours = [n for n, _ in plan.names
+            if n in wb.defined_names and mapping.on_settings_sheet(wb.defined_names[n].attr_text)]
+    for name in ours:  # an earlier connect's own names: written afresh with its settings sheet
+        del wb.defined_names[name]
     taken = [n for n, _ in plan.names if n in wb.defined_names]
     if taken:
         raise CorrLevError(f"the workbook already has the name(s) {', '.join(taken)}, pointing elsewhere; "

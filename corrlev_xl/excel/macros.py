@@ -116,6 +116,7 @@ class _Changes:
         self.saved: list[tuple[str, str, Any]] = []
         self.pictures: list[Any] = []
         self.names: list[str] = []
+        self.dropped: list[tuple[str, str]] = []
 
     def sheet(self, name: str, existing: Any, *, clear: bool) -> Any:
         """``existing`` (from :func:`_output`), cleared if asked; else a new sheet ``name`` at the end."""
@@ -149,9 +150,16 @@ class _Changes:
         self.book.names.add(name, "=" + refers_to)
         self.names.append(name)
 
+    def drop_name(self, name: str) -> None:
+        """Delete the workbook name ``name``; undo defines it again as it was."""
+        self.dropped.append((name, str(self.book.names[name].refers_to)))
+        self.book.names[name].delete()
+
     def undo(self) -> None:
         for name in reversed(self.names):
             self.book.names[name].delete()
+        for name, refers_to in reversed(self.dropped):
+            self.book.names.add(name, refers_to)
         for pic in reversed(self.pictures):
             pic.delete()
         for name, address, value in reversed(self.saved):
@@ -363,7 +371,9 @@ def _connect(book: xw.Book) -> str:
     plan = mapping.connection(found, _now())
     if not plan.names:
         return "the workbook is already connected: nothing to write"
-    taken = [name for name, _ in plan.names if book.names.contains(name)]
+    ours = [name for name, _ in plan.names
+            if book.names.contains(name) and mapping.on_settings_sheet(book.names[name].refers_to)]
+    taken = [name for name, _ in plan.names if book.names.contains(name) and name not in ours]
     if taken:
         raise CorrLevError(f"the workbook already has the name(s) {', '.join(taken)}; Connect workbook never "
                            "changes a name of yours: rename or delete them and connect again")
@@ -375,6 +385,8 @@ def _connect(book: xw.Book) -> str:
     with _transaction(book) as changes:
         sheet = changes.sheet(mapping.SETTINGS_SHEET, existing, clear=True)
         changes.write(sheet, "A1", plan.rows)
+        for name in ours:  # an earlier connect's own names, written afresh
+            changes.drop_name(name)
         for name, ref in plan.names:
             changes.name(name, ref)
     return f"workbook connected: {len(plan.names)} names written; the ribbon buttons now read them"

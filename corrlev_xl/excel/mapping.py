@@ -74,10 +74,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 LONG, SHORT = {"long", "l", "buy", "b"}, {"short", "s", "sell"}  # a side column's words (case ignored)
 EQUITY_LABELS = ("Equity", "NAV", "Net asset value", "Capital", "AUM", "Account value", "Account equity",
-                 "Net liquidation", "Net liq", "Balance")
+                 "Net liquidation", "Net liquidation value", "Net liq", "Balance")
 DATE_LABELS = ("Date", "Day", "Time", "Timestamp", "As of", "As of date", "Trade date", "Datetime")
-TOTAL_LABELS = ("Total", "Totals", "Sum", "Grand total", "Net", "Portfolio")
-_CURRENCY_TAG = re.compile(r"[a-z]{3}|ccy|base|acct|account|accountccy|accountcurrency")
+ASSET_CLASSES = ("FX", "Rates", "Fixed income", "Bonds", "Credit", "Equities", "Equity", "Stocks", "Commodities",
+                 "Energy", "Metals", "Agriculture", "Crypto", "Indices", "Volatility")
+_CURRENCIES = ("usd eur jpy gbp chf aud cad nzd hkd sgd cny cnh sek nok dkk zar mxn brl inr krw twd try pln czk huf "
+               "ils rub thb idr myr php sar aed").split()
+_CURRENCY_TAG = re.compile("|".join(_CURRENCIES) + "|ccy|base|acct|account|accountccy|accountcurrency")
 _NOT_CURRENCY = {"qty", "lot", "ccy"}  # "Position qty" is units, not a notional in a currency
 
 
@@ -87,6 +90,7 @@ def key(text: Any) -> str:
 
 
 _RANKS = {f: {key(s): k for k, s in enumerate(words)} for f, words in SYNONYMS.items()}
+_QUOTE = re.compile(r"(?i)\bper\b|\b[a-z]{3}\s*/\s*[a-z]{3}\b")  # "FX (JPY per USD)", "USD/JPY": a direction
 _SHARE = re.compile(r"%|\bpct\b|percent|\bweight|\bshare of\b|\bin bp\b")
 _NOTIONAL_STEMS = ("notional", "exposure", "marketvalue", "mktvalue", "mktval")
 
@@ -387,8 +391,27 @@ def locate(view: View, choices: Choices | None = None) -> Located:
         with problems.about("settings"):
             rows[name], labels[name] = _setting(view, name, default, mapping)
     problems.raise_any()
+    _currencies_agree(mapping)
     assert positions is not None
     return Located(rows, labels, headers, mapping, positions[0], prices)
+
+
+def _currency(text: str) -> str | None:
+    """The currency code a label or header names last (``Equity (EUR)`` → EUR, ``FX to USD`` → USD)."""
+    words = re.findall(r"[a-z]+", text.casefold())
+    codes = [w for w in words if w in _CURRENCIES]
+    return codes[-1].upper() if codes else None
+
+
+def _currencies_agree(mapping: InputMap) -> None:
+    """A note when the equity's label and the FX column name different currencies (NOMLEV would mix them)."""
+    fx = mapping.positions.get("columns", {}).get("fx")
+    label = str(mapping.equity.get("source", ""))
+    to, equity = (_currency(fx) if fx else None), _currency(label)
+    if to and equity and to != equity:
+        mapping.warnings.append(f"the equity is labelled in {equity} ({label}) but the FX column converts to {to} "
+                                f"({fx!r}): the figures mix two currencies unless {equity} and {to} are one account "
+                                "currency")
 
 
 class _Sheets:
@@ -438,12 +461,22 @@ SETTINGS_SHEET = "CorrLev settings"
 SETTINGS_TITLE = "corrlev-xl settings"
 
 
+def on_settings_sheet(refers_to: str | None) -> bool:
+    """Whether a name points at the settings sheet (one an earlier connect wrote)."""
+    text = (refers_to or "").lstrip("=")
+    return text.startswith((f"'{SETTINGS_SHEET}'!", f"{SETTINGS_SHEET}!"))
+
+
 def _given(sheets: _Sheets, text: str, option: str) -> tuple[Sheet, int, int, int, int]:
     p = parse_range(text)
     if p is None:
         raise CorrLevError(f"{option} takes a range such as \"Risk!A3:F20\" (sheet!cells); got {text!r}")
     sheet = sheets.get(p[0], option)
-    return sheet, p[1], p[2], p[3], p[4]
+    _, c1, r1, c2, r2 = p
+    if r1 > sheet.bottom or c1 > sheet.right:
+        raise CorrLevError(f"{option} {text}: the sheet {sheet.name!r} has nothing there (its cells in use end at "
+                           f"{address(sheet.name, sheet.right, sheet.bottom)})")
+    return sheet, c1, r1, min(c2, sheet.right), min(r2, sheet.bottom)  # beyond the cells in use all is blank
 
 
 def _read_named(found: Found, name: str) -> tuple[Rows, str]:
@@ -533,7 +566,7 @@ def _continues(rows: Rows, end: int, fields: Mapping[str, int], gap: int = 3) ->
 
     def position(r: Sequence[Any]) -> bool:  # an instrument with its quantity (and price): not a label's amount
         name = r[sym] if sym < len(r) else None
-        return (bool(need) and not cells.is_blank(name) and not _is(TOTAL_LABELS, name)
+        return (bool(need) and not cells.is_blank(name) and not is_total(name)
                 and not _is(EQUITY_LABELS, str(name).rstrip(": "), tagged=True)
                 and all(j < len(r) and cells.number(r[j]) is not None for j in need))
 
@@ -549,12 +582,23 @@ def _continues(rows: Rows, end: int, fields: Mapping[str, int], gap: int = 3) ->
     return last
 
 
+_TOTAL = re.compile(r"(?i)\s*((grand\s+)?(sub[\s-]?)?totals?|sum)\b")
+
+
+def is_total(v: Any) -> bool:
+    """A row label that sums rows above it: Total, Totals, Sum, Grand total, Subtotal FX, TOTAL (USD), Sub-total …
+
+    A word, not a prefix: TotalEnergies is an instrument.  ``Net`` is not a total either (Cloudflare's ticker).
+    """
+    return isinstance(v, str) and _TOTAL.match(v) is not None
+
+
 def _end_of_block(rows: Rows, start: int, symbol: int) -> int:
     """The index after the last data row: the first blank instrument cell or a Total row ends the block."""
     i = start
     while i < len(rows):
         v = rows[i][symbol] if symbol < len(rows[i]) else None
-        if cells.is_blank(v) or _is(TOTAL_LABELS, v):
+        if cells.is_blank(v) or is_total(v):
             break
         i += 1
     return i
@@ -565,6 +609,13 @@ def _positions(view: View, sheets: _Sheets, choices: Choices,
     block, fields = _find_positions(view, sheets, choices, columns)
     header = [str(h).strip() if h is not None else "" for h in block.rows[0]]
     _refuse_duplicates(header, block.label("positions"), "columns")
+    unknown = [f"{f}={h}" for f, h in choices.columns.items() if key(h) not in {key(x) for x in header}]
+    if unknown:
+        raise_problems([Problem(
+            "positions", f"--column {', '.join(unknown)}: {block.label('positions')} has no such header (its headers: "
+            f"{', '.join(' '.join(h.split()) for h in header if h)})", option="--column",
+            candidates=tuple(f"units={' '.join(h.split())}" for h in header if h and key(h) not in
+                             {key(block.rows[0][j]) for j in fields.values()}))])
     return block, fields
 
 
@@ -636,10 +687,21 @@ def _find_positions(view: View, sheets: _Sheets, choices: Choices,
             trouble_all += [Problem(p.input, f"{block.range}: {p.message}" if p.option == "--column" else p.message,
                                     p.option, p.candidates, p.name) for p in trouble]
             i += end
+    if len(found) > 1:  # a trade blotter lists an instrument many times: not the positions, when a list is there
+        once = [(b, f) for b, f in found if not _repeats(b, f)]
+        found = once or found
+    near = [(b, f) for b, f in near if not _repeats(b, f)]  # a blotter of trades is never the book
+    if found and near:  # a block that reads, and one like it that does not: which is the book is for the user
+        block, fields = near[0]
+        raise_problems([Problem(
+            "positions", f"{found[0][0].range} reads as positions, but {block.range} "
+            f"({', '.join(str(h).strip() for h in block.rows[0] if cells.is_label(h))}) looks like them too and has "
+            "no quantity column corrlev-xl knows", option="--positions",
+            candidates=(found[0][0].range, block.range), name=NAME_POSITIONS_BLOCK)])
     if not found and len(near) == 1:
         block, fields = near[0]
         known = set(fields.values())
-        others = [str(h).strip() for j, h in enumerate(block.rows[0]) if j not in known and cells.is_label(h)]
+        others = [" ".join(str(h).split()) for j, h in enumerate(block.rows[0]) if j not in known and cells.is_label(h)]
         missing = "a units column" if "price" in fields else "a notional column, or units and price columns"
         raise Incomplete(block, fields, [Problem(
             "positions", f"{block.range} looks like the positions ({', '.join(_shown_headers(block, fields))}) but "
@@ -659,6 +721,13 @@ def _find_positions(view: View, sheets: _Sheets, choices: Choices,
 
 
 _HEADER_HELP = "e.g. Symbol, Qty, Price, Multiplier, FX, or Ticker and Notional; see the header synonyms in the docs"
+
+
+def _repeats(block: Block, fields: Mapping[str, int]) -> bool:
+    """Whether an instrument appears twice in the block (a blotter of trades, not a list of positions)."""
+    j = fields["symbol"]
+    names = [key(r[j]) for r in block.rows[1:] if j < len(r) and not cells.is_blank(r[j])]
+    return len(set(names)) < len(names)
 
 
 def _shown_headers(block: Block, fields: Mapping[str, int]) -> list[str]:
@@ -683,10 +752,13 @@ def _canonical_positions(block: Block, fields: Mapping[str, int], mapping: Input
     body = [r for r in block.rows[1:] if any(not cells.is_blank(v) for v in r)]
     if block.source == "--positions":  # a range given whole: its subtotal and total rows are not positions
         j = fields["symbol"]
-        kept = [r for r in body if not (cells.is_blank(r[j]) or _is(TOTAL_LABELS, r[j]))]
+        kept = [r for r in body if not (cells.is_blank(r[j]) or is_total(r[j])
+                                        or _is(EQUITY_LABELS, str(r[j]).rstrip(": "), tagged=True))]
         if len(kept) < len(body):
+            left = [str(r[j]).strip() for r in body if r not in kept and not cells.is_blank(r[j])]
             mapping.warnings.append(f"{len(body) - len(kept)} row(s) of {block.range} without an instrument, "
-                                    "or labelled as a total, are not positions and were left out")
+                                    "or labelled as a total or the equity, are not positions and were left out"
+                                    + (f" ({', '.join(left[:5])})" if left else ""))
         body = kept
 
     def col(f: str) -> list[Any]:
@@ -703,6 +775,12 @@ def _canonical_positions(block: Block, fields: Mapping[str, int], mapping: Input
     out: dict[str, list[Any]] = {N.COL_SYMBOL: col("symbol")}
     if by_units:
         out[N.COL_UNITS], out[N.COL_PRICE] = quantity, col("price")
+        if "fx" in fields and _QUOTE.search(str(block.rows[0][fields["fx"]])):
+            head = " ".join(str(block.rows[0][fields["fx"]]).split())
+            raise CorrLevError(f"{block.label('positions')}: the FX column {head!r} states a quote; corrlev-xl "
+                               "multiplies each price by its rate to the account currency (units of the account "
+                               "currency per unit of the price's currency): head the column 'FX to account' once it "
+                               "holds that rate")
         for f in ("contract", "fx"):
             if f in fields:
                 out[COLUMN_OF[f]] = col(f)
@@ -820,6 +898,9 @@ def _prices(view: View, sheets: _Sheets, choices: Choices, symbols: list[str], p
             count = sum(1 for v in row if _held(v, held))
             if count == 0 or count < most:
                 continue
+            below = sheet.rows[i + 1] if i + 1 < len(sheet.rows) else []
+            if any(_held(v, held) and j < len(below) and _held(below[j], held) for j, v in enumerate(row)):
+                continue  # names running down a column: a list of trades or positions, not a header row
             block = _price_block(sheet, i, held)
             if block is None:
                 continue
@@ -840,6 +921,20 @@ def _prices(view: View, sheets: _Sheets, choices: Choices, symbols: list[str], p
 
 def _held(v: Any, held: set[str]) -> bool:
     return isinstance(v, str) and v.strip().casefold() in held
+
+
+def _window(rows: Rows, top: int, first: int, stop: int) -> Rows:
+    """Rows from ``top`` on, columns ``first:stop`` (padded), up to the first pair of blank rows: no further."""
+    out: Rows = []
+    blank = 0
+    for r in rows[top:]:
+        cut = list(r[first:stop])
+        cut += [None] * (stop - first - len(cut))
+        out.append(cut)
+        blank = blank + 1 if all(cells.is_blank(v) for v in cut) else 0
+        if blank == 2:
+            break
+    return out
 
 
 def _trim(rows: Rows, *, gaps: bool = False) -> Rows:
@@ -871,8 +966,7 @@ def _price_block(sheet: Sheet, i: int, held: set[str]) -> Block | None:
     header = sheet.rows[i]
     cols = [j for j, v in enumerate(header) if not cells.is_blank(v)]
     first, last = max(min(cols) - 1, 0), max(cols)  # a blank-headed date column just left of the names
-    rows = _trim([list(r[first:last + 1]) + [None] * (last + 1 - first - len(r[first:last + 1]))
-                  for r in sheet.rows[i:]])
+    rows = _trim(_window(sheet.rows, i, first, last + 1))
     if len(rows) < 4:
         return None
     body = rows[1:]
@@ -1081,6 +1175,9 @@ def _equity(view: View, sheets: _Sheets, choices: Choices, exclude: list[Block],
         if amount is not None:
             mapping.equity = {"source": "--equity", "cell": None, "value": amount}
             return [[amount]], "--equity"
+        if "!" not in text:
+            raise CorrLevError(f"--equity takes a cell such as Risk!B2 or an amount such as 1500000 (1,500,000 and "
+                               f"1.5e6 read too); {text!r} is neither")
         sheet, c1, r1, c2, r2 = _given(sheets, text, "--equity")
         if (c1, r1) != (c2, r2):
             raise CorrLevError(f"--equity takes one cell or an amount; {text} is a range")
@@ -1121,6 +1218,8 @@ def _equity(view: View, sheets: _Sheets, choices: Choices, exclude: list[Block],
 def _equity_cells(sheets: _Sheets, exclude: list[Block]) -> list[tuple[str, str, Rows]]:
     def inside(sheet: str, r: int, c: int) -> bool:
         for b in exclude:
+            if b.source == "--positions":  # a range chosen generously: its labelled amounts are not positions
+                continue
             width = max((len(x) for x in b.rows), default=1)
             if b.sheet == sheet and b.top <= r < b.top + len(b.rows) and b.left <= c < b.left + width:
                 return True
@@ -1130,16 +1229,24 @@ def _equity_cells(sheets: _Sheets, exclude: list[Block]) -> list[tuple[str, str,
     for sheet in sheets.searched():
         for i, row in enumerate(sheet.rows):
             for j, v in enumerate(row):
-                if not isinstance(v, str) or not _is(EQUITY_LABELS, v.rstrip(": "), tagged=True):
+                if not isinstance(v, str) or len(v) > 40 or not _is(EQUITY_LABELS, v.rstrip(": "), tagged=True):
                     continue
                 r, c = sheet.top + i, sheet.left + j
-                if inside(sheet.name, r, c):
+                if inside(sheet.name, r, c) or _in_a_list_of_asset_classes(sheet, r, c):
                     continue
                 spot = _amount_near(sheet, r, c)
                 if spot is not None:
                     label = f"label {v.strip()!r} at {address(sheet.name, c, r)}"
                     found.append((label, address(sheet.name, spot[1], spot[0]), [[sheet.value(*spot)]]))
     return found
+
+
+def _in_a_list_of_asset_classes(sheet: Sheet, r: int, c: int) -> bool:
+    """"Equity" as one row of an exposure-by-asset-class table (FX, Rates, Equity, Commodities …), not the account's."""
+    if not _is(ASSET_CLASSES, sheet.value(r, c)):  # "Net liquidation" is never an asset class
+        return False
+    return any(_is(ASSET_CLASSES, sheet.value(r + d, c)) and key(sheet.value(r + d, c)) != key(sheet.value(r, c))
+               and _amount_near(sheet, r + d, c) is not None for d in (-2, -1, 1, 2))
 
 
 def _amount_near(sheet: Sheet, r: int, c: int) -> tuple[int, int] | None:
@@ -1215,12 +1322,14 @@ def connection(found: Located, when: dt.datetime) -> Connection:
     if found.prices is not None and not found.prices.source.startswith("named range "):
         block_name(N.NAME_PRICES, found.prices)
     e = m.equity
-    settings: list[tuple[str, Any]] = [(k, s["value"]) for k, s in m.settings.items() if s["source"] == "default"]
-    if e.get("cell") and not str(e.get("source", "")).startswith(f"named range {N.NAME_EQUITY}"):
+    # the defaults, and what an earlier connect wrote on the settings sheet (which is written afresh)
+    settings: list[tuple[str, Any]] = [(k, s["value"]) for k, s in m.settings.items()
+                                       if s["source"] == "default" or on_settings_sheet(s["where"])]
+    if not e.get("cell") or on_settings_sheet(e.get("cell")):
+        settings.append((N.NAME_EQUITY, e.get("value")))
+    elif not str(e.get("source", "")).startswith(f"named range {N.NAME_EQUITY}"):
         sheet, c1, r1, _, _ = parse_range(e["cell"]) or ("", 1, 1, 1, 1)
         names.append((N.NAME_EQUITY, _absolute(sheet, c1, r1, c1, r1)))
-    elif not e.get("cell"):
-        settings.append((N.NAME_EQUITY, e.get("value")))
     rows: Rows = [[SETTINGS_TITLE, when.strftime("%Y-%m-%d %H:%M:%S")],
                   ["Written by corrlev-xl connect. Edit the values in column B; the ribbon buttons and "
                    "corrlev-xl report read them through the names in column A."],
