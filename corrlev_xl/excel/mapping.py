@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -86,7 +87,12 @@ _NOT_CURRENCY = {"qty", "lot", "ccy"}  # "Position qty" is units, not a notional
 
 def key(text: Any) -> str:
     """A header as compared: case, spaces and punctuation ignored (``"Position (USD)"`` → ``positionusd``)."""
-    return re.sub(r"[^0-9a-z]", "", str(text).casefold()) if isinstance(text, str) else ""
+    return _key(text) if isinstance(text, str) else ""
+
+
+@functools.lru_cache(maxsize=8192)  # the same labels recur on every row of a sheet
+def _key(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
 
 
 _RANKS = {f: {key(s): k for k, s in enumerate(words)} for f, words in SYNONYMS.items()}
@@ -114,13 +120,20 @@ def field_of(header: Any) -> tuple[str, int] | None:
     return None
 
 
-def _is(words: Iterable[str], text: Any, *, tagged: bool = False) -> bool:
+def _is(words: tuple[str, ...], text: Any, *, tagged: bool = False) -> bool:
+    """Whether ``text`` is one of ``words`` as headers compare (``tagged``: or one followed by a currency code)."""
     k = key(text)
-    for w in words:
-        kw = key(w)
-        if k == kw or (tagged and k.startswith(kw) and _CURRENCY_TAG.fullmatch(k[len(kw):]) is not None):
-            return True
-    return False
+    if not k:
+        return False
+    keys = _keys(words)
+    if k in keys:
+        return True
+    return tagged and any(k.startswith(kw) and _CURRENCY_TAG.fullmatch(k[len(kw):]) is not None for kw in keys)
+
+
+@functools.lru_cache(maxsize=32)
+def _keys(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(key(w) for w in words)
 
 
 # --------------------------------------------------------------------------- #
