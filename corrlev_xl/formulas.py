@@ -89,6 +89,18 @@ def _ours(name: str, functions: frozenset[str]) -> tuple[str, Runtime] | None:
     return None
 
 
+def function_of(identifier: str) -> str | None:
+    """The corrlev-xl function that ``identifier`` calls in a formula, in either runtime's spelling, else None.
+
+    ``EFFLEV``, ``CORRLEV.EFFLEV``, ``_xldudf_CORRLEV_EFFLEV`` and the
+    development server's ``CORRLEV_DEV`` forms all give ``"EFFLEV"``; a
+    reader of formulas (such as the headless report's) can use it to treat a
+    converted workbook like a classic one.
+    """
+    found = _ours(identifier, _functions())
+    return found[0] if found else None
+
+
 def _spelled(function: str, to: Runtime) -> str:
     return f"{FILE_PREFIX}{NAMESPACE}_{function}" if to == "server" else function
 

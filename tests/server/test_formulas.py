@@ -49,6 +49,14 @@ def test_every_function_converts_and_other_spellings_are_read():
     assert tally.converted == {"CLM": 1, "NOMLEV": 1} and tally.already == {"EFFLEV": 1}
 
 
+def test_function_of_reads_every_spelling():
+    for spelled in ("EFFLEV", "effLev", f"{S}EFFLEV", "CORRLEV.EFFLEV", "CORRLEV_DEV.EFFLEV",
+                    f"{formulas.FILE_PREFIX}CORRLEV_DEV_EFFLEV"):
+        assert formulas.function_of(spelled) == "EFFLEV", spelled
+    for other in ("SUM", "MYEFFLEV", "OTHER.EFFLEV", "_xldudf_OTHER_EFFLEV", "CORRLEV.SUM"):
+        assert formulas.function_of(other) is None, other
+
+
 def _book(path: Path) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
