@@ -16,6 +16,7 @@ by the default in the cell function's signature (see
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Literal, TypeVar, get_args
@@ -225,22 +226,25 @@ _VALID_COVS: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
 
 _VALID_COVS_MAX = 16
+_VALID_COVS_LOCK = threading.Lock()
 
 
 def _valid_cov(mat: np.ndarray, name: str, names: list[str] | None) -> np.ndarray:
     """A covariance matrix typed or pasted by the user: :func:`corrlev_xl.core.covariance_matrix`, remembered."""
     mat = np.ascontiguousarray(mat, dtype=float)
     key = (mat.shape, float(mat.sum()))
-    hit = _VALID_COVS.get(key)
-    if hit is not None and np.array_equal(hit[0], mat):
-        _VALID_COVS.move_to_end(key)
-        return hit[1]
+    with _VALID_COVS_LOCK:  # a server may run cell functions in threads
+        hit = _VALID_COVS.get(key)
+        if hit is not None and np.array_equal(hit[0], mat):
+            _VALID_COVS.move_to_end(key)
+            return hit[1]
     checked = core.covariance_matrix(
         mat, name, names=names, hint=" (a price history needs more rows than columns)"
     )
-    _VALID_COVS[key] = (mat.copy(), checked)
-    while len(_VALID_COVS) > _VALID_COVS_MAX:
-        _VALID_COVS.popitem(last=False)
+    with _VALID_COVS_LOCK:
+        _VALID_COVS[key] = (mat.copy(), checked)
+        while len(_VALID_COVS) > _VALID_COVS_MAX:
+            _VALID_COVS.popitem(last=False)
     return checked
 
 

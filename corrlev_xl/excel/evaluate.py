@@ -26,7 +26,7 @@ from ..core import CorrLevError
 from . import layouts
 from .cells import text_errors
 
-_CALL = re.compile(r"^=\s*([A-Za-z][A-Za-z0-9_.]*)\s*\((.*)\)\s*$", re.S)
+_CALL = re.compile(r"^=\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\((.*)\)\s*$", re.S)
 _REF = re.compile(r"^(?:'?([^'!]+)'?!)?(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
 
 
@@ -96,9 +96,17 @@ def _calls(wb: Any, functions: dict[str, Any]) -> list[_Call]:
                 if not isinstance(text, str):
                     continue
                 m = _CALL.match(text)
-                if m and m.group(1).upper() in functions:
-                    found.append(_Call(ws.title, range_boundaries(ref), m.group(1).upper(), _split_args(m.group(2))))
+                name = _function_of(m.group(1)) if m else None  # EFFLEV, or a converted CORRLEV.EFFLEV
+                if m and name in functions:
+                    found.append(_Call(ws.title, range_boundaries(ref), name, _split_args(m.group(2))))
     return found
+
+
+def _function_of(identifier: str) -> str | None:
+    """The corrlev function a formula calls, in the classic or the xlwings Server spelling."""
+    from ..formulas import function_of
+
+    return function_of(identifier)
 
 
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:

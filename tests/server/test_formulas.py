@@ -155,3 +155,16 @@ def test_the_desk_template_both_ways():
     assert cell_formulas(back) == original
     calls = [f for (_s, _c, f) in converted if S in str(f)]
     assert calls and not any(f"={name}(" in str(f) for (_s, _c, f) in converted for name in udfs.__all__)
+
+
+def test_the_headless_report_computes_a_converted_workbooks_formulas(tmp_path):
+    """A book converted for xlwings Server (=CORRLEV.EFFLEV, stored _xldudf_CORRLEV_EFFLEV) reports like the classic one."""
+    import openpyxl
+
+    server = tmp_path / "server.xlsx"
+    assert cli.main(["formulas", str(bundled("corrlev_desk.xlsx")), "--to", "server", "-o", str(server)]) == 0
+    copy = tmp_path / "copy.xlsx"
+    assert cli.main(["report", str(server), "-o", str(copy), "-q"]) == 0
+    left = [c.coordinate for ws in openpyxl.load_workbook(copy).worksheets for row in ws.iter_rows() for c in row
+            if c.data_type == "f" and "CORRLEV" in str(c.value)]
+    assert left == []
