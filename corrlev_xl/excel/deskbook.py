@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,7 +28,7 @@ from ..core._types import CovMethod
 from ..core._validation import flags
 from ..core.covariance import COV_METHODS
 from . import args, cells, layouts
-from .problems import Collector
+from .problems import Collector, within
 
 Rows = list[list[Any]]
 Reader = Callable[[str], Rows]  # rows of a named range or Excel Table
@@ -73,15 +72,6 @@ def accessors(find: Finder) -> tuple[Reader, Locator]:
             return None
 
     return read, where
-
-
-@contextmanager
-def _within(where: str) -> Iterator[None]:
-    """A problem found inside names ``where`` (the range or column) first."""
-    try:
-        yield
-    except CorrLevError as exc:
-        raise CorrLevError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -129,7 +119,7 @@ class DeskInputs:
         positions = problems.attempt("positions", lambda: _positions(read(N.TABLE_INSTRUMENTS), table_label, header))
 
         def scalar(name: str, default: float | None = None) -> float | None:
-            with _within(label(name)):
+            with within(label(name)):
                 return cells.scalar(read(name), header(name), default)
 
         def positive(name: str, value: float | None) -> float | None:
@@ -190,7 +180,7 @@ def _positions(rows: Rows, table_label: str, header: Callable[[str], str]) -> tu
         raise CorrLevError(f"{table_label}: symbol {dupes[0]} appears twice; list each instrument once")
 
     def column(name: str) -> np.ndarray:
-        with _within(f"{table_label}, column {header(name)}"):
+        with within(f"{table_label}, column {header(name)}"):
             return cells.column(cols[name], header(name))
 
     units, price = column(N.COL_UNITS), column(N.COL_PRICE)
@@ -203,7 +193,7 @@ def _positions(rows: Rows, table_label: str, header: Callable[[str], str]) -> tu
                 f"{table_label}, column {header(name)}, row {i + 1} ({symbols[i]}): must be positive; got {arr[i]:g}"
             )
     if N.COL_LOCKED in cols:
-        with _within(f"{table_label}, column {header(N.COL_LOCKED)}"):
+        with within(f"{table_label}, column {header(N.COL_LOCKED)}"):
             locked = flags(args.refuse_errors(cols[N.COL_LOCKED], N.COL_LOCKED), len(symbols), N.COL_LOCKED)
     else:
         locked = np.zeros(len(symbols), dtype=bool)
@@ -217,7 +207,7 @@ def _threshold(value: float | None, where: str) -> float | None:
 
 
 def _basket_cap(raw: Rows, where: str) -> float | None:
-    with _within(where):
+    with within(where):
         bc = cells.optional(raw, N.NAME_BASKET_CAP)
     if bc is not None and bc <= 0:
         raise CorrLevError(f"{where}: must be positive or blank; got {bc:g}")
@@ -225,12 +215,12 @@ def _basket_cap(raw: Rows, where: str) -> float | None:
 
 
 def _method(raw: Rows, where: str) -> CovMethod:
-    with _within(where):  # a blank CovMethod is the sample covariance
+    with within(where):  # a blank CovMethod is the sample covariance
         return "sample" if cells.is_omitted(raw) else args.option(raw, N.NAME_COV_METHOD, COV_METHODS)
 
 
 def _prices(raw: Rows, where: str, symbols: list[str]) -> np.ndarray:
-    with _within(where):
+    with within(where):
         hist = cells.block(raw, N.NAME_PRICES)
     if hist.names is None:
         raise CorrLevError(f"{where}: the first row must hold the instrument symbols")

@@ -38,8 +38,7 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +48,7 @@ from .. import names as N
 from ..core import CorrLevError
 from . import cells, layouts
 from .deskbook import DeskInputs, Finder, Found, Rows, _refuse_duplicates
-from .problems import Collector, Problem, Problems
+from .problems import Collector, Problem, Problems, within
 
 # --------------------------------------------------------------------------- #
 # headers
@@ -1447,18 +1446,10 @@ def _pair_setting(view: View, name: str, mapping: InputMap) -> float | None:
         mapping.settings[name] = {"value": None, "source": "default", "where": None}
         return None
     rows, where = _read_named(found, name)
-    with _named(name, where):
+    with within(f"named range {name} ({where})"):
         value = cells.scalar(rows, name)
     mapping.settings[name] = {"value": value, "source": f"named range {name}", "where": where}
     return value
-
-
-@contextmanager
-def _named(name: str, where: str) -> Iterator[None]:
-    try:
-        yield
-    except CorrLevError as exc:
-        raise CorrLevError(f"named range {name} ({where}): {exc}") from None
 
 
 def _pair_candidates(sheets: _Sheets) -> list[Block]:

@@ -25,8 +25,7 @@ the range (and the row and column within it) to fix.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -39,20 +38,12 @@ from ..core._validation import choice, integer, positive
 from ..core.pairs import HEDGE_METHODS
 from ..core.returns import RETURN_METHODS
 from . import cells
+from .problems import within
 
 Rows = list[list[Any]]
 PairLotMode = Literal["nearest", "floor", "ceil"]
 PAIR_LOT_MODES: tuple[PairLotMode, ...] = get_args(PairLotMode)
 MIN_ROWS = 3  # price rows under the header: two returns, the fewest a covariance needs
-
-
-@contextmanager
-def _within(where: str) -> Iterator[None]:
-    """A problem found inside names ``where`` first."""
-    try:
-        yield
-    except CorrLevError as exc:
-        raise CorrLevError(f"{where}: {exc}") from None
 
 
 def _pair(value: Sequence[float], name: str, unit: str) -> tuple[float, float]:
@@ -341,7 +332,7 @@ class PairAnalysis:
 def analyse_pair(inputs: PairInputs) -> PairAnalysis:
     """Moments, hedge, whole lots and the correlation watch, as the pair template's Pair sheet computes them."""
     s, P = inputs.settings, inputs.prices
-    with _within(inputs.where), np.errstate(all="ignore"):
+    with within(inputs.where), np.errstate(all="ignore"):
         vx, vy, c, k = core.pair_moments(P[:, 0], P[:, 1], kind=s.returns)
         figures = pair_hedge(vx, vy, c, settings=s, latest=inputs.latest)
         watch = _watch(P, s)

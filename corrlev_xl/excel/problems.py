@@ -73,6 +73,15 @@ class Problems(CorrLevError):
         return "\n".join(lines)
 
 
+@contextmanager
+def within(where: str) -> Iterator[None]:
+    """A refusal raised inside names ``where`` (the range, column or name) first."""
+    try:
+        yield
+    except CorrLevError as exc:
+        raise CorrLevError(f"{where}: {exc}") from None
+
+
 def text_of(exc: CorrLevError, *, excel: bool = False) -> str:
     """The message of a refusal, in the caller's words (console options or Excel names)."""
     return exc.text(excel=excel) if isinstance(exc, Problems) else str(exc)
