@@ -220,6 +220,10 @@ class View:
     sheets: Callable[[], list[Sheet]]
     tables: Callable[[], list[tuple[str, str, str]]] = lambda: []
 
+    def __post_init__(self) -> None:
+        # read once, however many lookups ask (the pair check and the desk detection scan the same sheets)
+        object.__setattr__(self, "sheets", functools.cache(self.sheets))
+
 
 @dataclass(frozen=True)
 class Choices:
