@@ -7,7 +7,8 @@ such rows is reported (``Estimate.nobs``).  Gaps are never filled with zeros.
 
 A pairwise estimate need not be positive semi-definite.  With ``psd="repair"``
 (the default) such an estimate is replaced by the nearest valid correlation
-matrix (Higham 2002) with every volatility kept, the replacement is flagged
+matrix (certified to :data:`REPAIR_TOL`, see :mod:`corrlev_xl.core.nearest`)
+with every volatility kept, the replacement is flagged
 in ``Estimate.repaired`` and a :class:`CovarianceRepairedWarning` is issued;
 ``psd="raise"`` refuses it instead.  The decision is the one the cell
 functions apply to a covariance they are given (:data:`COV_TOL` via
@@ -71,14 +72,17 @@ from ._validation import (
     instrument,
     integer,
     matrix_and_blanks,
-    not_psd,
     too_few_returns,
     unit_interval,
     vector,
 )
 from ._validation import window as window_rows
+from .nearest import nearest
 
 PSD_POLICIES: tuple[PsdPolicy, ...] = get_args(PsdPolicy)
+
+REPAIR_TOL = 1e-10
+"""A repaired correlation is within ``1 + REPAIR_TOL`` of the nearest one in Frobenius distance (proven)."""
 
 
 @dataclass(frozen=True)
@@ -328,12 +332,20 @@ def corr_to_cov(corr: object, vols: object) -> FloatArray:
     return R * np.outer(v, v)
 
 
-def nearest_correlation(A: object, *, tol: float = 1e-12, max_iter: int = 500) -> FloatArray:
-    """Nearest correlation matrix in the Frobenius norm (Higham 2002).
+def nearest_correlation(A: object, *, tol: float = 1e-10, max_iter: int = 500) -> FloatArray:
+    """Nearest correlation matrix in the Frobenius norm, certified to ``tol``.
 
-    Alternating projections with Dykstra's correction between the positive
-    semi-definite cone and the unit-diagonal matrices.  ``tol`` is the
-    iteration's stopping rule (relative change), not a validity tolerance.
+    The correlation matrix (positive semi-definite, unit diagonal) ``X``
+    returned satisfies ``‖A − X‖_F <= (1 + tol)·min ‖A − C‖_F`` over all
+    correlation matrices ``C`` (or the gap is below rounding, about
+    ``1e-14·‖A‖_F``), proven by a dual lower bound: the one-step spectral
+    repair when that already suffices, else the quadratically convergent
+    Newton method of Qi & Sun (2006) — see :mod:`corrlev_xl.core.nearest`
+    and docs/estimation.md.  ``max_iter`` bounds the Newton steps (each one
+    eigendecomposition; 3–5 are typical).  This replaced Higham's (2002)
+    alternating projections, where ``tol`` (then 1e-12) was the relative
+    change per iteration and ``max_iter`` counted projections; the result is
+    the same matrix within the tolerance.
 
     Examples
     --------
@@ -344,24 +356,9 @@ def nearest_correlation(A: object, *, tol: float = 1e-12, max_iter: int = 500) -
            [0.7607, 1.    , 0.7607],
            [0.1573, 0.7607, 1.    ]])
     """
-    Y = covariance_matrix(A, "corr", psd=False).copy()
-    dS = np.zeros_like(Y)
-    for _ in range(max_iter):
-        Rk = Y - dS
-        X = _clip_eigen(Rk)
-        dS = X - Rk
-        Y_new = X.copy()
-        np.fill_diagonal(Y_new, 1.0)
-        if np.linalg.norm(Y_new - Y) <= tol * max(float(np.linalg.norm(Y_new)), 1.0):
-            Y = Y_new
-            break
-        Y = Y_new
-    # Final projection: tiny negative eigenvalues from rounding become zero.
-    Y = _clip_eigen(Y)
-    d = np.sqrt(np.diag(Y))
-    Y = Y / np.outer(d, d)
-    np.fill_diagonal(Y, 1.0)
-    return (Y + Y.T) / 2
+    Y = covariance_matrix(A, "corr", psd=False)
+    Y = (Y + Y.T) / 2
+    return nearest(Y, tol=float(tol), max_iter=integer(max_iter, "max_iter", 0)).matrix
 
 
 # --------------------------------------------------------------------------- #
@@ -439,10 +436,19 @@ def _centred(R: FloatArray, M: BoolArray | None, n: FloatArray) -> FloatArray:
     return X0
 
 
-def _clip_eigen(A: FloatArray) -> FloatArray:
-    w, V = np.linalg.eigh((A + A.T) / 2)
-    out: FloatArray = (V * np.maximum(w, 0.0)) @ V.T
-    return out
+def _psd_or_eigen(corr: FloatArray) -> tuple[FloatArray, FloatArray] | None:
+    """``None`` if ``corr`` passes :func:`~corrlev_xl.core._validation.not_psd`'s test, else its ``eigh``.
+
+    The same decision (a Cholesky factor of ``corr + COV_TOL·I``), but on
+    failure the full eigendecomposition instead of the eigenvalues alone: the
+    repair starts from it, so it is computed once.
+    """
+    try:
+        np.linalg.cholesky(corr + COV_TOL * np.eye(corr.shape[0]))
+        return None
+    except np.linalg.LinAlgError:
+        w, V = np.linalg.eigh(corr)
+        return w, V
 
 
 def _ensure_psd(C: FloatArray, psd: str, what: str, *, complete: bool = False) -> tuple[FloatArray, bool, float]:
@@ -451,8 +457,11 @@ def _ensure_psd(C: FloatArray, psd: str, what: str, *, complete: bool = False) -
     ``complete``: the estimate comes from data without blanks, so it is a
     (weighted) Gram matrix — or Ledoit–Wolf's blend of one with a scaled
     identity — and positive semi-definite by construction: nothing to check.
-    The decision is :func:`~corrlev_xl.core._validation.not_psd`, the one a
-    covariance handed to the cell functions gets.
+    The decision is :func:`~corrlev_xl.core._validation.not_psd`'s, the one a
+    covariance handed to the cell functions gets (:func:`_psd_or_eigen`); the
+    repair is :func:`~corrlev_xl.core.nearest.nearest` from that check's
+    eigendecomposition, so a repair at ``N`` costs a few ``N×N``
+    eigendecompositions (see docs/estimation.md).
     """
     if complete:
         return C, False, float("nan")
@@ -463,16 +472,21 @@ def _ensure_psd(C: FloatArray, psd: str, what: str, *, complete: bool = False) -
     scale = d[live]
     sub = C if live.all() else C[np.ix_(live, live)]
     corr = sub / np.outer(scale, scale)
-    low = not_psd(corr)
-    if low is None:
+    eig = _psd_or_eigen(corr)
+    if eig is None:
         return C, False, float("nan")
+    low = float(eig[0][0])
     if psd == "raise":
         raise CorrLevError(
             f"the {what} estimate is not positive semi-definite (smallest eigenvalue of the "
             f"correlation {low:.3g}), as pairwise estimates on gappy data can be; use "
             "psd 'repair' or a history where the instruments overlap more"
         )
-    fixed = nearest_correlation(np.clip(corr, -1.0, 1.0))
+    G = (corr + corr.T) / 2
+    clipped = np.clip(G, -1.0, 1.0)
+    if not np.array_equal(clipped, G):  # a pair beyond ±1: repair the clipped matrix
+        G, eig = clipped, None
+    fixed = nearest(G, tol=REPAIR_TOL, eig=eig).matrix
     out = C.copy()
     out[np.ix_(live, live)] = fixed * np.outer(scale, scale)
     warnings.warn(
