@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from corrlev_xl.core import CorrLevError, efflev, headroom, leverage, rebalance
+from corrlev_xl.core.rebalance import _greedy_one_lot
 
 from ._helpers import random_cov
 
@@ -146,13 +147,22 @@ SEEDS = range(300)
 
 
 @pytest.mark.parametrize("chunk", range(3))
-def test_greedy_equals_naive_same_rule(chunk):
+def test_one_lot_reference_equals_naive_same_rule(chunk):
+    # The one-lot-at-a-time greedy is kept (private) as the reference the fast
+    # rebalance is measured against (tests/core/test_rebalance_fast.py): it must be
+    # the documented rule exactly.  rebalance() itself may end with a different,
+    # equal-or-better book (fewer notional cut at the same excess), so it is
+    # compared by objective there, not position by position.
     for seed in SEEDS[chunk::3]:
-        args = small_book(seed)
-        res = _call(*args)
+        n, cov, E, cap, lot, lock, labels, bcaps = args = small_book(seed)
+        ids = np.unique(labels)
+        got, _ = _greedy_one_lot(n, cov, E, cap, lot, lock, labels, bcaps[np.searchsorted(ids, labels)])
         want = naive_greedy(*args)
-        assert_allclose(res.positions, want, rtol=0, atol=1e-6, err_msg=f"seed {seed}")
-        assert_allclose(res.cuts, np.abs(args[0]) - np.abs(want), atol=1e-6)
+        assert_allclose(got, want, rtol=0, atol=1e-6, err_msg=f"seed {seed}")
+        res = _call(*args)
+        ex_ref = plain_excess(want, cov, E, cap, labels, bcaps)
+        ex_new = plain_excess(res.positions, cov, E, cap, labels, bcaps)
+        assert ex_new <= ex_ref + 1e-9, f"seed {seed}"
 
 
 def test_greedy_meets_caps_whenever_possible_and_is_near_optimal():
