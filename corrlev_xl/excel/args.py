@@ -28,6 +28,7 @@ from ..core import CorrLevError
 from ..core._types import ReturnMethod, VolMethod
 from ..core._validation import integer
 from ..core.pairs import SERIES_KINDS
+from ..core.rebalance import check_work
 from . import cells
 
 # --------------------------------------------------------------------------- #
@@ -447,22 +448,17 @@ def fx_book(pairs: Any, amounts: Any, rates: Any) -> tuple[list[str], np.ndarray
     return [str(v).strip() for v in items], amt, px
 
 
-_MAX_LOT_STEPS = 20_000  # the correlation-first cut goes one lot at a time
-
-
 def check_lot_steps(n: np.ndarray, lot: np.ndarray | None, method: str) -> None:
-    """Refuse lot sizes so small that cutting lot by lot would keep the cell busy for minutes."""
+    """Refuse lot sizes that make more lots than the core's rebalance weighs (its own bound).
+
+    The core checks the same bound (``rebalance.check_work``) on every input
+    path; checking here names the cause before anything else is read.
+    """
     if lot is None or method.strip().lower() != "correlation" or lot.size not in (1, n.size):
         return
-    if np.any(lot <= 0):
+    if np.any(lot <= 0) or not np.all(np.isfinite(lot)):
         return  # the core names the bad lot
-    steps = float(np.sum(np.ceil(np.abs(n) / lot)))
-    if steps > _MAX_LOT_STEPS:
-        raise CorrLevError(
-            f"these lots make {steps:,.0f} lots to weigh one at a time (more than {_MAX_LOT_STEPS:,}); "
-            "lots is the notional of ONE lot per instrument (e.g. 10000 for a 10k FX lot) — "
-            "check it, or use method \"proportional\""
-        )
+    check_work(np.asarray(n, dtype=float), np.broadcast_to(np.asarray(lot, dtype=float), n.shape))
 
 
 def moments(x: Any, y: Any, cov: Any, kind: Any) -> tuple[float, float, float]:
