@@ -29,7 +29,7 @@ from ..core._types import ReturnMethod, VolMethod
 from ..core._validation import integer
 from ..core.pairs import SERIES_KINDS
 from ..core.rebalance import check_work
-from . import cells
+from . import cells, handles
 
 # --------------------------------------------------------------------------- #
 # the Function-Wizard help of each argument ("{default}" is the signature's default)
@@ -134,7 +134,12 @@ def covariance(value: Any, name: str = "cov", *, correlation_ok: bool = False) -
     ``correlation_ok``, a correlation matrix is refused: labelled (a corner
     that says "corr…") or not (every diagonal entry exactly 1).  A range with a header
     row of names, or with more rows than columns, is a price history.
+    Under xlwings Server and Lite a ``COVHANDLE`` cell is one too
+    (:mod:`~corrlev_xl.excel.handles`).
     """
+    held = handles.resolve(value, name)
+    if held is not None:
+        return held.matrix, None if held.names is None else list(held.names)
     rows = cells.as_rows(value)
     labelled = (
         # a labelled 1×1 spill (one instrument) is 2×2: its two labels must agree

@@ -593,7 +593,8 @@ def _error(message: str) -> list[list[Any]]:
     return [[message]]
 
 
-def cell_function(fn: Callable[..., Any], docs: Mapping[str, str] | None = None) -> Callable[..., Any]:
+def cell_function(fn: Callable[..., Any], docs: Mapping[str, str] | None = None, *,
+                  rows: bool = True) -> Callable[..., Any]:
     """Run a cell function: blanks take the signature's defaults; any problem becomes one message.
 
     An argument that is omitted or one blank cell (:func:`is_omitted`) is
@@ -604,7 +605,8 @@ def cell_function(fn: Callable[..., Any], docs: Mapping[str, str] | None = None)
     is left out or blank is refused before ``fn`` runs:
     ``"EFFLEV: positions is required (<its help in docs>)"``.
 
-    Results are always rows (a list of lists), as the raw return path needs.
+    Results are rows (a list of lists), as the raw return path needs; with
+    ``rows=False`` the result goes to xlwings as it is (an object handle).
     Bad input (:class:`CorrLevError`) shows as ``"NAME: message"``.  An
     unexpected exception is logged with its traceback and shows as
     ``"NAME: internal error (...); please report"`` — never a traceback.
@@ -652,7 +654,7 @@ def cell_function(fn: Callable[..., Any], docs: Mapping[str, str] | None = None)
         except Exception as exc:  # the one place that turns surprises into messages
             log.exception("cell function %s failed", label)
             return _error(f"{label}: internal error ({type(exc).__name__}: {exc}); please report")
-        if isinstance(result, list):
+        if isinstance(result, list) or not rows:
             return result
         if isinstance(result, (float, np.floating)) and not np.isfinite(result):
             log.error("cell function %s produced a non-finite result", label)

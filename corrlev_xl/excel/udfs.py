@@ -33,12 +33,13 @@ from ..core.pairs import HEDGE_METHODS, LOT_MODES
 from ..core.rebalance import REBALANCE_METHODS
 from ..core.returns import RETURN_METHODS
 from . import args as read
-from . import cells, layouts
+from . import cells, handles, layouts
 from .cells import cell_function
 
 __all__ = [
     "RETURNS",
     "COVMATRIX",
+    "COVHANDLE",
     "CORRMATRIX",
     "VOL",
     "ATR",
@@ -63,7 +64,7 @@ __all__ = [
 ]
 
 
-def udf(**docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def udf(*, ret: Any = "raw", **docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Make ``fn`` a cell function: xlwings registration, raw conversion, help, defaults, error path.
 
     Applies what every function here needs, in xlwings's usual order
@@ -73,7 +74,8 @@ def udf(**docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     this function), else the shared :data:`corrlev_xl.excel.args.DOCS` entry; a
     ``{default}`` in it is the signature's default, which is written only in
     the signature.  Parameters carry no annotations: xlwings would read them as
-    converters.
+    converters.  ``ret`` is the result's converter: ``"raw"`` rows, or
+    ``object`` for an object handle (:func:`COVHANDLE`).
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,7 +93,7 @@ def udf(**docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                     raise TypeError(f"{fn.__name__}: the help of {p.name!r} names a default it does not have")
                 doc = doc.replace("{default}", str(p.default))
             helps[p.name] = doc
-        wrapped = xw.ret("raw")(cell_function(fn, helps))
+        wrapped = xw.ret(ret)(cell_function(fn, helps, rows=ret == "raw"))
         for p in reversed(params):
             wrapped = xw.arg(p.name, "raw", doc=helps[p.name])(wrapped)
         return xw.func(wrapped)
@@ -117,13 +119,19 @@ def RETURNS(prices, method="log"):
 _ESTIMATOR_METHOD = '"sample" (default), "ewma" (RiskMetrics) or "ledoit_wolf" (shrinkage)'
 
 
-def _estimate(prices: Any, method: Any, returns: Any, lam: Any, window: Any, output: Any,
-              corr: bool) -> list[list[Any]]:
-    out = read.option(output, "output", read.ESTIMATE_OUTPUTS)
+def _estimated(prices: Any, method: Any, returns: Any, lam: Any, window: Any,
+               corr: bool) -> tuple[core.Estimate, list[str] | None]:
     r, names = read.returns_of(prices, returns)
     fn = core.correlation if corr else core.covariance
     est = fn(r, method=read.option(method, "method", COV_METHODS), lam=cells.scalar(lam, "lam"),
              window=cells.optional_whole(window, "window"), names=names)
+    return est, names
+
+
+def _estimate(prices: Any, method: Any, returns: Any, lam: Any, window: Any, output: Any,
+              corr: bool) -> list[list[Any]]:
+    out = read.option(output, "output", read.ESTIMATE_OUTPUTS)
+    est, names = _estimated(prices, method, returns, lam, window, corr)
     if out == "overlap":  # how many return dates each pair shares (pairwise complete)
         return cells.matrix_out(est.nobs, names, names, corner="overlap")
     est_m = (est.matrix + est.matrix.T) / 2  # exactly symmetric, so a spill reads back as it was
@@ -135,6 +143,20 @@ def _estimate(prices: Any, method: Any, returns: Any, lam: Any, window: Any, out
 def COVMATRIX(prices, method="sample", returns="log", lam=0.94, window=None, output="matrix"):
     """Covariance matrix of per-period returns, pairwise complete; spills N×N (labelled if names)."""
     return _estimate(prices, method, returns, lam, window, output, corr=False)
+
+
+# Object handles exist only under Office.js (xlwings Server and Lite); on classic Excel the
+# function answers in text, through the raw converter, that COVMATRIX is the way there.
+_HANDLE_RET = object if cells.office_js() else "raw"
+
+
+@udf(method=_ESTIMATOR_METHOD, ret=_HANDLE_RET)
+def COVHANDLE(prices, method="sample", returns="log", lam=0.94, window=None):
+    """xlwings Server/Lite: the covariance kept on the server as one card; pass it wherever a covariance goes."""
+    est, names = _estimated(prices, method, returns, lam, window, corr=False)
+    checked = core.covariance_matrix((est.matrix + est.matrix.T) / 2, "cov")
+    return handles.handle(handles.Covariance(checked, None if names is None else tuple(names),
+                                             f"cov {layouts.estimate_label(est)}"))
 
 
 @udf(method=_ESTIMATOR_METHOD)

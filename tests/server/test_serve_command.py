@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from corrlev_xl import cli
+from corrlev_xl import cli, udfs
 from corrlev_xl.core import CorrLevError
 from corrlev_xl.server import NAMESPACE, PROJECT_DIR, run
 
@@ -134,7 +134,7 @@ def test_a_server_without_corrlev_functions_is_stopped(monkeypatch, tmp_path):
     timer = threading.Timer(60, lambda: [p.kill() for p in procs])  # bounded, whatever happens
     timer.start()
     try:
-        with pytest.raises(CorrLevError, match="started without corrlev-xl's functions .23 missing, e.g. RETURNS"):
+        with pytest.raises(CorrLevError, match=f"started without corrlev-xl's functions .{len(udfs.__all__)} missing, e.g. RETURNS"):
             run.run(run.Options(port=port, no_auth=True), {"XLWINGS_LICENSE_KEY": "noncommercial"})
     finally:
         timer.cancel()
