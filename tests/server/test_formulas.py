@@ -158,7 +158,7 @@ def test_the_desk_template_both_ways():
 
 
 def test_the_headless_report_computes_a_converted_workbooks_formulas(tmp_path):
-    """A book converted for xlwings Server (=CORRLEV.EFFLEV, stored _xldudf_CORRLEV_EFFLEV) reports like the classic one."""
+    """A book converted for xlwings Server (=CORRLEV.EFFLEV, stored _xldudf_CORRLEV_EFFLEV) reports as a classic one."""
     import openpyxl
 
     server = tmp_path / "server.xlsx"

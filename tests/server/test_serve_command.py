@@ -134,8 +134,35 @@ def test_a_server_without_corrlev_functions_is_stopped(monkeypatch, tmp_path):
     timer = threading.Timer(60, lambda: [p.kill() for p in procs])  # bounded, whatever happens
     timer.start()
     try:
-        with pytest.raises(CorrLevError, match=f"started without corrlev-xl's functions .{len(udfs.__all__)} missing, e.g. RETURNS"):
+        missing = f"started without corrlev-xl's functions .{len(udfs.__all__)} missing, e.g. RETURNS"
+        with pytest.raises(CorrLevError, match=missing):
             run.run(run.Options(port=port, no_auth=True), {"XLWINGS_LICENSE_KEY": "noncommercial"})
     finally:
         timer.cancel()
     assert started and procs and procs[0].poll() is not None  # the stand-in was stopped
+
+
+def test_a_started_worker_freezes_its_heap(monkeypatch):
+    """The start-up hook puts what a started worker holds out of the collector's reach (no long GC pauses)."""
+    import asyncio
+    import gc
+    import importlib.util
+
+    from corrlev_xl.server import logs
+
+    monkeypatch.setattr(logs, "install", lambda: None)  # this process's logging stays as it is
+    monkeypatch.setattr(logs, "install_on_handlers", lambda: None)
+
+    spec = importlib.util.spec_from_file_location("_corrlev_lifespan", PROJECT_DIR / "lifespan.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+
+    async def start() -> int:
+        async with mod.lifespan(None):
+            return gc.get_freeze_count()
+
+    try:
+        assert asyncio.run(start()) > 10_000
+    finally:
+        gc.unfreeze()
