@@ -316,8 +316,9 @@ def test_other_bad_input_messages():
                    "book holds no X and there is no ratio of Y per X")
     assert_message("LOTS", (5.59, 10000, 10000, 1, "best", 68.867, 2.8, -11.602, 1e6),
                    "budget must be at most 1000 lots in total (X + Y); got 1e+06")
-    assert_message("REBALANCE", ([1e6, 1e6], [[1e-4, 0], [0, 1e-4]], 1e4, 2.0, 1),
-                   re.compile(r"these lots make 2,000,000 lots to weigh one at a time .*method \"proportional\""))
+    assert_message("REBALANCE", ([1e9, 1e9], [[1e-4, 0], [0, 1e-4]], 1e4, 2.0, 1),
+                   re.compile(r"these lots make 2,000,000,000 lots to weigh \(more than 100,000,000\); the most are "
+                              r"at item 1: .*method \"proportional\""))
     assert_message("RETURNS", ([[1e-300], [1e300]], "simple"),
                    "the result is not a finite number (an input is too extreme or degenerate); check the inputs")
 
