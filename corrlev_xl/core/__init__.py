@@ -14,7 +14,8 @@ returns      per-period returns from prices (log, simple, diff), gaps kept as ga
 covariance   sample / EWMA / Ledoit–Wolf (a registry), pairwise complete, PSD repair;
              the correlation is the covariance's own (cov_to_corr)
 volatility   standard deviation, EWMA, Wilder ATR
-leverage     NOMLEV, PORTVOL, CLM, EFFLEV, risk contributions, NOTIONAL
+leverage     NOMLEV, PORTVOL, CLM, EFFLEV (one book, or K books: leverage_batch), risk
+             contributions, NOTIONAL
 baskets      correlation baskets (complete linkage), per-basket leverage
 rebalance    headroom under a cap, correlation-first and proportional rebalance
 pairs        hedge weights, lots, spread, rolling correlation, currency exposure
@@ -36,10 +37,12 @@ from .covariance import (
 )
 from .leverage import (
     Leverage,
+    LeverageBatch,
     RiskContributions,
     clm,
     efflev,
     leverage,
+    leverage_batch,
     nomlev,
     notional,
     portvol,
@@ -67,10 +70,10 @@ from .volatility import atr, volatility
 __all__ = [
     "COV_METHODS", "COV_TOL", "ESTIMATORS", "Estimator", "covariance_matrix",
     "BasketFigures", "CorrBreak", "CorrLevError", "CovarianceRepairedWarning", "Estimate",
-    "Headroom", "Hedge", "Leverage", "LeverageModel", "Lots", "RebalanceResult",
+    "Headroom", "Hedge", "Leverage", "LeverageBatch", "LeverageModel", "Lots", "RebalanceResult",
     "RiskContributions", "atr", "basket_leverage", "baskets", "clm", "corr_break",
     "corr_to_cov", "correlation", "cov_to_corr", "covariance", "currency_exposure", "currency_pair", "efflev",
-    "headroom", "hedge", "leverage", "leverage_model", "lots", "nearest_correlation", "nomlev",
+    "headroom", "hedge", "leverage", "leverage_batch", "leverage_model", "lots", "nearest_correlation", "nomlev",
     "notional", "pair_moments", "pair_variance", "portvol", "rebalance", "returns",
     "risk_contributions", "rolling_corr", "spread", "volatility",
 ]

@@ -7,8 +7,10 @@ got -5"``.  The Excel layer shows ``str(error)`` in the cell as it is.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -64,7 +66,7 @@ def _number(value: Any, name: str, expected: str, ok: Callable[[float], bool]) -
         x = float(value)
     except (TypeError, ValueError):
         raise fail(name, expected, value) from None
-    if not (np.isfinite(x) and ok(x)):
+    if not (math.isfinite(x) and ok(x)):
         raise fail(name, expected, value)
     return x
 
@@ -111,6 +113,9 @@ def vector(x: object, name: str, *, allow_nan: bool = False) -> FloatArray:
 
     ``allow_nan`` lets blanks (NaN) through; infinities are refused either way.
     """
+    if type(x) is np.ndarray and x.ndim == 1 and x.dtype.char == "d" and x.size and not allow_nan:
+        if np.isfinite(x).all():  # the common case of a core caller: an array of floats already
+            return x
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
@@ -183,9 +188,74 @@ matrix that fails by more gives some book a variance below
 data miss by 1e-5 to 1e-1), not rounding.
 """
 
-# Matrices this module has checked and returned, by identity (weakly): read-only
-# views, so they cannot change after the check; handing one back costs nothing.
-_CHECKED: weakref.WeakValueDictionary[int, FloatArray] = weakref.WeakValueDictionary()
+@dataclass(frozen=True)
+class CheckedCov:
+    """What the core keeps about a covariance matrix :func:`covariance_matrix` returned.
+
+    ``ref`` is a weak reference to that (read-only) matrix (called, it gives
+    the matrix, or None once it is gone); ``scale`` the power of two near its
+    largest variance (even exponent, see :func:`pow2_scale`) and
+    ``root_scale`` its square root; ``sigma`` the volatilities in units of
+    ``root_scale`` (read-only).  Computed once per matrix.
+    """
+
+    ref: Callable[[], FloatArray | None]
+    scale: float
+    root_scale: float
+    sigma: FloatArray
+
+
+# Matrices this module has checked and returned, by identity, each with its CheckedCov;
+# an entry leaves when its matrix is garbage collected (the weak reference's callback),
+# so the memo holds no matrix alive and never outgrows the matrices in use.  The matrices
+# are read-only views of an immutable buffer: neither they nor their base can be made
+# writeable again, so a checked matrix cannot change after its check.  A writeable array,
+# or any other object, is never found here and is checked on every call.
+_CHECKED: dict[int, CheckedCov] = {}
+
+
+def checked(cov: object) -> CheckedCov | None:
+    """The :class:`CheckedCov` of a matrix :func:`covariance_matrix` returned, else None (O(1))."""
+    entry = _CHECKED.get(id(cov))
+    return entry if entry is not None and entry.ref() is cov else None
+
+
+def _remember(arr: FloatArray) -> FloatArray:
+    """A read-only copy of a checked matrix that cannot be made writeable, remembered with its facts."""
+    n = arr.shape[0]
+    # A view of a bytes object: numpy refuses to make it (or its base) writeable, and
+    # it shares no memory with the caller's array.
+    out: FloatArray = np.frombuffer(np.ascontiguousarray(arr, dtype=float).tobytes(), dtype=float)
+    out = out.reshape(n, n)
+    var = np.diag(out)
+    scale = pow2_scale(float(var.max()), even=True)
+    sigma = np.sqrt(var / scale)
+    sigma.flags.writeable = False
+    key = id(out)
+
+    def forget(ref: weakref.ref[FloatArray]) -> None:
+        entry = _CHECKED.get(key)
+        if entry is not None and entry.ref is ref:
+            del _CHECKED[key]
+
+    _CHECKED[key] = CheckedCov(weakref.ref(out, forget), scale, math.sqrt(scale), sigma)
+    return out
+
+
+def checked_covariance(
+    cov: object, name: str = "cov", *, names: Sequence[str] | None = None
+) -> tuple[FloatArray, CheckedCov]:
+    """:func:`covariance_matrix` (``psd=True``) and the matrix's :class:`CheckedCov`.
+
+    A matrix this module returned before is handed back as it is, in O(1).
+    """
+    entry = checked(cov)
+    if entry is not None:
+        return cov, entry  # type: ignore[return-value]  # checked() found it: an ndarray
+    out = covariance_matrix(cov, name, names=names)
+    entry = checked(out)
+    assert entry is not None
+    return out, entry
 
 
 def covariance_matrix(
@@ -222,8 +292,12 @@ def covariance_matrix(
     -------
     ndarray of shape (N, N)
         Exactly symmetric (the mean of the matrix and its transpose when they
-        differ within the tolerance).  With ``psd=True`` it is read-only and
-        remembered: passing it to another core function is not checked again.
+        differ within the tolerance).  With ``psd=True`` it is a read-only
+        copy that cannot be made writeable again (nor can its base) and shares
+        no memory with ``cov``; it is remembered by identity, so passing this
+        very array to another core function costs no second check.  Any other
+        array, a writeable one above all, is checked on every call: a matrix
+        changed after its check is checked again.
 
     Examples
     --------
@@ -236,8 +310,8 @@ def covariance_matrix(
     ...     print(err)
     cov implies a correlation of 2 between NAS100 and SP500 (row 1, column 2); correlations must be within -1 and 1
     """
-    if isinstance(cov, np.ndarray) and _CHECKED.get(id(cov)) is cov:
-        return cov
+    if checked(cov) is not None:
+        return cov  # type: ignore[return-value]  # checked() found it: an ndarray
     arr = matrix(cov, name)
     n, m = arr.shape
     if n != m:
@@ -295,11 +369,7 @@ def covariance_matrix(
                 f"eigenvalue {low:.3g}), so some book would get a negative variance; use a COVMATRIX "
                 "spill, which repairs this"
             )
-    base = arr if arr is not cov else arr.copy()  # never freeze the caller's own array
-    base.flags.writeable = False
-    out = base.view()  # a view of a read-only base cannot be made writeable again
-    _CHECKED[id(out)] = out
-    return out
+    return _remember(arr)  # a copy: the caller's own array is never frozen nor shared
 
 
 def instrument(names: Sequence[str] | None, i: int) -> str:
@@ -378,15 +448,21 @@ def flags(values: object, n: int, name: str) -> np.ndarray:
 
 def positions_and_cov(n: object, cov: object) -> tuple[FloatArray, FloatArray]:
     """Positions (1-D) and a covariance matrix of matching size."""
+    pos, sigma, _ = book(n, cov)
+    return pos, sigma
+
+
+def book(n: object, cov: object) -> tuple[FloatArray, FloatArray, CheckedCov]:
+    """:func:`positions_and_cov`, and the matrix's :class:`CheckedCov`."""
     pos = vector(n, "positions")
-    sigma = covariance_matrix(cov)
+    sigma, facts = checked_covariance(cov)
     if pos.size != sigma.shape[0]:
         k = sigma.shape[0]
         raise CorrLevError(
             f"positions has {pos.size} values but the covariance matrix is {k}×{k}; "
             "expected one position per instrument"
         )
-    return pos, sigma
+    return pos, sigma, facts
 
 
 def pow2_scale(x: float, *, even: bool = False) -> float:
@@ -398,12 +474,12 @@ def pow2_scale(x: float, *, even: bool = False) -> float:
     ``even`` gives an even exponent, so that its square root is a power of
     two too (for variances).
     """
-    if not (np.isfinite(x) and x > 0):
+    if not (math.isfinite(x) and x > 0):
         return 1.0
-    e = min(max(int(np.frexp(x)[1]), -1020), 1022)  # 2**e and 1/2**e both normal floats
+    e = min(max(math.frexp(x)[1], -1020), 1022)  # 2**e and 1/2**e both normal floats
     if even:
         e -= e % 2
-    return float(np.ldexp(1.0, e))
+    return math.ldexp(1.0, e)
 
 
 def _shape(arr: np.ndarray) -> str:
