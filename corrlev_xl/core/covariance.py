@@ -81,7 +81,7 @@ from .nearest import nearest
 
 PSD_POLICIES: tuple[PsdPolicy, ...] = get_args(PsdPolicy)
 
-REPAIR_TOL = 1e-10
+REPAIR_TOL = 1e-12
 """A repaired correlation is within ``1 + REPAIR_TOL`` of the nearest one in Frobenius distance (proven)."""
 
 
@@ -332,7 +332,7 @@ def corr_to_cov(corr: object, vols: object) -> FloatArray:
     return R * np.outer(v, v)
 
 
-def nearest_correlation(A: object, *, tol: float = 1e-10, max_iter: int = 500) -> FloatArray:
+def nearest_correlation(A: object, *, tol: float = 1e-12, max_iter: int = 500) -> FloatArray:
     """Nearest correlation matrix in the Frobenius norm, certified to ``tol``.
 
     The correlation matrix (positive semi-definite, unit diagonal) ``X``
@@ -343,8 +343,8 @@ def nearest_correlation(A: object, *, tol: float = 1e-10, max_iter: int = 500) -
     Newton method of Qi & Sun (2006) — see :mod:`corrlev_xl.core.nearest`
     and docs/estimation.md.  ``max_iter`` bounds the Newton steps (each one
     eigendecomposition; 3–5 are typical).  This replaced Higham's (2002)
-    alternating projections, where ``tol`` (then 1e-12) was the relative
-    change per iteration and ``max_iter`` counted projections; the result is
+    alternating projections, where ``tol`` was the relative change per
+    iteration and ``max_iter`` counted projections; the result is
     the same matrix within the tolerance.
 
     Examples

@@ -88,7 +88,7 @@ class Repair:
         return 0.0 if self.distance == 0 else float("inf")
 
 
-def nearest(G: FloatArray, *, tol: float = 1e-10, max_iter: int = 100, eig: Eigen | None = None) -> Repair:
+def nearest(G: FloatArray, *, tol: float = 1e-12, max_iter: int = 100, eig: Eigen | None = None) -> Repair:
     """Nearest correlation matrix to a symmetric ``G``, certified to ``tol``.
 
     ``G`` must be exactly symmetric and finite; its diagonal need not be 1.
@@ -108,7 +108,7 @@ def nearest(G: FloatArray, *, tol: float = 1e-10, max_iter: int = 100, eig: Eige
     array([[1.    , 0.7607, 0.1573],
            [0.7607, 1.    , 0.7607],
            [0.1573, 0.7607, 1.    ]])
-    >>> round(r.distance, 4), r.certified, r.gap <= 1e-10, r.newton
+    >>> round(r.distance, 4), r.certified, r.gap <= 1e-12, r.newton
     (0.5278, True, True, 3)
 
     The one-step spectral repair is already certified when the clipping
