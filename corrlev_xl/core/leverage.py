@@ -225,15 +225,16 @@ def leverage_batch(
     sa = np.empty(K)
     indep = np.empty(K)
     rows = max(1, _BLOCK_BYTES // (8 * N))
-    for a in range(0, K, rows):
-        b = min(a + rows, K)
-        X = P[a:b]
-        A = np.abs(X)
-        np.sum(A, axis=1, out=gross[a:b])  # numpy's own sum: a blank (NaN) or inf shows here
-        np.matmul(A, facts.sigma, out=sa[a:b])
-        np.einsum("ij,ij->i", X @ cov_s, X, out=var[a:b])
-        np.multiply(X, facts.sigma, out=A)
-        np.einsum("ij,ij->i", A, A, out=indep[a:b])
+    with np.errstate(over="ignore", invalid="ignore"):  # such books are done again, scaled, below
+        for a in range(0, K, rows):
+            b = min(a + rows, K)
+            X = P[a:b]
+            A = np.abs(X)
+            np.sum(A, axis=1, out=gross[a:b])  # numpy's own sum: a blank (NaN) or inf shows here
+            np.matmul(A, facts.sigma, out=sa[a:b])
+            np.einsum("ij,ij->i", X @ cov_s, X, out=var[a:b])
+            np.multiply(X, facts.sigma, out=A)
+            np.einsum("ij,ij->i", A, A, out=indep[a:b])
     k_n = np.ones(K)
     unsafe = ~(((gross >= _SAFE_LOW) & (gross <= _SAFE_HIGH)) | (gross == 0))
     if unsafe.any():
@@ -289,8 +290,8 @@ def _unreadable_books(x: object, names: Sequence[str] | None) -> CorrLevError:
             try:
                 float(v)
             except (TypeError, ValueError):
-                return fail(
-                    "positions", "numbers only", f"{_shown(v)} in book {k + 1} (row {k + 1}) for "
+                return CorrLevError(
+                    f"positions must be numbers only; got {_shown(v)} in book {k + 1} (row {k + 1}) for "
                     f"{instrument(names, j)} (column {j + 1})"
                 )
     return fail("positions", "a K×N block of numbers (one row per book)", "something else")
@@ -318,7 +319,9 @@ def _equities(equity: object, K: int) -> float | FloatArray:
     bad = ~(np.isfinite(E) & (E > 0))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise fail("equity", "a positive number (account currency) for every book", f"{E[k]:.6g} for book {k + 1}")
+        raise CorrLevError(
+            f"equity must be a positive number (account currency) for every book; got {E[k]:.6g} for book {k + 1}"
+        )
     return E
 
 
@@ -336,9 +339,9 @@ def _scaled_rows(
     if not np.isfinite(top).all():
         r = int(np.flatnonzero(~np.isfinite(top))[0])
         k, j = int(idx[r]), int(np.flatnonzero(~np.isfinite(X[r]))[0])
-        raise fail(
-            "positions", "numbers without blanks", f"a blank or non-number in book {k + 1} (row {k + 1}) for "
-            f"{instrument(names, j)} (column {j + 1})"
+        raise CorrLevError(
+            f"positions must be numbers without blanks; got a blank or non-number in book {k + 1} (row {k + 1}) "
+            f"for {instrument(names, j)} (column {j + 1})"
         )
     mant, e = np.frexp(top)
     k = np.ldexp(1.0, np.clip(e, -1020, 1022))  # pow2_scale, row by row (1 for a flat book)
