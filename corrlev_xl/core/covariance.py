@@ -436,17 +436,20 @@ def _centred(R: FloatArray, M: BoolArray | None, n: FloatArray) -> FloatArray:
     return X0
 
 
-def _psd_or_eigen(corr: FloatArray) -> tuple[FloatArray, FloatArray] | None:
-    """``None`` if ``corr`` passes :func:`~corrlev_xl.core._validation.not_psd`'s test, else its ``eigh``.
+def _psd_or_eigen(corr: FloatArray, vectors: bool) -> tuple[FloatArray, FloatArray | None] | None:
+    """``None`` if ``corr`` passes :func:`~corrlev_xl.core._validation.not_psd`'s test, else its eigenvalues.
 
     The same decision (a Cholesky factor of ``corr + COV_TOL·I``), but on
-    failure the full eigendecomposition instead of the eigenvalues alone: the
-    repair starts from it, so it is computed once.
+    failure, with ``vectors``, the full eigendecomposition instead of the
+    eigenvalues alone: the repair starts from it, so it is computed once.
     """
     try:
         np.linalg.cholesky(corr + COV_TOL * np.eye(corr.shape[0]))
         return None
     except np.linalg.LinAlgError:
+        if not vectors:
+            values: FloatArray = np.linalg.eigvalsh(corr)
+            return values, None
         w, V = np.linalg.eigh(corr)
         return w, V
 
@@ -472,10 +475,11 @@ def _ensure_psd(C: FloatArray, psd: str, what: str, *, complete: bool = False) -
     scale = d[live]
     sub = C if live.all() else C[np.ix_(live, live)]
     corr = sub / np.outer(scale, scale)
-    eig = _psd_or_eigen(corr)
-    if eig is None:
+    checked = _psd_or_eigen(corr, vectors=psd == "repair")
+    if checked is None:
         return C, False, float("nan")
-    low = float(eig[0][0])
+    w, V = checked
+    low = float(w[0])
     if psd == "raise":
         raise CorrLevError(
             f"the {what} estimate is not positive semi-definite (smallest eigenvalue of the "
@@ -484,6 +488,7 @@ def _ensure_psd(C: FloatArray, psd: str, what: str, *, complete: bool = False) -
         )
     G = (corr + corr.T) / 2
     clipped = np.clip(G, -1.0, 1.0)
+    eig = None if V is None else (w, V)
     if not np.array_equal(clipped, G):  # a pair beyond ±1: repair the clipped matrix
         G, eig = clipped, None
     fixed = nearest(G, tol=REPAIR_TOL, eig=eig).matrix
