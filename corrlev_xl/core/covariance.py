@@ -448,7 +448,7 @@ def _psd_or_eigen(corr: FloatArray, vectors: bool) -> tuple[FloatArray, FloatArr
         return None
     except np.linalg.LinAlgError:
         if not vectors:
-            values: FloatArray = np.linalg.eigvalsh(corr)
+            values: FloatArray = np.linalg.eigvalsh(corr).astype(np.float64, copy=False)
             return values, None
         w, V = np.linalg.eigh(corr)
         return w, V
