@@ -126,7 +126,7 @@ def bench_batch(K: int, N: int, rng: np.random.Generator) -> None:
         scale = {"portvol": lev.standalone, "clm": 1.0, "efflev": lev.nomlev}.get(f, 0.0)
         agree(f"batch K={K} N={N} {f}", getattr(lev, f), want, scale)
     t_raw = best({"raw": lambda: core.leverage_batch(P, cov, E)}, seconds=0.3)["raw"]
-    row(f"  batch on a writeable matrix (checked once per call)", t["floor"], t_raw, None, "(information)")
+    row("  batch on a writeable matrix (checked once per call)", t["floor"], t_raw, None, "(information)")
 
 
 def bare_figures(n: np.ndarray, cov: np.ndarray, E: float) -> tuple[float, ...]:

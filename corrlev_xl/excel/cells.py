@@ -116,7 +116,9 @@ def error_text(v: Any) -> str | None:
 
 def is_blank(v: Any) -> bool:
     """An empty cell: ``None``, text of spaces only, or Pyodide's JavaScript ``null`` (xlwings Lite)."""
-    return v is None or (isinstance(v, str) and not v.strip()) or _is_jsnull(v)
+    if isinstance(v, str):
+        return not v.strip()
+    return v is None or type(v).__name__ == "JsNull"  # _is_jsnull, inlined: called once per label
 
 
 def _is_jsnull(v: Any) -> bool:
@@ -197,12 +199,19 @@ def _not_finite_text(v: Any) -> bool:
     return not math.isfinite(x)
 
 
+_NOT_FINITE_WORDS = frozenset({"nan", "inf", "infinity"})  # the words float() reads as numbers
+
+
 def is_label(v: Any) -> bool:
     """Text that names something (an instrument, a pair): not blank, not a number, not an error.
 
     Text that reads as a number, finite or not ("1.5", "nan", "inf"), is never
     a name, so it is never taken for a header.
     """
+    if isinstance(v, str) and v[:1].isalpha():
+        # Text that starts with a letter is a number only as nan/inf/infinity (any case), and is
+        # never an error (#N/A …) or a mistyped number ("1,5"): the common case, decided at once.
+        return v.strip().lower() not in _NOT_FINITE_WORDS
     return (isinstance(v, str) and bool(v.strip()) and _number(v) is None and error_text(v) is None
             and not _not_finite_text(v)
             and not _COMMA_NUMBER.fullmatch(v.strip()))  # "1,5": a mistyped number, not a name
@@ -319,6 +328,9 @@ def first_repeat(labels: Sequence[str], *, skip: Callable[[str], bool] | None = 
     Labels for which ``skip`` is true name nothing and never repeat; by default
     an empty label or a blank header's ``#k``.
     """
+    keys = [h.casefold() for h in labels]
+    if len(set(keys)) == len(keys):
+        return None  # no two labels alike at all (the usual case): nothing to skip or find
     skip = skip or (lambda h: not h or BLANK_LABEL.fullmatch(h) is not None)
     seen: dict[str, int] = {}
     for j, h in enumerate(labels):
