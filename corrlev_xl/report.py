@@ -32,9 +32,11 @@ import pandas as pd
 from . import files
 from .core import CorrLevError
 from .excel import deskbook, layouts, mapping, pairbook
+from .excel.estimates import Estimates
 from .excel.evaluate import defined_range, read_cells
 from .excel.problems import Problem, Problems
 from .report_sheets import load_workbook, write_copy, write_pair_copy
+from .xlsxread import FastBook, Package, ReaderFailed, fast_reader_available
 
 
 class _Progress:
@@ -53,7 +55,14 @@ def openpyxl_finder(wb: Any, limits: files.Limits | None = None) -> deskbook.Fin
 
     A range larger than ``limits.cells`` is refused before openpyxl makes a cell of it.
     """
-    tables = {t.name: (ws, t.ref) for ws in wb.worksheets for t in ws.tables.values()}
+    tables = {t.name: (ws.title, t.ref) for ws in wb.worksheets for t in ws.tables.values()}
+    return _finder(tables, lambda name: defined_range(wb, name), lambda s, box: read_cells(wb[s], box), limits)
+
+
+def _finder(tables: dict[str, tuple[str, str]], named_range: Callable[[str], tuple[str, str] | None],
+            read: Callable[[str, tuple[int, int, int, int]], list[list[Any]]],
+            limits: files.Limits | None) -> deskbook.Finder:
+    """``find(name)`` over any reader: tables by name, defined names, and the values of a block."""
     most = (limits or files.Limits.from_env()).cells
 
     def cells(what: str, ref: str) -> tuple[int, int, int, int]:
@@ -74,15 +83,41 @@ def openpyxl_finder(wb: Any, limits: files.Limits | None = None) -> deskbook.Fin
 
     def find(name: str) -> deskbook.Found | None:
         if name in tables:
-            ws, ref = tables[name]
-            return (lambda: read_cells(ws, cells(f"table {name} ({ref}) ", ref))), (lambda: f"{ws.title}!{ref}")
-        named = defined_range(wb, name)
+            title, ref = tables[name]
+            return (lambda: read(title, cells(f"table {name} ({ref}) ", ref))), (lambda: f"{title}!{ref}")
+        named = named_range(name)
         if named is None:
             return None
         sheet, ref = named
-        return (lambda: read_cells(wb[sheet], cells("it ", ref))), (lambda: f"{sheet}!{ref}")
+        return (lambda: read(sheet, cells("it ", ref))), (lambda: f"{sheet}!{ref}")
 
     return find
+
+
+def fast_view(book: FastBook, limits: files.Limits | None = None) -> mapping.View:
+    """The :class:`mapping.View` of a workbook read by :class:`~corrlev_xl.xlsxread.FastBook`."""
+    pkg = book.package
+
+    def sheets() -> list[mapping.Sheet]:
+        return [mapping.Sheet(s.name, 1, 1, book.rows(s.name)) for s in pkg.worksheets]
+
+    tables = {name: (sheet, ref) for name, sheet, ref in pkg.tables()}
+    return mapping.View(_finder(tables, book.defined_range, book.read, limits), sheets, pkg.tables)
+
+
+def open_fast(src: Path, data: bytes, progress: _Progress | None = None) -> FastBook | None:
+    """The input read by python-calamine, or None — said on stderr — when it cannot be, so openpyxl reads it."""
+    why = fast_reader_available()
+    if why is None:
+        try:
+            book = FastBook(Package(data, files.shown(src)))
+            if progress:
+                progress(f"reading {src} (python-calamine)")
+            return book
+        except ReaderFailed as exc:
+            why = str(exc)
+    print(f"corrlev-xl: note: {why}; reading the workbook with openpyxl instead (slower)", file=sys.stderr)
+    return None
 
 
 def open_values(path: Path, progress: _Progress | None = None, *, data: bytes | None = None) -> Any:
@@ -280,17 +315,23 @@ class _Job:
 
 def _job(src: Path, values: Any, when: dt.datetime, progress: _Progress, limits: files.Limits,
          choices: mapping.Choices | None, data: bytes) -> _Job:
-    """The desk report, or the pair report for a pair workbook (:func:`mapping.is_pair_book`)."""
-    view = openpyxl_view(values, limits)
+    """The desk report, or the pair report for a pair workbook (:func:`mapping.is_pair_book`).
+
+    ``values`` is the input read by :class:`FastBook`, or by openpyxl (:func:`open_values`).
+    """
+    view = fast_view(values, limits) if isinstance(values, FastBook) else openpyxl_view(values, limits)
+    progress("finding the inputs")
     if mapping.is_pair_book(view, choices):
         return _pair_job(src, values, view, when, progress, limits, choices, data)
     inputs = mapping.read_desk(view, choices)
     progress(f"estimating covariance ({inputs.prices.shape[0]} rows × {len(inputs.symbols)} instruments)")
-    a = deskbook.analyse(inputs)
+    estimates = Estimates()  # one estimate of these prices for the analysis and the book's own formulas
+    a = deskbook.analyse(inputs, estimates)
     progress("done: leverage, baskets, headroom and rebalance")
     rows = inputs.read_from.rows() if inputs.read_from is not None else None
     return _Job(summary_text(a), lambda dest: as_json(a, src, when, dest),
-                lambda temp: write_copy(src, temp, a, when, values, data=data, limits=limits, mapping_rows=rows))
+                lambda temp: write_copy(src, temp, a, when, values, data=data, limits=limits, mapping_rows=rows,
+                                        estimates=estimates, progress=progress))
 
 
 def _pair_job(src: Path, values: Any, view: mapping.View, when: dt.datetime, progress: _Progress,
@@ -315,7 +356,8 @@ def _pair_job(src: Path, values: Any, view: mapping.View, when: dt.datetime, pro
                 "mapping": found.mapping.as_json(), "warnings": list(found.mapping.warnings)}
 
     def write(temp: Path) -> Any:
-        return write_pair_copy(src, temp, a, when, values, data=data, limits=limits, mapping_rows=found.mapping.rows())
+        return write_pair_copy(src, temp, a, when, values, data=data, limits=limits,
+                               mapping_rows=found.mapping.rows(), estimates=Estimates(), progress=progress)
 
     return _Job(text, payload, write)
 
@@ -342,7 +384,7 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
     with contextlib.ExitStack() as stack:
         stamp = when.strftime("%Y%m%d-%H%M%S")
         target = stack.enter_context(files.output_for(src, out, force=force, when_text=stamp)) if write else None
-        values = open_values(src, progress, data=data)
+        values = open_fast(src, data, progress) or open_values(src, progress, data=data)
         try:
             job = _job(src, values, when, progress, limits, choices, data)
         except CorrLevError as exc:
@@ -357,6 +399,7 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
         if target is not None:
             progress("writing the copy")
             job.write(target.temp)
+            progress("checking the copy")
             files.restore_package_relationships(data, target.temp)  # e.g. a macro workbook's ribbon
             left_out = files.parts_left_out(data, target.temp)
             dest = target.publish()

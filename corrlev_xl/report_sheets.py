@@ -55,7 +55,8 @@ def load_workbook(path: Path, data: bytes, **options: Any) -> Any:
 def write_copy(
     src: Path, dest: Path, a: deskbook.DeskAnalysis, when: dt.datetime, values_wb: Any | None = None,
     *, data: bytes | None = None, limits: files.Limits | None = None,
-    mapping_rows: list[list[Any]] | None = None,
+    mapping_rows: list[list[Any]] | None = None, estimates: Any = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Write ``src`` with the report, proposal and audit row into ``dest``, a new file.
 
@@ -65,16 +66,21 @@ def write_copy(
     :func:`open_values` and ``data`` its bytes, if the caller has them.
     ``mapping_rows`` (input, where, how it was read; under
     :data:`MAPPING_HEADER` or a header row of their own) are shown on the
-    Report sheet under :data:`MAPPING_TITLE`.
+    Report sheet under :data:`MAPPING_TITLE`.  ``values_wb`` may instead be
+    the input read by :class:`corrlev_xl.xlsxread.FastBook`: the copy is then
+    written part by part (:func:`copy_parts`), sharing ``estimates``.
     """
-    return _copy(src, dest, values_wb, data, limits,
-                 lambda wb, own: write_results(wb, a, when, own, mapping_rows=mapping_rows))
+    def write(wb: Any, own: dict[str, str | None]) -> None:
+        write_results(wb, a, when, own, mapping_rows=mapping_rows)
+
+    return _copy(src, dest, values_wb, data, limits, write, estimates, progress)
 
 
 def write_pair_copy(
     src: Path, dest: Path, a: PairAnalysis, when: dt.datetime, values_wb: Any | None = None,
     *, data: bytes | None = None, limits: files.Limits | None = None,
-    mapping_rows: list[list[Any]] | None = None,
+    mapping_rows: list[list[Any]] | None = None, estimates: Any = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Path:
     """:func:`write_copy` for a pair workbook: only a Report sheet, with the pair's figures."""
 
@@ -86,14 +92,19 @@ def write_pair_copy(
         sheet.finish()
         wb.active = wb.sheetnames.index(ws.title)
 
-    return _copy(src, dest, values_wb, data, limits, write)
+    return _copy(src, dest, values_wb, data, limits, write, estimates, progress)
 
 
 def _copy(src: Path, dest: Path, values_wb: Any | None, data: bytes | None, limits: files.Limits | None,
-          write: Callable[[Any, dict[str, str | None]], None]) -> Path:
+          write: Callable[[Any, dict[str, str | None]], None], estimates: Any = None,
+          progress: Callable[[str], None] | None = None) -> Path:
     """The input, its corrlev formulas computed and stored as values, and ``write``'s sheets, saved as ``dest``."""
     if dest.resolve() == src.resolve() or (dest.exists() and dest.samefile(src)):
         raise CorrLevError("the output must be a different file from the input workbook")
+    from .xlsxread import FastBook
+
+    if isinstance(values_wb, FastBook):
+        return copy_parts(values_wb, dest, write, limits=limits, estimates=estimates, progress=progress)
     if data is None:
         data = files.read_input(src, files.Limits.from_env())
     values_wb = values_wb if values_wb is not None else load_workbook(src, data, data_only=True)
@@ -101,12 +112,61 @@ def _copy(src: Path, dest: Path, values_wb: Any | None, data: bytes | None, limi
     wb = load_workbook(src, data, keep_vba=dest.suffix.lower() == ".xlsm")
     # The workbook's own corrlev formulas, computed from its current inputs and
     # stored as values, so every reader (LibreOffice too) shows fresh figures.
-    results, skipped = evaluate(wb, values_wb, max_cells=(limits or files.Limits.from_env()).cells)
+    results, skipped = evaluate(wb, values_wb, max_cells=(limits or files.Limits.from_env()).cells,
+                                estimates=estimates)
     freeze(wb, results)
     for problem in skipped:
         print(f"corrlev-xl: left as a formula: {problem}", file=sys.stderr)
     write(wb, own)
     wb.save(dest)
+    return dest
+
+
+def copy_parts(book: Any, dest: Path, write: Callable[[Any, dict[str, str | None]], None], *,
+               limits: files.Limits | None = None, estimates: Any = None,
+               progress: Callable[[str], None] | None = None) -> Path:
+    """:func:`_copy` without round-tripping the workbook through openpyxl (:mod:`corrlev_xl.xlsxcopy`).
+
+    ``book`` is the input read by :class:`corrlev_xl.xlsxread.FastBook`.  The
+    report's sheets are laid out by ``write`` in a workbook of their own and
+    moved into a part-by-part copy of the input; the workbook's corrlev
+    formulas are computed (:func:`~corrlev_xl.excel.evaluate.evaluate_book`,
+    sharing ``estimates`` with the analysis) and their cells given the values.
+    """
+    import openpyxl
+
+    from .excel.evaluate import evaluate_book
+    from .xlsxcopy import write_copy as write_parts
+
+    say = progress or (lambda _m: None)
+    sheets = [(t, book.first_row(t, layouts.MARKER_WIDTH)) for t in book.sheetnames]
+    own = {name: deskbook.output_sheet(name, sheets, what="corrlev-xl report")
+           for name in (SHEET_REPORT_OUT, N.SHEET_PROPOSAL, N.SHEET_AUDIT)}  # refused before any write
+    say("computing the workbook's corrlev formulas")
+    results, skipped = evaluate_book(book, max_cells=(limits or files.Limits.from_env()).cells, estimates=estimates)
+    for problem in skipped:
+        print(f"corrlev-xl: left as a formula: {problem}", file=sys.stderr)
+    frozen: dict[str, dict[tuple[int, int], Any]] = {}
+    for (sheet, (c1, r1, c2, r2)), rows in results.items():
+        cells = frozen.setdefault(sheet, {})
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                br, bc = r - r1, c - c1
+                value = rows[br][bc] if br < len(rows) and bc < len(rows[br]) else None
+                cells[(r, c)] = _value(None if value == "" else value)
+    say("laying out the report's sheets")
+    nb = openpyxl.Workbook()
+    nb.remove(nb.active)
+    for name, title in own.items():  # corrlev-xl's own sheets of an earlier run: replaced in their place
+        if title is None:
+            continue
+        ws = nb.create_sheet(title)
+        if name == N.SHEET_AUDIT:  # its rows so far, then one more
+            _put_rows(ws, 1, book.rows(title))
+    write(nb, own)
+    replace = {t: t for t in own.values() if t is not None}
+    say("writing the copy part by part")
+    write_parts(book.package, dest, new_book=nb, replace=replace, active=nb.active.title, frozen=frozen)
     return dest
 
 
@@ -381,10 +441,11 @@ class _Sheet:
             self.right = max(self.right, width)
         header = s.rows[s.header - 1] if s.header else []
         fill, rule = PatternFill("solid", start_color=_FILL, end_color=_FILL), Border(bottom=Side("thin", "8EA9DB"))
+        align = {c: _align(s, c) for c in range(1, width + 1)} if s.header else {}  # once per column, not per cell
         for k, row in enumerate(s.rows):
             r = start + k
             if k < s.header:
-                self._header(s, k, r, row, width, (Font(bold=True), fill, rule))
+                self._header(s, k, r, row, width, (Font(bold=True), fill, rule), align)
                 continue
             for c, v in enumerate(row, 1):
                 v = _value(v)
@@ -393,7 +454,7 @@ class _Sheet:
                 if fmt:
                     cell.number_format = fmt
                 if s.header:
-                    cell.alignment = Alignment(horizontal=_align(s, c))  # "unlimited" sits where numbers do
+                    cell.alignment = Alignment(horizontal=align[c])  # "unlimited" sits where numbers do
                     if c == 1:
                         cell.font = Font(bold=True)
                 if v is None or v == "":
@@ -413,14 +474,15 @@ class _Sheet:
         return Placed(start + s.header - 1, start + s.header, start + len(s.rows) - 1,
                       tuple(str(h) for h in header), tuple(_value(r[0]) if r else None for r in body))
 
-    def _header(self, s: Section, k: int, r: int, row: Sequence[Any], width: int, style: tuple[Any, ...]) -> None:
+    def _header(self, s: Section, k: int, r: int, row: Sequence[Any], width: int, style: tuple[Any, ...],
+                align: dict[int, str]) -> None:
         """One header row: wrapped titles; in an upper header row, a title spans the empty cells to its right."""
         from openpyxl.styles import Alignment
 
         for c in range(1, width + 1):
             cell = self.ws.cell(r, c)
             cell.font, cell.fill, cell.border = style
-            cell.alignment = Alignment(wrap_text=True, vertical="bottom", horizontal=_align(s, c))
+            cell.alignment = Alignment(wrap_text=True, vertical="bottom", horizontal=align[c])
             text = str(row[c - 1]) if c - 1 < len(row) and row[c - 1] not in (None, "") else ""
             if not text:
                 continue

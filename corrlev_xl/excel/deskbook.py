@@ -312,11 +312,16 @@ class DeskAnalysis:
         return self.inputs.units * scale
 
 
-def analyse(inputs: DeskInputs) -> DeskAnalysis:
-    """Covariance, leverage figures, baskets, headroom and the rebalance proposal."""
+def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
+    """Covariance, leverage figures, baskets, headroom and the rebalance proposal.
+
+    ``estimates`` (an :class:`~corrlev_xl.excel.estimates.Estimates`) shares
+    the covariance estimate with the workbook's own formulas in the same run.
+    """
     with np.errstate(all="ignore"):
         r = core.returns(inputs.prices)
-    est = core.covariance(r, method=inputs.cov_method, lam=inputs.lam, names=inputs.symbols)
+    estimate = core.covariance if estimates is None else estimates.covariance
+    est = estimate(r, method=inputs.cov_method, lam=inputs.lam, names=inputs.symbols)
     n = inputs.positions
     lev = core.leverage(n, est.matrix, inputs.equity)
     rc = core.risk_contributions(n, est.matrix)

@@ -25,6 +25,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from ..core import CorrLevError
 from . import layouts
 from .cells import text_errors
+from .estimates import Estimates
 
 _CALL = re.compile(r"^=\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\((.*)\)\s*$", re.S)
 _REF = re.compile(r"^(?:'?([^'!]+)'?!)?(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
@@ -85,6 +86,7 @@ def _split_args(text: str) -> list[str]:
 
 
 def _calls(wb: Any, functions: dict[str, Any]) -> list[_Call]:
+    """The corrlev calls of an openpyxl workbook loaded with its formulas."""
     found = []
     for ws in wb.worksheets:
         for row in ws.iter_rows():
@@ -93,13 +95,21 @@ def _calls(wb: Any, functions: dict[str, Any]) -> list[_Call]:
                     continue
                 v = cell.value
                 text, ref = (v.text, v.ref) if isinstance(v, ArrayFormula) else (v, cell.coordinate)
-                if not isinstance(text, str):
-                    continue
-                m = _CALL.match(text)
-                name = _function_of(m.group(1)) if m else None  # EFFLEV, or a converted CORRLEV.EFFLEV
-                if m and name in functions:
-                    found.append(_Call(ws.title, range_boundaries(ref), name, _split_args(m.group(2))))
+                call = call_of(ws.title, ref, text, functions)
+                if call is not None:
+                    found.append(call)
     return found
+
+
+def call_of(sheet: str, ref: str, text: Any, functions: dict[str, Any]) -> _Call | None:
+    """The corrlev call a formula cell (or array formula over ``ref``) makes, else None."""
+    if not isinstance(text, str):
+        return None
+    m = _CALL.match(text if text.startswith("=") else "=" + text)
+    name = _function_of(m.group(1)) if m else None  # EFFLEV, or a converted CORRLEV.EFFLEV
+    if m and name in functions:
+        return _Call(sheet, range_boundaries(ref), name, _split_args(m.group(2)))
+    return None
 
 
 def _function_of(identifier: str) -> str | None:
@@ -122,9 +132,9 @@ def _box(ref: str) -> tuple[int, int, int, int]:
     return c1 or 1, r1 or 1, c2 or EXCEL_COLUMNS, r2 or EXCEL_ROWS
 
 
-def _sheet(wb: Any, title: str, arg: str) -> str:
+def _sheet(sheetnames: list[str], title: str, arg: str) -> str:
     """The workbook's own title of sheet ``title``; Excel matches sheet names ignoring case."""
-    for name in wb.sheetnames:
+    for name in sheetnames:
         if name.casefold() == title.casefold():
             return str(name)
     raise CorrLevError(f"argument {arg!r} names a sheet {title!r} the workbook does not have")
@@ -154,21 +164,50 @@ def read_cells(ws: Any, box: tuple[int, int, int, int]) -> list[list[Any]]:
     return rows
 
 
+class OpenpyxlBook:
+    """What :func:`evaluate_book` needs of a workbook, from openpyxl: loaded with formulas and with values."""
+
+    def __init__(self, formulas_wb: Any, values_wb: Any) -> None:
+        self.formulas, self.wb = formulas_wb, values_wb
+        self.sheetnames = list(values_wb.sheetnames)
+
+    def defined_range(self, name: str) -> tuple[str, str] | None:
+        return defined_range(self.wb, name)
+
+    def read(self, sheet: str, box: tuple[int, int, int, int]) -> list[list[Any]]:
+        return read_cells(self.wb[sheet], box)
+
+    def calls(self, functions: dict[str, Any]) -> list[_Call]:
+        return _calls(self.formulas, functions)
+
+    def formula_cells(self, sheet: str, box: tuple[int, int, int, int]) -> list[tuple[int, int]]:
+        """(row, column) of the formula cells within ``box``."""
+        fs = self.formulas[sheet]
+        c1, r1, c2, r2 = box
+        last_row, last_col = min(r2, fs.max_row), min(c2, fs.max_column)  # once: each is a scan of the sheet
+        out = []
+        for r in range(r1, last_row + 1):
+            for c in range(c1, last_col + 1):
+                cell = fs._cells.get((r, c))  # not fs.cell(): that would add a cell to the copy
+                if cell is not None and cell.data_type == "f":
+                    out.append((r, c))
+        return out
+
+
 class _Resolver:
     """Argument values: literals, or the cells of a name or reference (computed blocks first)."""
 
-    def __init__(self, formulas_wb: Any, values_wb: Any, done: dict[tuple[str, tuple], list[list[Any]]],
-                 max_cells: int) -> None:
-        self.formulas, self.wb, self.done, self.max_cells = formulas_wb, values_wb, done, max_cells
+    def __init__(self, book: Any, done: dict[tuple[str, tuple], list[list[Any]]], max_cells: int) -> None:
+        self.book, self.done, self.max_cells = book, done, max_cells
 
     def where(self, arg: str, sheet: str) -> tuple[str, tuple[int, int, int, int]] | None:
-        named = defined_range(self.wb, arg)
+        named = self.book.defined_range(arg)
         if named is not None:
             return named[0], _box(named[1])
         m = _REF.match(arg)
         if m:
             title = m.group(1) or sheet
-            known = [n for n in self.wb.sheetnames if n.casefold() == title.casefold()]
+            known = [n for n in self.book.sheetnames if n.casefold() == title.casefold()]
             return (known[0] if known else title), _box(m.group(2))  # value() names an unknown sheet
         return None
 
@@ -191,8 +230,8 @@ class _Resolver:
         if size > self.max_cells:
             raise CorrLevError(f"argument {arg!r} spans {size:,} cells, more than the limit of {self.max_cells:,}; "
                                "point it at the cells in use (or raise --max-cells)")
-        s = _sheet(self.wb, s, arg)
-        rows = read_cells(self.wb[s], (c1, r1, c2, r2))
+        s = _sheet(self.book.sheetnames, s, arg)
+        rows = self.book.read(s, (c1, r1, c2, r2))
         self._check_calculated(arg, s, (c1, r1, c2, r2), rows)
         for (ds, (d1, e1, d2, e2)), block in self.done.items():  # cells a corrlev formula computed
             if ds != s:
@@ -207,22 +246,21 @@ class _Resolver:
 
     def _check_calculated(self, arg: str, sheet: str, box: tuple[int, int, int, int], rows: list[list[Any]]) -> None:
         """A formula input without a stored value was saved by a tool that does not calculate."""
-        fs = self.formulas[sheet]
-        c1, r1, c2, r2 = box
-        for r in range(r1, min(r2, fs.max_row) + 1):
-            for c in range(c1, min(c2, fs.max_column) + 1):
-                cell = fs._cells.get((r, c))  # not fs.cell(): that would add a cell to the copy
-                if cell is None or cell.data_type != "f" or rows[r - r1][c - c1] is not None:
-                    continue
-                if not any(ds == sheet and _overlaps((c, r, c, r), b) for ds, b in self.done):
-                    raise CorrLevError(
-                        f"{arg} has formulas without calculated values ({sheet}!{cell.coordinate}); "
-                        "open and save the workbook in Excel or LibreOffice first"
-                    )
+        c1, r1, _c2, _r2 = box
+        for r, c in self.book.formula_cells(sheet, box):
+            if rows[r - r1][c - c1] is not None:
+                continue
+            if not any(ds == sheet and _overlaps((c, r, c, r), b) for ds, b in self.done):
+                from openpyxl.utils import get_column_letter
+
+                raise CorrLevError(
+                    f"{arg} has formulas without calculated values ({sheet}!{get_column_letter(c)}{r}); "
+                    "open and save the workbook in Excel or LibreOffice first"
+                )
 
 
 def evaluate(formulas_wb: Any, values_wb: Any, *, max_cells: int | None = None,
-             ) -> tuple[dict[tuple[str, tuple], list[list[Any]]], list[str]]:
+             estimates: Estimates | None = None) -> tuple[dict[tuple[str, tuple], list[list[Any]]], list[str]]:
     """Compute every corrlev formula of a workbook.
 
     ``formulas_wb`` is the workbook loaded with formulas, ``values_wb`` the same
@@ -230,17 +268,30 @@ def evaluate(formulas_wb: Any, values_wb: Any, *, max_cells: int | None = None,
     spanning more than ``max_cells`` cells (default: the report's cell limit,
     :class:`corrlev_xl.files.Limits`) is not read (its formula is left as it is
     and listed).  Returns the results by (sheet, block) and a list of
-    formulas that could not be computed.
+    formulas that could not be computed.  ``estimates``: see :func:`evaluate_book`.
+    """
+    return evaluate_book(OpenpyxlBook(formulas_wb, values_wb), max_cells=max_cells, estimates=estimates)
+
+
+def evaluate_book(book: Any, *, max_cells: int | None = None, estimates: Estimates | None = None,
+                  ) -> tuple[dict[tuple[str, tuple], list[list[Any]]], list[str]]:
+    """:func:`evaluate` for any reader of a workbook (:class:`OpenpyxlBook`, or the report's fast reader).
+
+    ``book`` has ``sheetnames``, ``defined_range(name)``, ``read(sheet, box)``
+    (stored values), ``calls(functions)`` and ``formula_cells(sheet, box)``.
+    ``COVMATRIX`` and ``CORRMATRIX`` take their estimate from ``estimates``
+    (:class:`~corrlev_xl.excel.estimates.Estimates`), so the report's analysis
+    and the workbook's formulas estimate the same prices once.
     """
     functions = _functions()
-    pending = _calls(formulas_wb, functions)
+    pending = book.calls(functions)
     done: dict[tuple[str, tuple], list[list[Any]]] = {}
     skipped: list[str] = []
     if max_cells is None:
         from ..files import Limits
 
         max_cells = Limits().cells
-    resolver = _Resolver(formulas_wb, values_wb, done, max_cells)
+    resolver = _Resolver(book, done, max_cells)
     while pending:
         ready = []
         for call in pending:
@@ -261,9 +312,47 @@ def evaluate(formulas_wb: Any, values_wb: Any, *, max_cells: int | None = None,
             except CorrLevError as exc:
                 skipped.append(f"{call.sheet}: ={call.name}(…): {exc}")
                 continue
+            shared = _shared_estimate(call.name, args, estimates) if estimates is not None else None
+            if shared is not None:
+                done[(call.sheet, call.block)] = shared
+                continue
             with text_errors():  # a refusal is stored as the cell's text, as classic Excel shows it
                 done[(call.sheet, call.block)] = functions[call.name](*args)
     return done, skipped
+
+
+_ESTIMATE_DEFAULTS = ("sample", "log", 0.94, None, "matrix")  # COVMATRIX/CORRMATRIX after prices (udfs)
+
+
+def _shared_estimate(name: str, args: list[Any], estimates: Estimates) -> list[list[Any]] | None:
+    """``COVMATRIX``/``CORRMATRIX`` of ``args`` as the cell function computes it, from the shared estimate.
+
+    The same steps as the cell function (``udfs._estimate``; a test holds the
+    two equal); None for any other function, an argument list it does not
+    take, or any refusal — the cell function itself then runs and says why.
+    """
+    if name not in ("COVMATRIX", "CORRMATRIX") or not 1 <= len(args) <= 6:
+        return None
+    from ..core.covariance import COV_METHODS
+    from . import args as read
+    from . import cells
+
+    given = list(args[1:]) + [None] * (5 - len(args[1:]))
+    method, returns, lam, window, output = (d if cells.is_omitted(v) else v
+                                            for v, d in zip(given, _ESTIMATE_DEFAULTS))
+    corr = name == "CORRMATRIX"
+    try:
+        if read.option(output, "output", read.ESTIMATE_OUTPUTS) != "matrix":
+            return None
+        r, names = read.returns_of(args[0], returns)
+        fn = estimates.correlation if corr else estimates.covariance
+        est = fn(r, method=read.option(method, "method", COV_METHODS), lam=cells.scalar(lam, "lam"),
+                 window=cells.optional_whole(window, "window"), names=names)
+    except CorrLevError:
+        return None
+    est_m = (est.matrix + est.matrix.T) / 2
+    corner = f"{'corr' if corr else 'cov'} {layouts.estimate_label(est)}"
+    return cells.matrix_out(est_m, names, names, corner=corner)
 
 
 def freeze(formulas_wb: Any, results: dict[tuple[str, tuple], list[list[Any]]]) -> int:

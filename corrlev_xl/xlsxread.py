@@ -1,0 +1,355 @@
+"""Reading a workbook's values fast: python-calamine for the cells, the package's own XML for the rest.
+
+The headless report needs a workbook's stored values (the inputs), its
+defined names and Excel Tables, and where its corrlev formulas are.  openpyxl
+builds an object per cell for all of that (seconds for a desk book with a long
+price history); here:
+
+* **values** come from python-calamine (Rust), one sheet at a time and only
+  when a sheet is asked for, converted to what openpyxl's ``data_only`` load
+  gives: blank cells ``None``, whole numbers ``int``, dates ``datetime``;
+  error cells (``#N/A`` …), which calamine reads as blank, are put back as
+  their text from the sheet's XML, so an error is never taken for a gap;
+* **names, tables and sheets** are read from ``xl/workbook.xml``, its
+  relationships and the table parts (openpyxl's own ``DefinedName`` parses a
+  name's target, so a name means what it meant before);
+* **formulas** are found by scanning each sheet's XML for ``<f>`` elements
+  whose text starts with a corrlev function (:func:`Package.calls`), and
+  every formula cell of a range when one is read as an input.
+
+:func:`open_book` says which reader it used; when python-calamine is missing
+or fails on a file, the report falls back to openpyxl *and says so*.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from .core import CorrLevError
+
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+      "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+      "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+R_ID = f"{{{NS['r']}}}id"
+REL_TABLE = "/table"
+REL_SHEET = ("/worksheet", "/chartsheet", "/dialogsheet", "/macrosheet")
+
+Box = tuple[int, int, int, int]  # first column, first row, last column, last row
+
+
+@dataclass(frozen=True)
+class SheetPart:
+    """A sheet of the workbook: its name, its part in the zip, its relationship id, its kind."""
+
+    name: str
+    part: str  # e.g. xl/worksheets/sheet3.xml
+    rid: str
+    kind: str  # worksheet, chartsheet …
+    sheet_id: str
+
+
+def rels_of(part: str) -> str:
+    """The relationships part of ``part`` (``xl/workbook.xml`` → ``xl/_rels/workbook.xml.rels``)."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def target_of(source: str, target: str) -> str:
+    """A relationship's target as a zip path, relative to the part ``source`` (or absolute)."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+
+
+def read_rels(z: zipfile.ZipFile, part: str) -> list[tuple[str, str, str, str | None]]:
+    """(id, type, target path, target mode) of each relationship of ``part``; none when it has no rels."""
+    try:
+        root = ET.fromstring(z.read(rels_of(part)))
+    except KeyError:
+        return []
+    out = []
+    for r in root.findall("rel:Relationship", NS):
+        mode = r.get("TargetMode")
+        target = r.get("Target", "")
+        out.append((r.get("Id", ""), r.get("Type", ""), target if mode == "External" else target_of(part, target),
+                    mode))
+    return out
+
+
+def workbook_part(z: zipfile.ZipFile) -> str:
+    """The workbook part the package's root relationships name (``xl/workbook.xml`` as a rule)."""
+    for _rid, kind, target, _mode in read_rels(z, ""):
+        if kind.endswith("/officeDocument"):
+            return target
+    return "xl/workbook.xml"
+
+
+class Package:
+    """A workbook's zip, its sheets, defined names and tables, read from its XML (not its cells)."""
+
+    def __init__(self, data: bytes, label: str = "the workbook") -> None:
+        self.data, self.label = data, label
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+            self.workbook = workbook_part(self.zip)
+            root = ET.fromstring(self.zip.read(self.workbook))
+        except (zipfile.BadZipFile, KeyError, ET.ParseError) as exc:
+            raise CorrLevError(f"{label} is not a readable .xlsx/.xlsm workbook ({exc})") from None
+        targets = {rid: (kind, target) for rid, kind, target, _m in read_rels(self.zip, self.workbook)}
+        self.sheets: list[SheetPart] = []
+        for s in root.findall("m:sheets/m:sheet", NS):
+            kind, target = targets.get(s.get(R_ID, ""), ("", ""))
+            self.sheets.append(SheetPart(s.get("name", ""), target, s.get(R_ID, ""),
+                                         kind.rsplit("/", 1)[-1], s.get("sheetId", "")))
+        self.sheetnames = [s.name for s in self.sheets]
+        self.names: dict[str, str] = {}  # workbook-scoped defined names (as openpyxl's wb.defined_names)
+        for d in root.findall("m:definedNames/m:definedName", NS):
+            if d.get("localSheetId") is None and d.get("name"):
+                self.names[d.get("name", "")] = d.text or ""
+        self._tables: list[tuple[str, str, str]] | None = None
+
+    def sheet(self, name: str) -> SheetPart:
+        for s in self.sheets:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def worksheets(self) -> list[SheetPart]:
+        return [s for s in self.sheets if s.kind == "worksheet"]
+
+    def tables(self) -> list[tuple[str, str, str]]:
+        """The Excel Tables as (name, sheet, ``A1:F9``)."""
+        if self._tables is None:
+            found = []
+            for s in self.worksheets:
+                for _rid, kind, target, _mode in read_rels(self.zip, s.part):
+                    if kind.endswith(REL_TABLE):
+                        t = ET.fromstring(self.zip.read(target))
+                        found.append((t.get("displayName") or t.get("name") or "", s.name, t.get("ref", "")))
+            self._tables = found
+        return self._tables
+
+    def defined_range(self, name: str) -> tuple[str, str] | None:
+        """As :func:`corrlev_xl.excel.evaluate.defined_range`: the sheet and range a workbook name points at."""
+        if name not in self.names:
+            return None
+        from openpyxl.workbook.defined_name import DefinedName
+
+        dests = list(DefinedName(name, attr_text=self.names[name]).destinations)
+        if len(dests) != 1:
+            raise CorrLevError(f"named range {name} does not point at one range of cells")
+        sheet, ref = dests[0]
+        if sheet not in self.sheetnames:
+            raise CorrLevError(f"named range {name} points at a missing sheet {sheet!r}")
+        return sheet, ref
+
+    @functools.cache  # noqa: B019 - one package per run; the XML of a sheet is read once
+    def sheet_xml(self, name: str) -> bytes:
+        return self.zip.read(self.sheet(name).part)
+
+
+# --------------------------------------------------------------------------- #
+# formulas in the XML
+
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_F_ATTR = re.compile(rb'(\w+)="([^"]*)"')
+_ANY_F = re.compile(rb"<f\b([^>]*?)(/>|>)")
+
+
+def _col(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _cell_at(xml: bytes, pos: int) -> tuple[int, int, int]:
+    """(row, column, start) of the ``<c`` element that holds position ``pos``."""
+    start = xml.rfind(b"<c ", 0, pos)
+    m = _CELL_REF.search(xml, start, pos)
+    if start < 0 or m is None:
+        raise CorrLevError("a formula cell without its reference in the sheet's XML")
+    return int(m.group(2)), _col(m.group(1)), start
+
+
+def _unescape(text: bytes) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+
+
+def corrlev_formula_pattern(functions: list[str]) -> re.Pattern[bytes]:
+    """A ``<f>`` element whose text starts with a call of one of ``functions``, in any runtime's spelling."""
+    names = b"|".join(re.escape(n.encode()) for n in sorted(functions, key=len, reverse=True))
+    return re.compile(rb"<f\b([^>]*)>\s*((?:[A-Za-z0-9_]*[._])?(?i:" + names + rb")\s*\([^<]*)</f>")
+
+
+def formula_calls(xml: bytes, sheet: str, functions: dict[str, Any]) -> list[Any]:
+    """The corrlev calls in one sheet's XML (:class:`~corrlev_xl.excel.evaluate._Call`)."""
+    from openpyxl.formula.translate import Translator
+    from openpyxl.utils import get_column_letter
+
+    from .excel.evaluate import call_of
+
+    found = []
+    for m in corrlev_formula_pattern(list(functions)).finditer(xml):
+        attrs = dict(_F_ATTR.findall(m.group(1)))
+        text = _unescape(m.group(2))
+        r, c, _ = _cell_at(xml, m.start())
+        here = f"{get_column_letter(c)}{r}"
+        kind = attrs.get(b"t", b"normal")
+        if kind == b"array":
+            call = call_of(sheet, attrs.get(b"ref", here.encode()).decode(), text, functions)
+            if call is not None:
+                found.append(call)
+        elif kind == b"shared":  # the master's text, translated to each cell sharing it
+            si = attrs.get(b"si")
+            master = Translator("=" + text, origin=here)
+            for cell in re.finditer(rb'<f\b[^>]*\bt="shared"[^>]*\bsi="' + re.escape(si or b"") + rb'"[^>]*/>',
+                                    xml):
+                cr, cc, _ = _cell_at(xml, cell.start())
+                call = call_of(sheet, f"{get_column_letter(cc)}{cr}",
+                               master.translate_formula(f"{get_column_letter(cc)}{cr}"), functions)
+                if call is not None:
+                    found.append(call)
+            call = call_of(sheet, here, text, functions)
+            if call is not None:
+                found.append(call)
+        else:
+            call = call_of(sheet, here, text, functions)
+            if call is not None:
+                found.append(call)
+    return found
+
+
+def formula_cells(xml: bytes) -> list[tuple[int, int]]:
+    """(row, column) of every formula cell of a sheet's XML."""
+    return [_cell_at(xml, m.start())[:2] for m in _ANY_F.finditer(xml)]
+
+
+_ERROR_CELL = re.compile(rb'<c\b[^>]*\bt="e"[^>]*>(.*?)</c>', re.S)
+_V = re.compile(rb"<v>([^<]*)</v>")
+
+
+def error_cells(xml: bytes) -> dict[tuple[int, int], str]:
+    """(row, column) → the error text (``#N/A`` …) of each error cell; calamine reads those as blank."""
+    if b't="e"' not in xml:
+        return {}
+    out = {}
+    for m in _ERROR_CELL.finditer(xml):
+        v = _V.search(m.group(1))
+        if v is not None:
+            r, c, _ = _cell_at(xml, m.start() + 3)
+            out[(r, c)] = _unescape(v.group(1))
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# values
+
+
+def _value(v: Any) -> Any:
+    """A calamine value as openpyxl's ``data_only`` load gives it."""
+    if v == "" and isinstance(v, str):
+        return None
+    if type(v) is float:
+        return int(v) if v.is_integer() and abs(v) < 1e15 else v
+    if type(v) is dt.date:
+        return dt.datetime(v.year, v.month, v.day)
+    return v
+
+
+class FastBook:
+    """A workbook's stored values through python-calamine, and its formulas through its XML.
+
+    The interface of :class:`corrlev_xl.excel.evaluate.OpenpyxlBook` (for
+    :func:`~corrlev_xl.excel.evaluate.evaluate_book`) plus what the report's
+    :class:`~corrlev_xl.excel.mapping.View` needs.
+    """
+
+    reader = "python-calamine"
+
+    def __init__(self, package: Package) -> None:
+        import python_calamine
+
+        self.package = package
+        self.sheetnames = package.sheetnames
+        try:
+            self._cal = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(package.data))
+        except Exception as exc:  # calamine raises its own kinds for a file it cannot read
+            raise ReaderFailed(f"python-calamine cannot read {package.label} ({exc})") from exc
+        self._rows: dict[str, list[list[Any]]] = {}
+
+    def defined_range(self, name: str) -> tuple[str, str] | None:
+        return self.package.defined_range(name)
+
+    def rows(self, sheet: str) -> list[list[Any]]:
+        """Every stored value of a worksheet from A1, as openpyxl gives them (read once)."""
+        if sheet not in self._rows:
+            try:
+                raw = self._cal.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            except Exception as exc:
+                raise ReaderFailed(f"python-calamine cannot read sheet {sheet!r} of {self.package.label} "
+                                   f"({exc})") from exc
+            rows = [[_value(v) for v in row] for row in raw]
+            for (r, c), text in error_cells(self.package.sheet_xml(sheet)).items():
+                while len(rows) < r:
+                    rows.append([])
+                row = rows[r - 1]
+                row.extend([None] * (c - len(row)))
+                row[c - 1] = text
+            self._rows[sheet] = rows
+        return self._rows[sheet]
+
+    def read(self, sheet: str, box: Box) -> list[list[Any]]:
+        c1, r1, c2, r2 = box
+        rows = self.rows(sheet)
+        out = []
+        for r in range(r1, r2 + 1):
+            row = rows[r - 1] if r <= len(rows) else []
+            part = row[c1 - 1:c2]
+            out.append(part + [None] * (c2 - c1 + 1 - len(part)))
+        return out
+
+    def calls(self, functions: dict[str, Any]) -> list[Any]:
+        found = []
+        for s in self.package.worksheets:
+            found += formula_calls(self.package.sheet_xml(s.name), s.name, functions)
+        return found
+
+    @functools.cache  # noqa: B019 - per book, per sheet
+    def _formula_cells(self, sheet: str) -> list[tuple[int, int]]:
+        return formula_cells(self.package.sheet_xml(sheet))
+
+    def formula_cells(self, sheet: str, box: Box) -> list[tuple[int, int]]:
+        c1, r1, c2, r2 = box
+        return [(r, c) for r, c in self._formula_cells(sheet) if r1 <= r <= r2 and c1 <= c <= c2]
+
+    def first_row(self, sheet: str, width: int) -> Callable[[], list[Any]]:
+        """The first ``width`` cells of a sheet (none for a chart sheet), read when asked."""
+        if self.package.sheet(sheet).kind != "worksheet":
+            return lambda: []
+        return lambda: self.read(sheet, (1, 1, width, 1))[0]
+
+
+class ReaderFailed(Exception):
+    """The fast reader could not read the file; the report says so and reads it with openpyxl."""
+
+
+def fast_reader_available() -> str | None:
+    """None when python-calamine can be used, else why not (for the message of the fallback)."""
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError as exc:
+        return f"python-calamine is not installed ({exc})"
+    return None
