@@ -153,8 +153,8 @@ class Package:
             raise CorrLevError(f"named range {name} points at a missing sheet {sheet!r}")
         return sheet, ref
 
-    @functools.cache  # noqa: B019 - one package per run; the XML of a sheet is read once
     def sheet_xml(self, name: str) -> bytes:
+        """A sheet's XML, decompressed when asked (not kept: a sheet of checks can be 100 MB)."""
         return self.zip.read(self.sheet(name).part)
 
 
@@ -176,7 +176,7 @@ def _col(letters: bytes) -> int:
 def _cell_at(xml: bytes, pos: int) -> tuple[int, int, int]:
     """(row, column, start) of the ``<c`` element that holds position ``pos``."""
     start = xml.rfind(b"<c ", 0, pos)
-    m = _CELL_REF.search(xml, start, pos)
+    m = _CELL_REF.search(xml, start, xml.find(b">", start) + 1) if start >= 0 else None
     if start < 0 or m is None:
         raise CorrLevError("a formula cell without its reference in the sheet's XML")
     return int(m.group(2)), _col(m.group(1)), start

@@ -1,0 +1,138 @@
+"""The lean report: the fast reader, the part-by-part copy and one estimate per run."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from corrlev_xl import cli, report
+from corrlev_xl import names as N
+from corrlev_xl.core import covariance, returns
+from corrlev_xl.excel import deskbook
+from corrlev_xl.excel.estimates import Estimates
+from corrlev_xl.excel.evaluate import evaluate, evaluate_book
+from corrlev_xl.xlsxcopy import Styles, cell_xml
+from corrlev_xl.xlsxread import FastBook, Package
+
+DESK = Path(__file__).resolve().parent.parent / "workbook_templates" / "corrlev_desk.xlsx"
+
+
+def fast(path: Path) -> FastBook:
+    return FastBook(Package(path.read_bytes(), path.name))
+
+
+def close(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-12, abs=1e-15)
+    return a == b
+
+
+def test_the_fast_reader_reads_the_inputs_openpyxl_reads():
+    via_fast = report.mapping.read_desk(report.fast_view(fast(DESK)))
+    via_openpyxl = report.load_inputs(DESK)
+    assert via_fast.fingerprint() == via_openpyxl.fingerprint()
+    assert via_fast.read_from.rows() == via_openpyxl.read_from.rows()
+
+
+def test_one_estimate_for_the_analysis_and_the_books_formulas():
+    """The analysis, COVMATRIX and CORRMATRIX of the same prices: one estimate, and the values of separate ones."""
+    book = fast(DESK)
+    estimates = Estimates()
+    a = deskbook.analyse(report.mapping.read_desk(report.fast_view(book)), estimates)
+    shared, skipped = evaluate_book(book, estimates=estimates)
+    assert estimates.computed == 1 and not skipped
+    alone, _ = evaluate(openpyxl.load_workbook(DESK), openpyxl.load_workbook(DESK, data_only=True))
+    assert shared.keys() == alone.keys()
+    for key, rows in alone.items():
+        assert all(close(x, y) for r1, r2 in zip(rows, shared[key]) for x, y in zip(r1, r2)), key
+    b = report.load_inputs(DESK)
+    with np.errstate(all="ignore"):
+        assert np.allclose(a.estimate.matrix, covariance(returns(b.prices)).matrix, rtol=1e-12, atol=0)
+
+
+def test_the_memo_tells_different_inputs_apart():
+    rng = np.random.default_rng(3)
+    r = rng.normal(0, 0.01, (50, 3))
+    e = Estimates()
+    one = e.covariance(r)
+    assert e.covariance(r.copy()) is one and e.computed == 1
+    other = r.copy()
+    other[0, 0] += 1e-12
+    assert e.covariance(other) is not one and e.computed == 2
+    assert e.covariance(r, method="ewma") is not one and e.computed == 3
+    assert np.allclose(e.correlation(r).matrix, np.corrcoef(r, rowvar=False))
+
+
+def test_the_copy_keeps_every_part_of_the_input(tmp_path):
+    out = tmp_path / "copy.xlsx"
+    assert cli.main(["report", str(DESK), "-o", str(out), "-q"]) == 0
+    with zipfile.ZipFile(DESK) as before, zipfile.ZipFile(out) as after:
+        assert after.testzip() is None
+        kept = set(after.namelist())
+        assert {n for n in before.namelist() if not n.endswith("calcChain.xml")} <= kept
+        prices = next(s for s in report.Package(DESK.read_bytes()).sheets if s.name == N.SHEET_PRICES).part
+        assert before.read(prices) == after.read(prices)  # an unchanged part, as it was
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[-3:] == ["Report", N.SHEET_PROPOSAL, N.SHEET_AUDIT] and wb.active.title == "Report"
+    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] in ([], ["Report"])  # no grouped tabs
+    dash = wb[N.SHEET_DASHBOARD]
+    formulas = [c.value for row in dash.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas and all(isinstance(f, str) and f.startswith(("=IF(", "=Cap", "=L5*")) for f in formulas)
+
+
+def test_a_text_result_stays_text():
+    styles = Styles(b'<styleSheet><fonts count="1"><font/></fonts><fills count="1"><fill/></fills>'
+                    b'<borders count="1"><border/></borders><cellXfs count="1"><xf numFmtId="0"/></cellXfs>'
+                    b"</styleSheet>")
+    xml = cell_xml("A1", None, '=HYPERLINK("x")', styles)
+    assert 't="inlineStr"' in xml and "<f>" not in xml and ' s="1"' in xml
+    assert b'quotePrefix="1"' in styles.xml_out()
+    assert cell_xml("B2", 3, 1.5, styles) == '<c r="B2" s="3"><v>1.5</v></c>'
+    assert cell_xml("B3", None, True, styles) == '<c r="B3" t="b"><v>1</v></c>'
+
+
+def test_an_error_cell_is_read_as_its_error_not_a_blank(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["A2"] = 1.5, "#N/A"
+    wb.active["A2"].data_type = "e"
+    path = tmp_path / "e.xlsx"
+    wb.save(path)
+    assert fast(path).read(wb.active.title, (1, 1, 1, 3)) == [[1.5], ["#N/A"], [None]]
+
+
+def test_without_the_fast_reader_the_report_says_so_and_uses_openpyxl(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(report, "fast_reader_available", lambda: "python-calamine is not installed (test)")
+    out = tmp_path / "slow.xlsx"
+    assert cli.main(["report", str(DESK), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "python-calamine is not installed (test); reading the workbook with openpyxl instead" in err
+    assert openpyxl.load_workbook(out)["Report"]["A1"].value == "corrlev-xl headless report"
+
+
+def test_a_file_the_fast_reader_cannot_read_falls_back_visibly(tmp_path, capsys, monkeypatch):
+    import python_calamine
+
+    def broken(data):
+        raise ValueError("cannot read it (test)")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", broken)
+    assert cli.main(["report", str(DESK), "--no-write"]) == 0
+    assert "(cannot read it (test)); reading the workbook with openpyxl instead" in capsys.readouterr().err
+
+
+def test_the_synthetic_desk_book_reads_and_its_formulas_compute(tmp_path):
+    from corrlev_xl.synthetic_desk import build_synthetic_desk
+
+    path = build_synthetic_desk(tmp_path / "syn.xlsx", 20, 120, checks=False)
+    out = tmp_path / "syn-report.xlsx"
+    assert cli.main(["report", str(path), "-o", str(out), "-q"]) == 0
+    a = report.load_inputs(path)
+    assert len(a.symbols) == 20 and a.prices.shape == (120, 20)
+    got = openpyxl.load_workbook(io.BytesIO(out.read_bytes()), data_only=True)[N.SHEET_DASHBOARD]["D5"].value
+    report_sheet = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Report"].iter_rows(values_only=True) if r[0]}
+    assert got == pytest.approx(report_sheet["EFFLEV"], rel=1e-12)
