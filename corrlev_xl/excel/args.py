@@ -193,6 +193,11 @@ def _check_labels(names: list[str], row_labels: Sequence[Any], name: str) -> Non
 
     A blank row label (or a blank header's ``#k``) matches any name.
     """
+    folded = [nm.casefold() for nm in names]
+    if len(set(folded)) == len(folded) and folded == [
+        lab.strip().casefold() if isinstance(lab, str) else None for lab in row_labels
+    ]:
+        return  # the usual spill: every name once, the same down and across
     twice = cells.first_repeat(names)
     if twice:
         i, j = twice
