@@ -475,6 +475,7 @@ def _ensure_psd(C: FloatArray, psd: str, what: str, *, complete: bool = False) -
     scale = d[live]
     sub = C if live.all() else C[np.ix_(live, live)]
     corr = sub / np.outer(scale, scale)
+    np.fill_diagonal(corr, 1.0)  # not 1 ± an ulp: as cov_to_corr, and no clipping to redo below
     checked = _psd_or_eigen(corr, vectors=psd == "repair")
     if checked is None:
         return C, False, float("nan")
