@@ -93,6 +93,22 @@ def workbook_part(z: zipfile.ZipFile) -> str:
     return "xl/workbook.xml"
 
 
+def _refuse_dtds(z: zipfile.ZipFile, label: str, head: int = 4096) -> None:
+    """A part that declares a DTD is refused (Excel never writes one; entities can expand without bound).
+
+    A DOCTYPE can only stand before the root element, so the start of each
+    XML part is enough; openpyxl refuses such a file too.
+    """
+    for info in z.infolist():
+        if not info.filename.endswith((".xml", ".rels", ".vml")):
+            continue
+        with z.open(info) as f:
+            start = f.read(head)
+        if b"<!doctype" in start.lower():
+            raise CorrLevError(f"{label} is not a readable .xlsx/.xlsm workbook (its part {info.filename} "
+                               "declares a DTD, which no spreadsheet writes)")
+
+
 class Package:
     """A workbook's zip, its sheets, defined names and tables, read from its XML (not its cells)."""
 
@@ -100,6 +116,7 @@ class Package:
         self.data, self.label = data, label
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
+            _refuse_dtds(self.zip, label)
             self.workbook = workbook_part(self.zip)
             root = ET.fromstring(self.zip.read(self.workbook))
         except (zipfile.BadZipFile, KeyError, ET.ParseError) as exc:
