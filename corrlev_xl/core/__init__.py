@@ -20,6 +20,7 @@ baskets      correlation baskets (complete linkage), per-basket leverage
 rebalance    headroom under a cap, correlation-first and proportional rebalance
 pairs        hedge weights, lots, spread, rolling correlation, currency exposure
 levmodel     the integrated multiplicative leverage model
+tail         value at risk and expected shortfall (parametric, historical), Euler components
 """
 
 from ._validation import COV_TOL, CorrLevError, CovarianceRepairedWarning, covariance_matrix
@@ -65,6 +66,7 @@ from .pairs import (
 )
 from .rebalance import Headroom, RebalanceResult, headroom, rebalance
 from .returns import returns
+from .tail import TailRisk, expected_shortfall, normal_quantile, value_at_risk
 from .volatility import atr, volatility
 
 __all__ = [
@@ -76,4 +78,5 @@ __all__ = [
     "headroom", "hedge", "leverage", "leverage_batch", "leverage_model", "lots", "nearest_correlation", "nomlev",
     "notional", "pair_moments", "pair_variance", "portvol", "rebalance", "returns",
     "risk_contributions", "rolling_corr", "spread", "volatility",
+    "TailRisk", "expected_shortfall", "normal_quantile", "value_at_risk",
 ]
