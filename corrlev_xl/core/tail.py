@@ -230,7 +230,7 @@ def value_at_risk(
     >>> round(value_at_risk([1e6], [[1e-4]]).total, 2)
     23263.48
     >>> round(value_at_risk([1e6], [[1e-4]], horizon=10).total, 2)
-    73565.22
+    73565.58
     """
     return _tail("VaR", positions, cov, returns, confidence, horizon, method, names)
 
