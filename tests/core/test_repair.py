@@ -24,9 +24,6 @@ from corrlev_xl.core.nearest import nearest
 covariance_module = importlib.import_module("corrlev_xl.core.covariance")
 REPAIR_TOL = covariance_module.REPAIR_TOL
 
-sm_tools = pytest.importorskip("statsmodels.stats.correlation_tools")
-
-
 def higham(A: np.ndarray, tol: float = 1e-13, max_iter: int = 3_000) -> np.ndarray:
     """Higham (2002) alternating projections with Dykstra's correction, to convergence."""
     Y = A.copy()
@@ -51,6 +48,8 @@ def is_correlation(X: np.ndarray, eig_tol: float = 1e-12) -> None:
 
 
 def sm_nearest(A: np.ndarray) -> np.ndarray:
+    # Only the tests that compare with statsmodels skip without it (a test extra).
+    sm_tools = pytest.importorskip("statsmodels.stats.correlation_tools")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # its iteration limit: its answer is then only less near
         X = sm_tools.corr_nearest(A, threshold=1e-15, n_fact=100)
