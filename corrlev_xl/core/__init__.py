@@ -20,6 +20,8 @@ baskets      correlation baskets (complete linkage), per-basket leverage
 rebalance    headroom under a cap, correlation-first and proportional rebalance
 pairs        hedge weights, lots, spread, rolling correlation, currency exposure
 levmodel     the integrated multiplicative leverage model
+stress       the book's figures under correlation and volatility stress scenarios
+diversification  effective number of bets (Meucci), diversification ratio (Choueifaty–Coignard)
 tail         value at risk and expected shortfall (parametric, historical), Euler components
 """
 
@@ -36,6 +38,7 @@ from .covariance import (
     covariance,
     nearest_correlation,
 )
+from .diversification import diversification_ratio, enb
 from .leverage import (
     Leverage,
     LeverageBatch,
@@ -66,6 +69,7 @@ from .pairs import (
 )
 from .rebalance import Headroom, RebalanceResult, headroom, rebalance
 from .returns import returns
+from .stress import StressResult, StressRow, stress
 from .tail import TailRisk, expected_shortfall, normal_quantile, value_at_risk
 from .volatility import atr, volatility
 
@@ -79,4 +83,5 @@ __all__ = [
     "notional", "pair_moments", "pair_variance", "portvol", "rebalance", "returns",
     "risk_contributions", "rolling_corr", "spread", "volatility",
     "TailRisk", "expected_shortfall", "normal_quantile", "value_at_risk",
+    "StressResult", "StressRow", "diversification_ratio", "enb", "stress",
 ]
