@@ -20,6 +20,7 @@ baskets      correlation baskets (complete linkage), per-basket leverage
 rebalance    headroom under a cap, correlation-first and proportional rebalance
 pairs        hedge weights, lots, spread, rolling correlation, currency exposure
 levmodel     the integrated multiplicative leverage model
+history      today's book's EFFLEV/CLM through time (rolling, EWMA); correlation regimes
 stress       the book's figures under correlation and volatility stress scenarios
 diversification  effective number of bets (Meucci), diversification ratio (Choueifaty–Coignard)
 tail         value at risk and expected shortfall (parametric, historical), Euler components
@@ -39,6 +40,7 @@ from .covariance import (
     nearest_correlation,
 )
 from .diversification import diversification_ratio, enb
+from .history import CorrelationRegimes, LeverageHistory, correlation_regimes, efflev_history
 from .leverage import (
     Leverage,
     LeverageBatch,
@@ -84,4 +86,5 @@ __all__ = [
     "risk_contributions", "rolling_corr", "spread", "volatility",
     "TailRisk", "expected_shortfall", "normal_quantile", "value_at_risk",
     "StressResult", "StressRow", "diversification_ratio", "enb", "stress",
+    "CorrelationRegimes", "LeverageHistory", "correlation_regimes", "efflev_history",
 ]
