@@ -153,8 +153,9 @@ def check_confidence(value: Any) -> float:
     except (TypeError, ValueError):
         raise fail("confidence", "a number strictly between 0.5 and 1, e.g. 0.99 for 99%", value) from None
     if not (math.isfinite(a) and 0.5 < a < 1.0):
-        hint = f" (for {a:g}% enter {a / 100:g})" if 50 < a < 100 else ""
-        raise fail("confidence", f"a number strictly between 0.5 and 1, e.g. 0.99 for 99%{hint}", value)
+        hint = f" — for {a:g}% enter {a / 100:g}" if 50 < a < 100 else ""
+        base = fail("confidence", "a number strictly between 0.5 and 1, e.g. 0.99 for 99%", value)
+        raise CorrLevError(f"{base}{hint}")
     return a
 
 
@@ -343,6 +344,9 @@ def _historical(measure: Literal["VaR", "ES"], positions: object, returns: objec
         Rh = np.where(held, R, 0.0)  # instruments not held contribute nothing, blank or not
         parts = Rh * m  # T×N: each position's P&L per scenario, in units of s_n
         pnl = parts.sum(axis=1)
+    if not np.isfinite(pnl).all():
+        t = int(np.flatnonzero(complete)[np.flatnonzero(~np.isfinite(pnl))[0]])
+        raise CorrLevError(f"the book's P&L is not a finite number on return row {t + 1}; check the returns there")
     order = np.argsort(pnl, kind="stable")  # ties in date order
     g = (T - 1) * (1.0 - alpha)
     k = min(int(math.floor(g)), T - 1)
