@@ -219,12 +219,59 @@ def _min_periods(value: int | None, W: int | None, lam: float | None, T: int) ->
     return 2
 
 
-def _windowed(C: np.ndarray, W: int | None) -> np.ndarray:
-    """Window sums from cumulative sums ``C`` (a leading zero row): row ``t`` sums rows ``t−W+1 … t``."""
+def _window_sums(A: FloatArray, W: int | None, lam: float = 1.0) -> FloatArray:
+    """Row ``t``: ``Σ λ^(t−s)·A[s]`` over the rows ``s`` of the window ending at ``t`` (``t−W+1 … t``, or all).
+
+    With a window the rows are cut into blocks of ``W``: a window is the tail of
+    one block and the head of the next, each summed within its block (prefix
+    and suffix sums), so every sum is of about ``W`` rows and its rounding is
+    that of summing the window directly — not of the difference of two running
+    totals of the whole history.  O(T) per column either way.
+    """
+    T = A.shape[0]
     if W is None:
-        return C[1:]
-    out = C[1:].copy()
-    out[W:] -= C[1 : C.shape[0] - W]
+        if lam == 1.0:
+            out: FloatArray = np.cumsum(A, axis=0)
+            return out
+        return _decayed_prefix(A, lam)
+    nb = -(-T // W)
+    B = np.zeros((nb * W, *A.shape[1:]))
+    B[:T] = A
+    B = B.reshape(nb, W, *A.shape[1:])
+    if lam == 1.0:
+        pre = np.cumsum(B, axis=1)
+        suf = np.cumsum(B[:, ::-1], axis=1)[:, ::-1]
+    else:
+        pre = np.swapaxes(_decayed_prefix(np.swapaxes(B, 0, 1), lam), 0, 1)
+        # suffix of a block from k: Σ_{j>=k} λ^(W−1−j)·B[j], the block's rows aged to its last row
+        suf = np.swapaxes(_decayed_prefix(np.swapaxes(B[:, ::-1], 0, 1), 1.0, lam)[::-1], 0, 1)
+    out = pre.reshape(nb * W, *A.shape[1:])[:T].copy()
+    t = np.arange(T)
+    b, r = t // W, t % W
+    tail = (b >= 1) & (r < W - 1)  # the window also takes the tail of the previous block
+    if tail.any():
+        tb, tr = b[tail] - 1, r[tail] + 1
+        age = (lam ** tr.astype(float)) if lam != 1.0 else np.ones(tr.size)
+        extra = suf[tb, tr]
+        out[tail] += extra * age.reshape(-1, *([1] * (A.ndim - 1)))
+    return out
+
+
+def _decayed_prefix(A: np.ndarray, lam: float, grow: float | None = None) -> np.ndarray:
+    """``y_t = λ·y_{t−1} + A[t]`` along axis 0 (``grow``: ``y_t = y_{t−1} + grow^t·A[t]``, for suffixes)."""
+    out = np.empty_like(A)
+    y = np.zeros(A.shape[1:])
+    if grow is None:
+        for t in range(A.shape[0]):
+            y *= lam
+            y += A[t]
+            out[t] = y
+    else:
+        w = 1.0
+        for t in range(A.shape[0]):
+            y += w * A[t]
+            out[t] = y
+            w *= grow
     return out
 
 
@@ -235,12 +282,8 @@ def _sample_sums(Xz: FloatArray, ok: BoolArray, m: FloatArray, W: int | None) ->
     mu = Xz.sum(axis=0) / okf.sum()  # shifting by a constant changes no variance; keeps the sums small
     D = np.where(ok[:, None], Xz - mu, 0.0)
     p = D @ m
-    zero = np.zeros((1, H))
-    c = _windowed(np.concatenate([[0.0], np.cumsum(okf)]), W)
-    s1 = _windowed(np.concatenate([zero, np.cumsum(D, axis=0)]), W)
-    s2 = _windowed(np.concatenate([zero, np.cumsum(D * D, axis=0)]), W)
-    p1 = _windowed(np.concatenate([[0.0], np.cumsum(p)]), W)
-    p2 = _windowed(np.concatenate([[0.0], np.cumsum(p * p)]), W)
+    S = _window_sums(np.column_stack([okf, p, p * p, D, D * D]), W)
+    c, p1, p2, s1, s2 = S[:, 0], S[:, 1], S[:, 2], S[:, 3: 3 + H], S[:, 3 + H:]
     with np.errstate(invalid="ignore", divide="ignore"):
         var_i = (s2 - s1 * s1 / c[:, None]) / (c[:, None] - 1)
         var_p = (p2 - p1 * p1 / c) / (c - 1)
@@ -272,24 +315,16 @@ def _ewma_sums(Xz: FloatArray, ok: BoolArray, m: FloatArray, W: int | None,
     A[:, 0] = okf
     A[:, 1] = p * p
     np.multiply(Xz, Xz, out=A[:, 2:])
-    Y = np.empty_like(A)
-    y = np.zeros(H + 2)
-    lw = lam**W if W is not None else 0.0
-    for t in range(T):  # y_t = λ·y_{t−1} + a_t (− λ^W·a_{t−W} with a window): O(T·N)
-        y *= lam
-        y += A[t]
-        if W is not None and t >= W:
-            y -= lw * A[t - W]
-        Y[t] = y
+    Y = _window_sums(A, W, lam)  # O(T·N): prefix/suffix recursions, no subtraction
     denom = Y[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         var_p = Y[:, 1] / denom
         var_i = Y[:, 2:] / denom[:, None]
-    c = _windowed(np.concatenate([[0.0], np.cumsum(okf)]), W)
+    c = _window_sums(okf, W)
     if W is not None:
-        # A window whose returns are all 0 has a variance of exactly 0, not the rounding
-        # of the subtraction above: counted exactly.
-        nz = _windowed(np.concatenate([np.zeros((1, H)), np.cumsum(Xz != 0, axis=0)]), W)
+        # A window whose returns are all 0 has a variance of exactly 0 (sums of zeros and
+        # underflowed weights are 0 already; counted to be sure).
+        nz = _window_sums((Xz != 0).astype(float), W)
         zero = nz == 0
         var_i = np.where(zero, 0.0, var_i)
         var_p = np.where(zero.all(axis=1), 0.0, var_p)
