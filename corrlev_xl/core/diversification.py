@@ -63,9 +63,13 @@ def risk_shares(positions: object, cov: object) -> tuple[FloatArray, FloatArray]
     lam = np.maximum(lam, 0.0)  # a checked matrix: a negative eigenvalue is rounding
     terms = nt * nt * lam
     total = float(terms.sum())
-    if not total > 0:
+    # An eigenvalue is known to about N·eps·λ_max, so a variance within that of 0 (positions
+    # that cancel) is rounding: its split into bets would be noise.
+    floor = 64 * n.size * float(np.finfo(float).eps) * float(m @ m) * float(lam.max())
+    if not total > floor:
         raise CorrLevError(
-            "the book has no risk (portfolio variance is 0), so its risk cannot be split into bets"
+            "the book has no risk (portfolio variance is 0, or within rounding of it), so its risk "
+            "cannot be split into bets"
         )
     shares: FloatArray = terms / total
     variances: FloatArray = lam * facts.scale
