@@ -469,11 +469,21 @@ def check_work(positions: FloatArray, lot: FloatArray) -> None:
 
 def _grid(most: int) -> IntArray:
     """Lot counts 1, 2, 3, 4, 6, 8, 12, 16, … up to ``most`` (about 2·log2 of it)."""
-    out, k = [1, 2, 3], 4
-    while k < most:
-        out += [k, k * 3 // 2]
-        k *= 2
-    return np.unique(np.minimum(np.array(out + [most], dtype=np.int64), max(most, 1)))
+    most = int(most)
+    got = _GRIDS.get(most)
+    if got is None:
+        out, k = [1, 2, 3], 4
+        while k < most:
+            out += [k, k * 3 // 2]
+            k *= 2
+        got = np.unique(np.minimum(np.array(out + [most], dtype=np.int64), max(most, 1)))
+        got.flags.writeable = False
+        if len(_GRIDS) < 4096:
+            _GRIDS[most] = got
+    return got
+
+
+_GRIDS: dict[int, IntArray] = {}
 
 
 class _Book:
@@ -508,11 +518,14 @@ class _Book:
 
     def amount(self, i, t):
         """Notional cut from instrument(s) ``i`` after ``t`` lots."""
-        return np.where(t >= self.Kall[i], self.a0[i], np.minimum(t * self.lot[i], self.a0[i]))
+        a0 = self.a0[i]
+        return np.where(t >= self.Kall[i], a0, np.minimum(t * self.lot[i], a0))
 
     def eff(self, q, L, S):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(S > self.tiny, np.sqrt(np.maximum(q, 0.0)) * L / (self.E * S), 0.0)
+        # No division by zero (the denominator is floored), so no errstate needed.
+        S = np.asarray(S)
+        e = np.sqrt(np.maximum(q, 0.0)) * L / (self.E * np.maximum(S, self.tiny))
+        return np.where(S > self.tiny, e, 0.0)
 
     def refresh(self, exact: bool = False) -> None:
         if exact:
@@ -612,18 +625,19 @@ def _correlation_first(
         live = np.flatnonzero(bk.t < bk.K)
         if live.size == 0:
             break
-        t1 = bk.t[live] + 1
-        c1 = bk.amount(live, t1) - bk.amount(live, bk.t[live])
-        ex1 = bk.trial(live, t1)[0]
-        score = (bk.excess - ex1) / c1
+        # One trial of every live position on a grid of lot counts: its first
+        # column (one lot) is the score, the rest gives the lots per step.
+        grid = _trial_grid(bk, live)
+        score = grid.marg[:, 0]
         top = float(score.max())
         thr = top - (1.0 - _THETA) * abs(top)
         if top > 0:
-            pick = live[score >= thr]
-            pick = pick[np.argsort(-score[score >= thr], kind="stable")]
+            rows = np.flatnonzero(score >= thr)
+            rows = rows[np.argsort(-score[rows], kind="stable")]
         else:
-            pick = live[[int(np.argmax(score))]]
-        k = _lots_per_step(bk, pick, thr, improving=top > 0)
+            rows = np.array([int(np.argmax(score))])
+        pick = live[rows]
+        k = _lots_per_step(bk, grid, rows, pick, thr, improving=top > 0)
         if top > 0:
             gain = bk.excess - bk.trial(pick, bk.t[pick] + k)[0]
             keep = np.cumsum(gain) <= _RHO * bk.excess
@@ -652,36 +666,58 @@ def _correlation_first(
     return bk.n, cut[np.argsort(when, kind="stable")]
 
 
-def _lots_per_step(bk: _Book, pick: IntArray, thr: float, *, improving: bool) -> IntArray:
-    """Lots of each picked position whose every lot still scores at least ``thr``.
+@dataclass
+class _Grid:
+    """Excess and marginal score (excess removed per notional, lot by lot) of positions
+    ``live`` moved alone to ``t + U`` lots cut, U a geometric grid clipped per row."""
 
-    Checked on a geometric grid of lot counts; stops at the first count that
-    meets every cap (refined to the exact lot), and, when the best score is
-    not positive, where cutting starts to lower the excess again.
-    """
-    t0 = bk.t[pick]
-    room = bk.K[pick] - t0
+    U: IntArray
+    ex: FloatArray
+    marg: FloatArray
+    dx: FloatArray
+
+
+def _trial_grid(bk: _Book, live: IntArray) -> _Grid:
+    t0 = bk.t[live]
+    room = bk.K[live] - t0
     G = _grid(int(room.max()))
     U = np.minimum(G[None, :], room[:, None])  # lots, per row clipped to what is left
-    ex = bk.trial(pick, t0[:, None] + U)[0]
-    X = bk.amount(pick[:, None], t0[:, None] + U) - bk.amount(pick, t0)[:, None]
-    ex_prev = np.concatenate([np.full((pick.size, 1), bk.excess), ex[:, :-1]], axis=1)
-    X_prev = np.concatenate([np.zeros((pick.size, 1)), X[:, :-1]], axis=1)
-    dx = X - X_prev
-    with np.errstate(invalid="ignore", divide="ignore"):
-        marg = np.where(dx > 0, (ex_prev - ex) / np.where(dx > 0, dx, 1.0), np.inf)
+    T = t0[:, None] + U
+    ex = bk.trial(live, T)[0]
+    X = bk.amount(live[:, None], T) - bk.amount(live, t0)[:, None]
+    ex_prev = np.empty_like(ex)
+    ex_prev[:, 0] = bk.excess
+    ex_prev[:, 1:] = ex[:, :-1]
+    dx = X.copy()
+    dx[:, 1:] -= X[:, :-1]
+    pos = dx > 0
+    marg = np.where(pos, (ex_prev - ex) / np.where(pos, dx, 1.0), np.inf)
+    return _Grid(U, ex, marg, dx)
+
+
+def _lots_per_step(
+    bk: _Book, grid: _Grid, rows: IntArray, pick: IntArray, thr: float, *, improving: bool
+) -> IntArray:
+    """Lots of each picked position (rows of ``grid``) whose every lot still scores at least ``thr``.
+
+    Checked on the grid of lot counts; stops at the first count that meets
+    every cap (refined to the exact lot), and, when the best score is not
+    positive, where cutting starts to lower the excess again.
+    """
+    U, ex, marg, dx = grid.U[rows], grid.ex[rows], grid.marg[rows], grid.dx[rows]
     ok = marg >= thr
     if not improving:
         ok &= ~(np.where(dx > 0, marg, -np.inf) > 0)  # stop before the excess turns down
     ok[:, 0] = True
     prefix = np.cumprod(ok, axis=1).astype(bool)
     j = prefix.sum(axis=1) - 1
-    k = U[np.arange(pick.size), j]
+    k = U[np.arange(rows.size), j]
     feas = (ex <= _EPS) & prefix
     for r in np.flatnonzero(feas.any(axis=1)):
         jf = int(np.argmax(feas[r]))
+        i, t0 = int(pick[r]), int(bk.t[pick[r]])
         lo = int(U[r, jf - 1]) if jf > 0 else 0
-        k[r] = _first_at_most(bk, int(pick[r]), int(t0[r] + lo), int(t0[r] + U[r, jf]), _EPS) - t0[r]
+        k[r] = _first_at_most(bk, i, t0 + lo, t0 + int(U[r, jf]), _EPS) - t0
     return k
 
 

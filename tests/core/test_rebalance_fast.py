@@ -144,3 +144,15 @@ def test_lots_beyond_the_bound_are_refused_with_the_place_named():
         rebalance(n, cov, 1e6, cap=2.0, lots=10.0)
     # The proportional method weighs no lots one by one: it is not bounded so.
     assert rebalance(n, cov, 1e6, cap=2.0, lots=10.0, method="proportional").status == "rebalanced"
+
+
+def test_lot_count_grid_is_geometric_cached_and_read_only():
+    from corrlev_xl.core.rebalance import _grid
+
+    assert _grid(20).tolist() == [1, 2, 3, 4, 6, 8, 12, 16, 20]
+    assert _grid(1).tolist() == [1] and _grid(3).tolist() == [1, 2, 3]
+    g = _grid(1000)
+    assert g is _grid(1000)  # cached: built once per lot count
+    with pytest.raises(ValueError):
+        g[0] = 7  # shared between calls, so it cannot be changed
+    assert g[0] == 1 and g[-1] == 1000 and (np.diff(g) > 0).all()
