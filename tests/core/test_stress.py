@@ -239,6 +239,18 @@ def test_a_repaired_blend_is_statsmodels_nearest_correlation(seed):
     assert_row(row, n, Xs * np.outer(d, d), E, z, rel=1e-5)
 
 
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_hedges_fail_never_needs_a_repair_with_three_instruments(seed):
+    # With three instruments, 0 lies in the feasible interval of a negative correlation
+    # given the other two (docs/stress.md): zeroing negatives keeps the matrix valid.
+    rng = np.random.default_rng(seed)
+    corr = random_corr(rng, 3, k=int(rng.integers(1, 3)))
+    res = core.stress(rng.normal(0, 1e5, 3), corr * 1e-4, 1e5)
+    assert not res["hedges_fail"].repaired
+    assert np.linalg.eigvalsh(np.maximum(corr, 0.0))[0] >= -1e-12
+
+
 def test_hedges_fail_is_repaired_when_zeroing_breaks_consistency():
     # A valid correlation whose negative entries cannot all be 0 at once: max(C, 0)
     # is not positive semi-definite (seed 76 of the helpers' two-factor model is one).
