@@ -23,7 +23,7 @@ import io
 import math
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,8 @@ def copy_parts(book: Any, dest: Path, write: Callable[[Any, dict[str, str | None
     say("laying out the report's sheets")
     nb = openpyxl.Workbook()
     nb.remove(nb.active)
+    bulk: dict[str, Bulk] = {}
+    setattr(nb, BULK_ATTR, bulk)  # the correlation table's numbers: written into the XML directly
     for name, title in own.items():  # corrlev-xl's own sheets of an earlier run: replaced in their place
         if title is None:
             continue
@@ -166,7 +168,8 @@ def copy_parts(book: Any, dest: Path, write: Callable[[Any, dict[str, str | None
     write(nb, own)
     replace = {t: t for t in own.values() if t is not None}
     say("writing the copy part by part")
-    write_parts(book.package, dest, new_book=nb, replace=replace, active=nb.active.title, frozen=frozen)
+    write_parts(book.package, dest, new_book=nb, replace=replace, active=nb.active.title, frozen=frozen,
+                bulk={title: b.rows for title, b in bulk.items()})
     return dest
 
 
@@ -365,6 +368,22 @@ def _fmt(section: Section, header: Sequence[Any], row: Sequence[Any], col: int, 
     return fmt
 
 
+BULK_ATTR = "_corrlev_bulk"  # on the small workbook copy_parts lays the report's sheets out in
+
+
+@dataclass
+class Bulk:
+    """Number cells of a sheet written straight into its XML (:func:`corrlev_xl.xlsxcopy.write_copy`).
+
+    ``rows[r]`` is (the openpyxl style index of the row's cells, the values
+    from column C on); the row's first two cells are openpyxl's.  openpyxl
+    itself would take seconds for the 40,000 cells of a 200-instrument
+    correlation table.
+    """
+
+    rows: dict[int, tuple[int, list[float]]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Placed:
     """Where a section's table landed: its header rows, first and last body row, its columns."""
@@ -396,6 +415,8 @@ class _Sheet:
         from openpyxl.styles import Font
 
         self.ws = ws
+        # cells written straight into the sheet's XML by the part-by-part copy (see :class:`Bulk`), or None
+        self.bulk: dict[str, Bulk] | None = getattr(ws.parent, BULK_ATTR, None)
         self.need: dict[int, float] = {}  # column -> the width its contents need
         self.headers: list[tuple[int, int, int, str]] = []  # row, first column, last column, text
         self.prose: list[tuple[int, int]] = []  # (row, column) of text wrapped across to the widest table's edge
@@ -423,8 +444,10 @@ class _Sheet:
                 _put_rows(self.ws, self.row, [[s.title]])
                 self.ws.cell(self.row, 1).font = Font(size=12, bold=True, color=NAVY)
             start = self.row + 1
-            _put_rows(self.ws, start, [[_value(v) for v in r] for r in s.rows])
-            placed[s.key] = self._style(s, start)
+            direct = self._direct_rows(s)
+            _put_rows(self.ws, start, [[_value(v) for v in (r[:2] if k in direct else r)]
+                                       for k, r in enumerate(s.rows)])
+            placed[s.key] = self._style(s, start, direct)
             self.row = start + len(s.rows) - 1
             for note in s.notes:
                 self.row += 1
@@ -433,7 +456,19 @@ class _Sheet:
                 self.prose.append((self.row, 1))
         return placed
 
-    def _style(self, s: Section, start: int) -> Placed:
+    def _direct_rows(self, s: Section) -> set[int]:
+        """The body rows of the correlation table whose numbers go straight into the sheet's XML.
+
+        Only when the sheet is laid out for the part-by-part copy, and only rows
+        of finite numbers after their label: those cells all take the one format
+        of the second column, so each is written as openpyxl would write it.
+        """
+        if self.bulk is None or s.key != "correlation":
+            return set()
+        return {k for k in range(s.header, len(s.rows)) if len(s.rows[k]) > 2
+                and all(type(v) is float and math.isfinite(v) for v in map(_value, s.rows[k][1:]))}
+
+    def _style(self, s: Section, start: int, direct: set[int] | None = None) -> Placed:
         from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
         ws, width = self.ws, max((len(r) for r in s.rows), default=1)
@@ -442,21 +477,24 @@ class _Sheet:
         header = s.rows[s.header - 1] if s.header else []
         fill, rule = PatternFill("solid", start_color=_FILL, end_color=_FILL), Border(bottom=Side("thin", "8EA9DB"))
         align = {c: _align(s, c) for c in range(1, width + 1)} if s.header else {}  # once per column, not per cell
+        aligned = {c: Alignment(horizontal=h) for c, h in align.items()}  # "unlimited" sits where numbers do
+        bold = Font(bold=True)
+        direct = direct or set()
         for k, row in enumerate(s.rows):
             r = start + k
             if k < s.header:
                 self._header(s, k, r, row, width, (Font(bold=True), fill, rule), align)
                 continue
-            for c, v in enumerate(row, 1):
+            for c, v in enumerate(row[:2] if k in direct else row, 1):
                 v = _value(v)
                 cell = ws.cell(r, c)
                 fmt = _fmt(s, header, row, c - 1, v)
                 if fmt:
                     cell.number_format = fmt
                 if s.header:
-                    cell.alignment = Alignment(horizontal=align[c])  # "unlimited" sits where numbers do
+                    cell.alignment = aligned[c]
                     if c == 1:
-                        cell.font = Font(bold=True)
+                        cell.font = bold
                 if v is None or v == "":
                     continue
                 if s.header == 0 and c > 1 and (c > 2 or (isinstance(v, str) and len(row) == 2)):
@@ -470,6 +508,13 @@ class _Sheet:
                     self.prose.append((r, c))
                     continue
                 self._fit(c, shown(v, fmt))
+            if k in direct:  # the rest of the row: as the second column (a finite number, the same format)
+                values = [_value(v) for v in row[2:]]
+                fmt = _fmt(s, header, row, 1, values[0])
+                for c, v in enumerate(values, 3):
+                    self._fit(c, shown(v, fmt))
+                assert self.bulk is not None
+                self.bulk.setdefault(ws.title, Bulk()).rows[r] = (ws.cell(r, 2).style_id, values)
         body = s.rows[s.header:]
         return Placed(start + s.header - 1, start + s.header, start + len(s.rows) - 1,
                       tuple(str(h) for h in header), tuple(_value(r[0]) if r else None for r in body))

@@ -340,6 +340,42 @@ def _restyle(xml: bytes, xfs: dict[int, int], dxfs: dict[int, int]) -> bytes:
                   lambda m: m.group(1) + str(dxfs[int(m.group(2))]).encode() + b'"', xml)
 
 
+def add_cells(xml: bytes, rows: Mapping[int, tuple[int, list[float]]], xfs: Mapping[int, int]) -> bytes:
+    """A moved sheet's XML with numbers added to its rows from column C on, as openpyxl writes them.
+
+    ``rows[r]`` is (the style index in the new sheets' workbook, the values);
+    each row already holds its cells in columns A and B, so the added cells
+    go last in it, in column order.  The ``<dimension>`` is widened to match.
+    """
+    if not rows:
+        return xml
+    widest = max(len(values) for _s, values in rows.values()) + 2
+    letters = [_col_letters(c) for c in range(3, widest + 1)]
+
+    def row(m: re.Match[bytes]) -> bytes:
+        r = int(m.group(1))
+        if r not in rows:
+            return m.group(0)
+        style, values = rows[r]
+        s = xfs[style]
+        cells = "".join([f'<c r="{col}{r}" s="{s}" t="n"><v>{v:.16g}</v></c>'
+                         for col, v in zip(letters, values)]).encode()
+        whole = m.group(0)
+        if whole.endswith(b"/>"):
+            return whole[:-2] + b">" + cells + b"</row>"
+        return whole[:-len(b"</row>")] + cells + b"</row>"
+
+    xml = _ROW.sub(row, xml)
+    dim = re.search(rb'<dimension\b[^>]*?\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', xml)
+    if dim is not None:
+        last_col = _col_number((dim.group(3) or dim.group(1)).decode())
+        last_row = int(dim.group(4) or dim.group(2))
+        wide = max(last_col, widest)
+        ref = f"{dim.group(1).decode()}{dim.group(2).decode()}:{_col_letters(wide)}{max(last_row, max(rows))}"
+        xml = xml[:dim.start(1)] + ref.encode() + xml[dim.end(4 if dim.group(3) else 2):]
+    return xml
+
+
 @dataclass
 class _Plan:
     """What the copy changes: parts written anew, parts left out, content types added."""
@@ -370,14 +406,17 @@ def _part_tree(z: zipfile.ZipFile, part: str) -> list[str]:
 
 
 def write_copy(pkg: Package, dest: Any, *, new_book: Any, replace: Mapping[str, str | None], active: str,
-               frozen: dict[str, dict[tuple[int, int], Any]]) -> None:
+               frozen: dict[str, dict[tuple[int, int], Any]],
+               bulk: Mapping[str, Mapping[int, tuple[int, list[float]]]] | None = None) -> None:
     """Write the copy of ``pkg`` to ``dest`` (a path or binary file).
 
     ``new_book`` is the openpyxl workbook holding the report's sheets, each
     titled as in the copy; ``replace[title]`` names the input's sheet it
     takes the place of (None: added after the last sheet).  ``active`` is the
     sheet the copy opens on; ``frozen[sheet]`` the computed values by (row,
-    column) of the input's sheets.
+    column) of the input's sheets.  ``bulk[title][row]`` is (an openpyxl
+    style index of ``new_book``, numbers) to add to that row of a new sheet
+    from column C on (:func:`add_cells`).
     """
     z = pkg.zip
     taken = set(z.NameToInfo)
@@ -413,6 +452,8 @@ def write_copy(pkg: Package, dest: Any, *, new_book: Any, replace: Mapping[str, 
             data = nz.read(p)
             if p == src:
                 data = _restyle(_inline_shared(data, strings), xfs, dxfs)
+                if bulk and title in bulk:
+                    data = add_cells(data, bulk[title], xfs)
             plan.parts[renames[p]] = data
             plan.types["/" + renames[p]] = new_types.get("/" + p, CT_SHEET)
             rels = read_rels(nz, p)
