@@ -240,19 +240,17 @@ def _window_sums(A: FloatArray, W: int | None, lam: float = 1.0) -> FloatArray:
     Bv = B.reshape(nb, size, *A.shape[1:])
     P = np.empty_like(Bv)
     P[:, 0] = Bv[:, 0]
-    for r in range(1, size):  # within every block at once: size steps of O(nb·K) (faster than cumsum)
+    for k in range(1, size):  # within every block at once: size steps of O(nb·K) (faster than cumsum)
         if lam == 1.0:
-            np.add(P[:, r - 1], Bv[:, r], out=P[:, r])
+            np.add(P[:, k - 1], Bv[:, k], out=P[:, k])
         else:
-            np.multiply(P[:, r - 1], lam, out=P[:, r])
-            P[:, r] += Bv[:, r]
+            np.multiply(P[:, k - 1], lam, out=P[:, k])
+            P[:, k] += Bv[:, k]
     flat = P.reshape(nb * size, *A.shape[1:])
     last = P[:, -1]  # each block's total (decayed to its last row)
     shape = (-1, *([1] * (A.ndim - 1)))
     r = np.arange(nb * size) % size
     if W is None:
-        if lam == 1.0:
-            return flat[:T].copy()
         # carry each block's total into the next: y_end(b) = λ^size·y_end(b−1) + last(b)
         carry = np.empty_like(last)
         y = np.zeros(A.shape[1:])
