@@ -61,6 +61,9 @@ __all__ = [
     "CORRBREAK",
     "CCYEXPOSURE",
     "LEVMODEL",
+    "STRESS",
+    "ENB",
+    "DIVRATIO",
 ]
 
 
@@ -426,3 +429,6 @@ def LEVMODEL(base, time_factor=1, atr=None, atr_norm=None, trend=None, clm_indep
     rows += [[f.name, f.raw, f.low, f.high, f.applied] for f in m.factors]
     rows.append(["recommended", "", "", "", m.recommended])
     return cells.table(rows)
+
+
+from .udfs_stress import DIVRATIO, ENB, STRESS  # noqa: E402
