@@ -66,6 +66,8 @@ __all__ = [
     "DIVRATIO",
     "VALUEATRISK",
     "EXPSHORTFALL",
+    "EFFLEVHIST",
+    "CORRREGIME",
 ]
 
 
@@ -433,5 +435,6 @@ def LEVMODEL(base, time_factor=1, atr=None, atr_norm=None, trend=None, clm_indep
     return cells.table(rows)
 
 
+from .udfs_history import CORRREGIME, EFFLEVHIST  # noqa: E402
 from .udfs_stress import DIVRATIO, ENB, STRESS  # noqa: E402
 from .udfs_tail import EXPSHORTFALL, VALUEATRISK  # noqa: E402
