@@ -24,6 +24,7 @@ Two guarantees, each checked before any heavy work:
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import io
 import os
@@ -32,7 +33,7 @@ import secrets
 import stat
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,12 +138,32 @@ def _mb(n: float) -> str:
     return f"{n / MB:,.1f} MB"
 
 
+CellCounter = Callable[[zipfile.ZipFile, zipfile.ZipInfo], int]
+_COUNTER: contextvars.ContextVar[CellCounter | None] = contextvars.ContextVar("corrlev_cell_counter", default=None)
+
+
+@contextlib.contextmanager
+def counting_cells_with(counter: CellCounter) -> Iterator[None]:
+    """Within the block, :func:`check_workbook` counts each worksheet's cells with ``counter``.
+
+    ``counter(archive, info)`` returns what :func:`count_cells` would, and may
+    take what else it needs from the part while it is decompressed anyway (the
+    report's :class:`corrlev_xl.xlsxread.Scanner`: one pass over each sheet).
+    """
+    token = _COUNTER.set(counter)
+    try:
+        yield
+    finally:
+        _COUNTER.reset(token)
+
+
 def check_workbook(data: bytes, name: str, limits: Limits) -> None:
     """Refuse a workbook that would expand beyond ``limits``, from its zip directory alone.
 
     ``data`` is the whole file; ``name`` is how messages call it.  Raises
     :class:`CorrLevError` naming the part, its size, the limit and the option
-    that raises it.
+    that raises it.  The cells are counted by :func:`count_cells`, or the
+    counter of :func:`counting_cells_with`.
     """
     how = "raise it with --max-{opt} or {env} if the workbook is genuine"
     if len(data) > limits.unzipped_mb * MB:
@@ -169,10 +190,11 @@ def check_workbook(data: bytes, name: str, limits: Limits) -> None:
             raise CorrLevError(f"{name} expands to {_mb(total)}, above the limit of {limits.unzipped_mb:g} MB; "
                                + how.format(opt="unzipped-mb", env=ENV_MAX_UNZIPPED))
         cells = 0
+        counter = _COUNTER.get() or count_cells
         for info in infos:
             if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                 try:
-                    cells += count_cells(archive, info)
+                    cells += counter(archive, info)
                 except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
                     raise CorrLevError(f"{name} is not a readable .xlsx/.xlsm workbook "
                                        f"(part {info.filename}: {exc})") from None

@@ -36,7 +36,7 @@ from .excel.estimates import Estimates
 from .excel.evaluate import defined_range, read_cells
 from .excel.problems import Problem, Problems
 from .report_sheets import load_workbook, write_copy, write_pair_copy
-from .xlsxread import FastBook, Package, ReaderFailed, fast_reader_available
+from .xlsxread import FastBook, Package, ReaderFailed, Scanner, fast_reader_available
 
 
 class _Progress:
@@ -105,12 +105,16 @@ def fast_view(book: FastBook, limits: files.Limits | None = None) -> mapping.Vie
     return mapping.View(_finder(tables, book.defined_range, book.read, limits), sheets, pkg.tables)
 
 
-def open_fast(src: Path, data: bytes, progress: _Progress | None = None) -> FastBook | None:
-    """The input read by python-calamine, or None — said on stderr — when it cannot be, so openpyxl reads it."""
+def open_fast(src: Path, data: bytes, progress: _Progress | None = None,
+              scanner: Scanner | None = None) -> FastBook | None:
+    """The input read by python-calamine, or None — said on stderr — when it cannot be, so openpyxl reads it.
+
+    ``scanner``: what :func:`files.read_input` found in the sheets' XML while checking it (:func:`scanned_input`).
+    """
     why = fast_reader_available()
     if why is None:
         try:
-            book = FastBook(Package(data, files.shown(src)))
+            book = FastBook(Package(data, files.shown(src)), scanner)
             if progress:
                 progress(f"reading {src} (python-calamine)")
             return book
@@ -380,11 +384,12 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
     src = Path(workbook) if workbook else default_workbook()
     limits = limits or files.Limits.from_env()
     when = dt.datetime.now().replace(microsecond=0)
-    data = files.read_input(src, limits)
+    progress(f"checking {files.shown(src)}")
+    data, scanner = scanned_input(src, limits, formulas=write)
     with contextlib.ExitStack() as stack:
         stamp = when.strftime("%Y%m%d-%H%M%S")
         target = stack.enter_context(files.output_for(src, out, force=force, when_text=stamp)) if write else None
-        values = open_fast(src, data, progress) or open_values(src, progress, data=data)
+        values = open_fast(src, data, progress, scanner) or open_values(src, progress, data=data)
         try:
             job = _job(src, values, when, progress, limits, choices, data)
         except CorrLevError as exc:
@@ -411,6 +416,22 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
         if json_out:
             _tell(stream, json.dumps(job.payload(dest), ensure_ascii=False, allow_nan=False))
     return 0
+
+
+def scanned_input(src: Path, limits: files.Limits, *, formulas: bool = True) -> tuple[bytes, Scanner | None]:
+    """:func:`files.read_input`, its count of cells taking what the report needs of each sheet's XML on the way.
+
+    One decompression of each sheet (:class:`~corrlev_xl.xlsxread.Scanner`):
+    the cell limit, the error cells, and — when ``formulas`` (the copy is
+    written) — the corrlev formulas to compute.  No scan without python-calamine.
+    """
+    if fast_reader_available() is not None:
+        return files.read_input(src, limits), None
+    from .excel.evaluate import function_names
+
+    scanner = Scanner(function_names() if formulas else [])
+    with files.counting_cells_with(scanner):
+        return files.read_input(src, limits), scanner
 
 
 def _tell(stream: TextIO, text: str) -> TextIO:

@@ -213,39 +213,63 @@ def corrlev_formula_pattern(functions: list[str]) -> re.Pattern[bytes]:
 
 def formula_calls(xml: bytes, sheet: str, functions: dict[str, Any]) -> list[Any]:
     """The corrlev calls in one sheet's XML (:class:`~corrlev_xl.excel.evaluate._Call`)."""
+    return calls_of(formula_elements(xml, corrlev_formula_pattern(list(functions))), sheet, functions)
+
+
+_SHARED_CHILD = re.compile(rb'<f\b[^>]*\bt="shared"[^>]*\bsi="([^"]*)"[^>]*/>')
+
+# A corrlev formula element found in a sheet's XML: (row, column, its attributes, its text);
+# a cell sharing the formula of such an element: (row, column, {b"shared-child": si}, "").
+Element = tuple[int, int, dict[bytes, bytes], str]
+
+
+def formula_elements(xml: bytes, pattern: re.Pattern[bytes], masters: set[bytes] | None = None) -> list[Element]:
+    """The corrlev ``<f>`` elements of (a run of whole cells of) a sheet's XML, and the cells sharing them.
+
+    ``masters``: the ``si`` of the shared corrlev formulas seen so far in the
+    sheet (added to here), for a sheet read in runs of cells.
+    """
+    found: list[Element] = []
+    masters = set() if masters is None else masters
+    if b"<f" not in xml:
+        return found
+    for m in pattern.finditer(xml):
+        attrs = dict(_F_ATTR.findall(m.group(1)))
+        r, c, _ = _cell_at(xml, m.start())
+        found.append((r, c, attrs, _unescape(m.group(2))))
+        if attrs.get(b"t") == b"shared":
+            masters.add(attrs.get(b"si", b""))
+    if masters and b't="shared"' in xml:
+        for child in _SHARED_CHILD.finditer(xml):
+            if child.group(1) in masters:
+                r, c, _ = _cell_at(xml, child.start())
+                found.append((r, c, {b"shared-child": child.group(1)}, ""))
+    return found
+
+
+def calls_of(elements: list[Element], sheet: str, functions: dict[str, Any]) -> list[Any]:
+    """The corrlev calls (:class:`~corrlev_xl.excel.evaluate._Call`) of a sheet's :func:`formula_elements`."""
     from openpyxl.formula.translate import Translator
     from openpyxl.utils import get_column_letter
 
     from .excel.evaluate import call_of
 
     found = []
-    for m in corrlev_formula_pattern(list(functions)).finditer(xml):
-        attrs = dict(_F_ATTR.findall(m.group(1)))
-        text = _unescape(m.group(2))
-        r, c, _ = _cell_at(xml, m.start())
+    shared: dict[bytes, Translator] = {}
+    for r, c, attrs, text in elements:
         here = f"{get_column_letter(c)}{r}"
         kind = attrs.get(b"t", b"normal")
-        if kind == b"array":
+        if b"shared-child" in attrs:  # the master's text, translated to this cell
+            master = shared.get(attrs[b"shared-child"])
+            call = call_of(sheet, here, master.translate_formula(here), functions) if master else None
+        elif kind == b"array":
             call = call_of(sheet, attrs.get(b"ref", here.encode()).decode(), text, functions)
-            if call is not None:
-                found.append(call)
-        elif kind == b"shared":  # the master's text, translated to each cell sharing it
-            si = attrs.get(b"si")
-            master = Translator("=" + text, origin=here)
-            for cell in re.finditer(rb'<f\b[^>]*\bt="shared"[^>]*\bsi="' + re.escape(si or b"") + rb'"[^>]*/>',
-                                    xml):
-                cr, cc, _ = _cell_at(xml, cell.start())
-                call = call_of(sheet, f"{get_column_letter(cc)}{cr}",
-                               master.translate_formula(f"{get_column_letter(cc)}{cr}"), functions)
-                if call is not None:
-                    found.append(call)
-            call = call_of(sheet, here, text, functions)
-            if call is not None:
-                found.append(call)
         else:
+            if kind == b"shared":
+                shared[attrs.get(b"si", b"")] = Translator("=" + text, origin=here)
             call = call_of(sheet, here, text, functions)
-            if call is not None:
-                found.append(call)
+        if call is not None:
+            found.append(call)
     return found
 
 
@@ -254,7 +278,7 @@ def formula_cells(xml: bytes) -> list[tuple[int, int]]:
     return [_cell_at(xml, m.start())[:2] for m in _ANY_F.finditer(xml)]
 
 
-_ERROR_CELL = re.compile(rb'<c\b[^>]*\bt="e"[^>]*>(.*?)</c>', re.S)
+_ERROR_CELL = re.compile(rb'<c\b[^>]*\bt="e"(?:[^>]*[^/>])?>(.*?)</c>', re.S)  # not a self-closing <c … t="e"/>
 _V = re.compile(rb"<v>([^<]*)</v>")
 
 
@@ -269,6 +293,84 @@ def error_cells(xml: bytes) -> dict[tuple[int, int], str]:
             r, c, _ = _cell_at(xml, m.start() + 3)
             out[(r, c)] = _unescape(v.group(1))
     return out
+
+
+CHUNK = 4 * 1024 * 1024
+
+
+@dataclass
+class SheetScan:
+    """What one pass over a worksheet's XML found: its cells, corrlev formulas, error cells."""
+
+    cells: int = 0
+    formulas: bool = False  # any <f> element at all (their cells are found again when asked)
+    elements: list[Element] | None = None  # None: not found here (read from the XML when asked)
+    errors: dict[tuple[int, int], str] | None = None
+
+
+class Scanner:
+    """The workbook's sheets read once, as they are decompressed, for everything the report takes from their XML.
+
+    Called by :func:`corrlev_xl.files.check_workbook` for each worksheet part in
+    place of :func:`~corrlev_xl.files.count_cells` (it returns the same count);
+    the XML is read in runs of whole cells and never held whole (the Checks
+    sheet of a 200 × 2,500 book is 88 MB), so the cell limit, the corrlev
+    formulas (:func:`formula_elements`) and the error cells (:func:`error_cells`)
+    cost one decompression.
+    """
+
+    def __init__(self, functions: list[str], chunk_size: int = CHUNK) -> None:
+        self.pattern = corrlev_formula_pattern(functions) if functions else None  # none: error cells only
+        self.functions = sorted(functions)
+        self.chunk_size = chunk_size
+        self.parts: dict[str, SheetScan] = {}
+
+    def __call__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+        scan = SheetScan(elements=[] if self.pattern is not None else None, errors={})
+        self.parts[info.filename] = scan
+        masters: set[bytes] = set()
+        tags = [b"<c ", b"<c>", b"<c/>"]
+        cut_at = b"<c "
+        carry = b""
+        with archive.open(info) as part:
+            chunk = part.read(max(self.chunk_size, 4096))
+            m = re.search(rb"<([A-Za-z_][\w.-]*):worksheet[\s>]", chunk[:4096])
+            if m:  # a prefixed namespace prefixes the cells too (counted; formulas are not read from such a sheet)
+                tags = [b"<" + m.group(1) + b":" + t[1:] for t in tags]
+                cut_at = tags[0]
+                scan.elements = scan.errors = None
+            while True:
+                data = carry + chunk
+                if not chunk:
+                    run, carry = data, b""
+                else:
+                    cut = data.rfind(cut_at)
+                    if cut <= 0:  # no cell starts after the first: keep only a tag begun at the very end
+                        tail = data.rfind(b"<", max(0, len(data) - 8))
+                        cut = len(data) if tail < 0 else tail
+                    run, carry = data[:cut], data[cut:]
+                scan.cells += sum(run.count(t) for t in tags)
+                self._details(run, scan, masters)
+                if not chunk:
+                    return scan.cells
+                chunk = part.read(self.chunk_size)
+
+    def _details(self, run: bytes, scan: SheetScan, masters: set[bytes]) -> None:
+        if not scan.formulas and (b"<f>" in run or b"<f " in run):
+            scan.formulas = True
+        try:
+            if scan.elements is not None and self.pattern is not None:
+                scan.elements += formula_elements(run, self.pattern, masters)
+            if scan.errors is not None:
+                scan.errors.update(error_cells(run))
+        except CorrLevError:  # a cell without its reference: read from the whole XML when asked, as before
+            scan.elements = scan.errors = None
+
+    def of(self, part: str, functions: list[str] | None = None) -> SheetScan | None:
+        """The scan of a part (None: not scanned, or not for these functions)."""
+        if functions is not None and sorted(functions) != self.functions:
+            return None
+        return self.parts.get(part)
 
 
 # --------------------------------------------------------------------------- #
@@ -296,10 +398,11 @@ class FastBook:
 
     reader = "python-calamine"
 
-    def __init__(self, package: Package) -> None:
+    def __init__(self, package: Package, scanner: Scanner | None = None) -> None:
         import python_calamine
 
         self.package = package
+        self.scanner = scanner  # what the one pass over the sheets' XML found (else read from the XML when asked)
         self.sheetnames = package.sheetnames
         try:
             self._cal = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(package.data))
@@ -319,7 +422,9 @@ class FastBook:
                 raise ReaderFailed(f"python-calamine cannot read sheet {sheet!r} of {self.package.label} "
                                    f"({exc})") from exc
             rows = [[_value(v) for v in row] for row in raw]
-            for (r, c), text in error_cells(self.package.sheet_xml(sheet)).items():
+            scan = self._scan(sheet)
+            errors = scan.errors if scan is not None and scan.errors is not None else None
+            for (r, c), text in (error_cells(self.package.sheet_xml(sheet)) if errors is None else errors).items():
                 while len(rows) < r:
                     rows.append([])
                 row = rows[r - 1]
@@ -338,14 +443,24 @@ class FastBook:
             out.append(part + [None] * (c2 - c1 + 1 - len(part)))
         return out
 
+    def _scan(self, sheet: str, functions: list[str] | None = None) -> SheetScan | None:
+        return self.scanner.of(self.package.sheet(sheet).part, functions) if self.scanner is not None else None
+
     def calls(self, functions: dict[str, Any]) -> list[Any]:
         found = []
         for s in self.package.worksheets:
-            found += formula_calls(self.package.sheet_xml(s.name), s.name, functions)
+            scan = self._scan(s.name, list(functions))
+            if scan is not None and scan.elements is not None:
+                found += calls_of(scan.elements, s.name, functions)
+            else:
+                found += formula_calls(self.package.sheet_xml(s.name), s.name, functions)
         return found
 
     @functools.cache  # noqa: B019 - per book, per sheet
     def _formula_cells(self, sheet: str) -> list[tuple[int, int]]:
+        scan = self._scan(sheet)
+        if scan is not None and not scan.formulas:
+            return []
         return formula_cells(self.package.sheet_xml(sheet))
 
     def formula_cells(self, sheet: str, box: Box) -> list[tuple[int, int]]:

@@ -50,11 +50,39 @@ def defined_range(wb: Any, name: str) -> tuple[str, str] | None:
 
 
 def _functions() -> dict[str, Any]:
-    from . import udfs
+    udfs = _udfs()
 
     # The cell functions are the module's upper-case functions (xlwings marks them
     # only where it registers them, so the name is the test that works everywhere).
     return {n: f for n, f in inspect.getmembers(udfs, inspect.isfunction) if n.isupper()}
+
+
+def _udfs() -> Any:
+    """The cell functions' module, imported without matplotlib where xlwings is not imported yet.
+
+    xlwings imports matplotlib, when installed, only to turn figures into
+    pictures in a running Excel (0.6 s of the headless report's start); no
+    formula computed here draws one.  A process that has imported xlwings
+    already (the add-in's own) is left as it is.
+    """
+    import sys
+
+    if "xlwings" in sys.modules or "matplotlib" in sys.modules:
+        from . import udfs
+
+        return udfs
+    sys.modules["matplotlib"] = None  # type: ignore[assignment]  # xlwings' optional import then finds none
+    try:
+        from . import udfs
+    finally:
+        if sys.modules.get("matplotlib", 0) is None:
+            del sys.modules["matplotlib"]
+    return udfs
+
+
+def function_names() -> list[str]:
+    """The names of the cell functions a formula can call (what :func:`evaluate_book` computes)."""
+    return list(_functions())
 
 
 @dataclass
