@@ -136,12 +136,16 @@ word = one(st.sampled_from(WORDS))
 OPTIONS = {
     "method": {"RETURNS": "log simple diff", "COVMATRIX": "sample ewma ledoit_wolf",
                "CORRMATRIX": "sample ewma ledoit_wolf", "VOL": "std ewma atr",
-               "REBALANCE": "correlation proportional", "HEDGERATIO": "minvar ols"},
+               "REBALANCE": "correlation proportional", "HEDGERATIO": "minvar ols",
+               "VALUEATRISK": "parametric historical", "EXPSHORTFALL": "parametric historical",
+               "EFFLEVHIST": "sample ewma"},
     "returns": {"COVMATRIX": "log simple diff none", "CORRMATRIX": "log simple diff none"},
     "kind": {"RISKCONTRIB": "all marginal component percent", "HEDGERATIO": "diff log simple level",
              "ROLLCORR": "log simple diff level", "CORRBREAK": "log simple diff level"},
     "baseline": {"CLM": "standalone independent"}, "linkage": {"BASKETS": "complete single"},
-    "mode": {"LOTS": "nearest floor ceil best"}, "output": {"HEDGERATIO": "table a b ratio variance"},
+    "mode": {"LOTS": "nearest floor ceil best"},
+    "output": {"HEDGERATIO": "table a b ratio variance", "VALUEATRISK": "total components",
+               "EXPSHORTFALL": "total components"},
 }
 
 
@@ -152,6 +156,10 @@ def plausible(func: str, arg: str, T: int, N: int):
         return st.one_of(one(st.sampled_from(OPTIONS[arg][func].split())), word)
     if func == "CORRBREAK" and arg in ("short", "long"):  # mostly windows that fit the T rows
         return one(st.integers(3, 10) if arg == "short" else st.integers(11, max(11, T) + 20))
+    if func == "EFFLEVHIST" and arg == "window":  # windows that fit the T rows, mostly
+        return one(st.integers(2, max(2, T)))
+    if func == "CORRREGIME" and arg in ("short", "long"):
+        return one(st.integers(3, max(3, T // 3)) if arg == "short" else st.integers(3, max(3, T)))
     if func == "ROLLCORR" and arg == "window":
         return one(st.integers(3, T + 5))
     table = {
@@ -168,6 +176,9 @@ def plausible(func: str, arg: str, T: int, N: int):
         "threshold": one(st.floats(-1, 1)), "lam": one(st.floats(0.5, 0.999)),
         "position_aware": one(st.booleans()), "series": one(st.booleans()),
         "var_x": one(st.floats(0, 100)), "var_y": one(st.floats(0, 100)),
+        "confidence": one(st.floats(0.5, 0.9999)), "z": one(st.floats(0.5, 4)),
+        "vol_shock": one(st.floats(0.1, 5)), "blend": one(st.floats(0, 1)), "stressed_corr": cov_matrix(N),
+        "horizon": one(st.integers(1, 20)), "top": one(st.integers(1, 20)),
     }
     if arg in table:
         return table[arg]
