@@ -23,13 +23,14 @@ or fails on a file, the report falls back to openpyxl *and says so*.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -296,6 +297,7 @@ def error_cells(xml: bytes) -> dict[tuple[int, int], str]:
 
 
 CHUNK = 4 * 1024 * 1024
+MAX_CARRY = 16 * 1024 * 1024  # a cell's XML is far shorter (32,767 characters of text at most)
 
 
 @dataclass
@@ -306,6 +308,45 @@ class SheetScan:
     formulas: bool = False  # any <f> element at all (their cells are found again when asked)
     elements: list[Element] | None = None  # None: not found here (read from the XML when asked)
     errors: dict[tuple[int, int], str] | None = None
+
+
+def _read_ahead(part: Any, size: int) -> Iterator[bytes]:
+    """The chunks of a zip part, decompressed one ahead in a thread (zlib lets go of the interpreter meanwhile).
+
+    Ends with ``b""``; an error reading the part is raised here, in the caller's thread.
+    """
+    import queue
+    import threading
+
+    ahead: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                chunk = part.read(size)
+                ahead.put(chunk)
+                if not chunk:
+                    return
+        except BaseException as exc:  # handed to the reader, which raises it
+            ahead.put(exc)
+
+    thread = threading.Thread(target=work, name="corrlev-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ahead.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if not item:
+                return
+    finally:
+        stop.set()
+        while thread.is_alive():  # let it finish its read before the part is closed
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.05)
+        thread.join()
 
 
 class Scanner:
@@ -333,27 +374,37 @@ class Scanner:
         cut_at = b"<c "
         carry = b""
         with archive.open(info) as part:
-            chunk = part.read(max(self.chunk_size, 4096))
-            m = re.search(rb"<([A-Za-z_][\w.-]*):worksheet[\s>]", chunk[:4096])
-            if m:  # a prefixed namespace prefixes the cells too (counted; formulas are not read from such a sheet)
-                tags = [b"<" + m.group(1) + b":" + t[1:] for t in tags]
-                cut_at = tags[0]
-                scan.elements = scan.errors = None
-            while True:
-                data = carry + chunk
-                if not chunk:
-                    run, carry = data, b""
-                else:
-                    cut = data.rfind(cut_at)
-                    if cut <= 0:  # no cell starts after the first: keep only a tag begun at the very end
-                        tail = data.rfind(b"<", max(0, len(data) - 8))
-                        cut = len(data) if tail < 0 else tail
-                    run, carry = data[:cut], data[cut:]
-                scan.cells += sum(run.count(t) for t in tags)
-                self._details(run, scan, masters)
-                if not chunk:
-                    return scan.cells
-                chunk = part.read(self.chunk_size)
+            chunks = _read_ahead(part, self.chunk_size) if info.file_size > 2 * self.chunk_size else None
+            try:
+                chunk = next(chunks) if chunks is not None else part.read(max(self.chunk_size, 4096))
+                m = re.search(rb"<([A-Za-z_][\w.-]*):worksheet[\s>]", chunk[:4096])
+                if m:  # a prefixed namespace prefixes the cells too (counted; formulas are not read from such a sheet)
+                    tags = [b"<" + m.group(1) + b":" + t[1:] for t in tags]
+                    cut_at = tags[0]
+                    scan.elements = scan.errors = None
+                rare = re.compile(re.escape(tags[1][:-1]) + rb"[>/]")
+                while True:
+                    data = carry + chunk
+                    if not chunk:
+                        run, carry = data, b""
+                    else:
+                        cut = data.rfind(cut_at)
+                        if cut <= 0 and len(data) <= MAX_CARRY:  # no cell starts after the first: read on
+                            cut = 0
+                        elif cut <= 0:  # a run this long without a cell: keep only a tag begun at its very end
+                            tail = data.rfind(b"<", max(0, len(data) - 8))
+                            cut = len(data) if tail < 0 else tail
+                        run, carry = data[:cut], data[cut:]
+                    scan.cells += run.count(tags[0])
+                    if rare.search(run):  # <c> and <c/>: no attributes, never written by Excel; counted when there
+                        scan.cells += run.count(tags[1]) + run.count(tags[2])
+                    self._details(run, scan, masters)
+                    if not chunk:
+                        return scan.cells
+                    chunk = next(chunks) if chunks is not None else part.read(self.chunk_size)
+            finally:
+                if chunks is not None:  # the thread has stopped before the part closes
+                    chunks.close()
 
     def _details(self, run: bytes, scan: SheetScan, masters: set[bytes]) -> None:
         if not scan.formulas and (b"<f>" in run or b"<f " in run):
@@ -386,6 +437,21 @@ def _value(v: Any) -> Any:
     if type(v) is dt.date:
         return dt.datetime(v.year, v.month, v.day)
     return v
+
+
+def _values(row: list[Any]) -> list[Any]:
+    """:func:`_value` of each cell of a row (inline: a price history is half a million cells)."""
+    out: list[Any] = []
+    add = out.append
+    for v in row:
+        t = type(v)
+        if t is float:
+            add(int(v) if v.is_integer() and abs(v) < 1e15 else v)
+        elif t is str:
+            add(None if v == "" else v)
+        else:
+            add(_value(v))
+    return out
 
 
 class FastBook:
@@ -421,7 +487,7 @@ class FastBook:
             except Exception as exc:
                 raise ReaderFailed(f"python-calamine cannot read sheet {sheet!r} of {self.package.label} "
                                    f"({exc})") from exc
-            rows = [[_value(v) for v in row] for row in raw]
+            rows = [_values(row) for row in raw]
             scan = self._scan(sheet)
             errors = scan.errors if scan is not None and scan.errors is not None else None
             for (r, c), text in (error_cells(self.package.sheet_xml(sheet)) if errors is None else errors).items():

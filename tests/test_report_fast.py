@@ -136,3 +136,100 @@ def test_the_synthetic_desk_book_reads_and_its_formulas_compute(tmp_path):
     got = openpyxl.load_workbook(io.BytesIO(out.read_bytes()), data_only=True)[N.SHEET_DASHBOARD]["D5"].value
     report_sheet = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Report"].iter_rows(values_only=True) if r[0]}
     assert got == pytest.approx(report_sheet["EFFLEV"], rel=1e-12)
+
+
+def _scanned(path: Path, chunk_size: int):
+    from corrlev_xl import files
+    from corrlev_xl.excel.evaluate import function_names
+    from corrlev_xl.xlsxread import Scanner
+
+    scanner = Scanner(function_names(), chunk_size=chunk_size)
+    with files.counting_cells_with(scanner):
+        data = files.read_input(path, files.Limits())
+    return data, scanner
+
+
+@pytest.mark.parametrize("chunk_size", [64, 4096, 1 << 22])
+def test_one_pass_over_the_xml_finds_what_reading_each_sheet_whole_finds(tmp_path, chunk_size):
+    """Cells counted, corrlev formulas (a shared one and the cells sharing it), error cells: as before."""
+    from corrlev_xl import files
+    from corrlev_xl.excel.evaluate import _functions
+    from corrlev_xl.synthetic_desk import build_synthetic_desk
+    from corrlev_xl.xlsxread import calls_of, error_cells, formula_calls
+
+    path = build_synthetic_desk(tmp_path / "syn.xlsx", 14, 60)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[N.SHEET_CHECKS]
+    ws["K3"], ws["K4"] = "#N/A", "#DIV/0!"
+    ws["K3"].data_type = ws["K4"].data_type = "e"
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:  # a shared corrlev formula over K5:K7, as Excel writes one
+        parts = {n: z.read(n) for n in z.namelist()}
+    checks = next(s.part for s in Package(path.read_bytes()).sheets if s.name == N.SHEET_CHECKS)
+    xml = parts[checks]
+    for k, row in enumerate((5, 6, 7)):
+        cell = (f'<c r="K{row}"><f t="shared" ref="K5:K7" si="0">NOMLEV(Positions,Equity)</f><v>1</v></c>'
+                if k == 0 else f'<c r="K{row}"><f t="shared" si="0"/><v>1</v></c>')
+        at = xml.index(b"</row>", xml.index(f'<row r="{row}"'.encode()))
+        xml = xml[:at] + cell.encode() + xml[at:]
+    parts[checks] = xml
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in parts.items():
+            z.writestr(n, d)
+
+    data, scanner = _scanned(path, chunk_size)
+    pkg = Package(data)
+    functions = _functions()
+    with zipfile.ZipFile(path) as z:
+        for s in pkg.worksheets:
+            whole = pkg.sheet_xml(s.name)
+            scan = scanner.of(s.part, list(functions))
+            assert scan is not None and scan.elements is not None
+            assert scan.cells == files.count_cells(z, z.getinfo(s.part))
+            assert scan.errors == error_cells(whole)
+            got = sorted((c.block, c.name, c.args) for c in calls_of(scan.elements, s.name, functions))
+            assert got == sorted((c.block, c.name, c.args) for c in formula_calls(whole, s.name, functions))
+    assert scanner.of(checks).errors == {(3, 11): "#N/A", (4, 11): "#DIV/0!"}
+    shared = [c for c in calls_of(scanner.of(checks).elements, N.SHEET_CHECKS, functions) if c.name == "NOMLEV"]
+    assert [c.block for c in shared] == [(11, 5, 11, 5), (11, 6, 11, 6), (11, 7, 11, 7)]
+    book = FastBook(pkg, scanner)
+    assert book.read(N.SHEET_CHECKS, (11, 3, 11, 4)) == [["#N/A"], ["#DIV/0!"]]
+
+
+def test_a_damaged_part_read_ahead_is_refused(tmp_path):
+    """An error while a part is decompressed in the read-ahead thread is raised, and refused, as before."""
+    from corrlev_xl.core import CorrLevError
+    from corrlev_xl.synthetic_desk import build_synthetic_desk
+
+    path = build_synthetic_desk(tmp_path / "syn.xlsx", 14, 200)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = max(z.infolist(), key=lambda i: i.file_size)
+    at = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + info.compress_size // 2
+    data[at:at + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorrLevError, match="is not a readable .xlsx/.xlsm workbook"):
+        _scanned(path, 4096)
+
+
+def test_the_correlation_table_written_into_the_xml_reads_as_openpyxl_lays_it_out(tmp_path, monkeypatch):
+    """The part-by-part copy's Report sheet, cell for cell and column for column, as the openpyxl copy's."""
+    from corrlev_xl.synthetic_desk import build_synthetic_desk
+
+    path = build_synthetic_desk(tmp_path / "syn.xlsx", 30, 120, checks=False)
+    lean, slow = tmp_path / "lean.xlsx", tmp_path / "slow.xlsx"
+    assert cli.main(["report", str(path), "-o", str(lean), "-q"]) == 0
+    monkeypatch.setattr(report, "fast_reader_available", lambda: "python-calamine is not installed (test)")
+    assert cli.main(["report", str(path), "-o", str(slow), "-q"]) == 0
+    a, b = openpyxl.load_workbook(lean)["Report"], openpyxl.load_workbook(slow)["Report"]
+    assert a.dimensions == b.dimensions and set(a._cells) == set(b._cells)
+    stamp = a["B1"].coordinate
+    for key, cell in a._cells.items():
+        other = b._cells[key]
+        if cell.coordinate != stamp:
+            assert cell.value == other.value, cell.coordinate
+        for attr in ("number_format", "font", "alignment", "fill", "border", "quotePrefix", "data_type"):
+            assert repr(getattr(cell, attr)) == repr(getattr(other, attr)), (cell.coordinate, attr)
+    assert {k: v.width for k, v in a.column_dimensions.items()} == {k: v.width for k, v in b.column_dimensions.items()}
+    assert {k: v.height for k, v in a.row_dimensions.items()} == {k: v.height for k, v in b.row_dimensions.items()}
+    assert {str(r) for r in a.merged_cells.ranges} == {str(r) for r in b.merged_cells.ranges}

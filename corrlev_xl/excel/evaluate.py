@@ -264,11 +264,17 @@ class _Resolver:
         for (ds, (d1, e1, d2, e2)), block in self.done.items():  # cells a corrlev formula computed
             if ds != s:
                 continue
-            for r in range(max(r1, e1), min(r2, e2) + 1):
-                for c in range(max(c1, d1), min(c2, d2) + 1):
-                    br, bc = r - e1, c - d1
-                    cell = block[br][bc] if br < len(block) and bc < len(block[br]) else None
-                    rows[r - r1][c - c1] = cell
+            lo, hi = max(c1, d1), min(c2, d2)
+            for r in range(max(r1, e1), min(r2, e2) + 1) if lo <= hi else ():
+                br = r - e1
+                source = block[br] if br < len(block) else ()
+                if isinstance(source, (list, tuple)):  # a row at once; blank beyond what the block holds
+                    part = list(source[lo - d1:hi - d1 + 1])
+                    rows[r - r1][lo - c1:hi - c1 + 1] = part + [None] * (hi - lo + 1 - len(part))
+                    continue
+                for c in range(lo, hi + 1):
+                    bc = c - d1
+                    rows[r - r1][c - c1] = block[br][bc] if br < len(block) and bc < len(block[br]) else None
         return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
 
 
