@@ -30,7 +30,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -310,7 +310,7 @@ class SheetScan:
     errors: dict[tuple[int, int], str] | None = None
 
 
-def _read_ahead(part: Any, size: int) -> Iterator[bytes]:
+def _read_ahead(part: Any, size: int) -> Generator[bytes, None, None]:
     """The chunks of a zip part, decompressed one ahead in a thread (zlib lets go of the interpreter meanwhile).
 
     Ends with ``b""``; an error reading the part is raised here, in the caller's thread.
