@@ -217,6 +217,10 @@ def _say(message: str) -> None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
+        if "xlwings" not in sys.modules:
+            # This process only computes: xlwings imports matplotlib (0.6 s) just to put figures
+            # into a running Excel, which the headless report never does.
+            sys.modules.setdefault("matplotlib", None)  # type: ignore[arg-type]
         from .files import Limits
         from .report import run
 

@@ -58,25 +58,9 @@ def _functions() -> dict[str, Any]:
 
 
 def _udfs() -> Any:
-    """The cell functions' module, imported without matplotlib where xlwings is not imported yet.
+    """The cell functions' module (imported when first needed: it imports xlwings)."""
+    from . import udfs
 
-    xlwings imports matplotlib, when installed, only to turn figures into
-    pictures in a running Excel (0.6 s of the headless report's start); no
-    formula computed here draws one.  A process that has imported xlwings
-    already (the add-in's own) is left as it is.
-    """
-    import sys
-
-    if "xlwings" in sys.modules or "matplotlib" in sys.modules:
-        from . import udfs
-
-        return udfs
-    sys.modules["matplotlib"] = None  # type: ignore[assignment]  # xlwings' optional import then finds none
-    try:
-        from . import udfs
-    finally:
-        if sys.modules.get("matplotlib", 0) is None:
-            del sys.modules["matplotlib"]
     return udfs
 
 
