@@ -1162,6 +1162,9 @@ def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str]
         row = []
         for j in cols:
             v = r[j] if j < len(r) else None
+            if type(v) is float and math.isfinite(v):  # the usual cell: cells.number's answer, at once
+                row.append(v)
+                continue
             x = cells.number(v)
             if x is None and not cells.is_blank(v):
                 bad.append(f"{address(block.sheet, block.left + j, block.top + i + 1)} ({cells.shown(v)})")
@@ -1173,8 +1176,11 @@ def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str]
         raise CorrLevError(f"{block.label('prices')}: {len(bad)} cell(s) are not prices: {', '.join(bad[:5])}"
                            f"{' …' if len(bad) > 5 else ''}; enter a number, or leave the cell blank for a "
                            "missing quote")
+    values = np.array(out, dtype=float).reshape(len(out), len(symbols))  # None reads as nan
+    with np.errstate(invalid="ignore"):
+        nonpositive = (values <= 0).any(axis=0)
     for k, s in enumerate(symbols):
-        if any(x is not None and x <= 0 for x in (r[k] for r in out)):
+        if nonpositive[k]:
             raise CorrLevError(f"{block.label('prices')}: the {s} prices must be positive (log returns); "
                                "is this a price history?")
     return out
