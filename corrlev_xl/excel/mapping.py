@@ -1159,7 +1159,7 @@ def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str]
     bad: list[str] = []
     for i in index:
         r = block.rows[i + 1]
-        row = []
+        row: list[float | None] = []
         for j in cols:
             v = r[j] if j < len(r) else None
             if type(v) is float and math.isfinite(v):  # the usual cell: cells.number's answer, at once
@@ -1178,9 +1178,9 @@ def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str]
                            "missing quote")
     values = np.array(out, dtype=float).reshape(len(out), len(symbols))  # None reads as nan
     with np.errstate(invalid="ignore"):
-        nonpositive = (values <= 0).any(axis=0)
+        nonpositive = set(np.flatnonzero(np.any(values <= 0, axis=0)).tolist())
     for k, s in enumerate(symbols):
-        if nonpositive[k]:
+        if k in nonpositive:
             raise CorrLevError(f"{block.label('prices')}: the {s} prices must be positive (log returns); "
                                "is this a price history?")
     return out
