@@ -114,3 +114,13 @@ def test_two_blank_rows_do_end_a_history():
     hist = history(dates=False) + [[None] * 3, [None] * 3, [1.0, 2.0, 3.0]]
     risk = positions(["Symbol", "Notional"], [["SPX", 1e5], ["NDX", 1e5], ["GOLD", 1e5]])
     assert read(view(Risk=risk, Hist=hist)).prices.shape == (40, 3)
+
+
+@pytest.mark.parametrize("bad", [0.0, -12.5])
+def test_a_non_positive_price_in_the_chosen_history_is_refused_naming_the_instrument(bad):
+    hist = history()
+    hist[7][2] = bad  # NDX, the 7th day
+    hist[9][3] = None  # a missing GOLD quote is a gap, not a problem
+    risk = positions(["Symbol", "Notional"], [["SPX", 1e5], ["NDX", 2e5], ["GOLD", 5e4]])
+    with pytest.raises((CorrLevError, Problems), match="the NDX prices must be positive"):
+        read(view(Risk=risk, Hist=hist), prices="Hist!A1:D41")
