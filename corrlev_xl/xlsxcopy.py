@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from openpyxl.utils import get_column_letter
+
 from .core import CorrLevError
 from .xlsxread import Package, read_rels, rels_of
 
@@ -178,13 +180,7 @@ class Styles:
 # cells
 
 
-@functools.cache
-def _col_letters(c: int) -> str:
-    s = ""
-    while c:
-        c, k = divmod(c - 1, 26)
-        s = chr(65 + k) + s
-    return s
+_col_letters = get_column_letter  # openpyxl's, cached there
 
 
 @functools.cache

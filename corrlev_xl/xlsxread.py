@@ -110,6 +110,17 @@ def _refuse_dtds(z: zipfile.ZipFile, label: str, head: int = 4096) -> None:
                                "declares a DTD, which no spreadsheet writes)")
 
 
+
+def one_destination(name: str, destinations: Any, sheetnames: Any) -> tuple[str, str]:
+    """The one (sheet, range) a defined name's ``destinations`` give; refused when not one, or on a missing sheet."""
+    dests = list(destinations)
+    if len(dests) != 1:
+        raise CorrLevError(f"named range {name} does not point at one range of cells")
+    sheet, ref = dests[0]
+    if sheet not in sheetnames:
+        raise CorrLevError(f"named range {name} points at a missing sheet {sheet!r}")
+    return sheet, ref
+
 class Package:
     """A workbook's zip, its sheets, defined names and tables, read from its XML (not its cells)."""
 
@@ -163,13 +174,7 @@ class Package:
             return None
         from openpyxl.workbook.defined_name import DefinedName
 
-        dests = list(DefinedName(name, attr_text=self.names[name]).destinations)
-        if len(dests) != 1:
-            raise CorrLevError(f"named range {name} does not point at one range of cells")
-        sheet, ref = dests[0]
-        if sheet not in self.sheetnames:
-            raise CorrLevError(f"named range {name} points at a missing sheet {sheet!r}")
-        return sheet, ref
+        return one_destination(name, DefinedName(name, attr_text=self.names[name]).destinations, self.sheetnames)
 
     def sheet_xml(self, name: str) -> bytes:
         """A sheet's XML, decompressed when asked (not kept: a sheet of checks can be 100 MB)."""

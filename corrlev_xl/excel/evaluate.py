@@ -23,6 +23,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
 from ..core import CorrLevError
+from ..xlsxread import one_destination
 from . import layouts
 from .cells import text_errors
 from .estimates import Estimates
@@ -40,13 +41,7 @@ def defined_range(wb: Any, name: str) -> tuple[str, str] | None:
     """
     if name not in wb.defined_names:
         return None
-    dests = list(wb.defined_names[name].destinations)
-    if len(dests) != 1:
-        raise CorrLevError(f"named range {name} does not point at one range of cells")
-    sheet, ref = dests[0]
-    if sheet not in wb.sheetnames:
-        raise CorrLevError(f"named range {name} points at a missing sheet {sheet!r}")
-    return sheet, ref
+    return one_destination(name, wb.defined_names[name].destinations, wb.sheetnames)
 
 
 def _functions() -> dict[str, Any]:
