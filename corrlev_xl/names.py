@@ -36,6 +36,10 @@ COL_LOT = "Lot size"
 COL_LOCKED = "Locked"
 COL_NOTIONAL = "Notional"
 INSTRUMENT_COLUMNS = (COL_SYMBOL, COL_UNITS, COL_PRICE, COL_CONTRACT, COL_FX, COL_LOT, COL_LOCKED, COL_NOTIONAL)
+# Optional column (not in INSTRUMENT_COLUMNS, which lists the mandatory ones): the broker's
+# initial margin as a fraction of notional (0.05 = 5 %).  A workbook without it shows no
+# margin figures ("no margin rates given"), never a wrong number.
+COL_MARGIN = "Margin rate"
 
 # Workbook-scoped named inputs
 NAME_EQUITY = "Equity"
@@ -46,11 +50,18 @@ NAME_PRICES = "PriceHistory"  # header row of symbols + prices, oldest first
 NAME_DATES = "PriceDates"
 NAME_COV_METHOD = "CovMethod"
 NAME_LAMBDA = "EwmaLambda"
+# Settings of the margin, stress, tail-risk and rebalance figures (single cells; blank -> default)
+NAME_CALL_LEVEL = "MarginCallLevel"  # multiple of the required margin at which the broker calls (1.0)
+NAME_RISK_Z = "RiskZ"  # z of the one-day loss used by STRESS and the margin safety index (2.33)
+NAME_CONFIDENCE = "Confidence"  # VaR / expected shortfall confidence (0.99)
+NAME_HORIZON = "HorizonDays"  # VaR / expected shortfall horizon in trading days, sqrt(h) scaling (1)
+NAME_REBALANCE_METHOD = "RebalanceMethod"  # how Rebalance cuts ("correlation")
 INPUT_NAMES = (NAME_EQUITY, NAME_CAP, NAME_THRESHOLD, NAME_BASKET_CAP, NAME_COV_METHOD, NAME_LAMBDA)
 
 # Plain-range names the desk template's formulas use (no structured references,
 # so every reader — LibreOffice, the `formulas` package — understands them)
 NAME_POSITIONS = "Positions"  # the Notional column's data cells
+NAME_MARGIN_RATES = "MarginRates"  # the Margin rate column's data cells (optional column)
 # The labelled COVMATRIX block on the dashboard.  Not "CovMatrix": names ignore case, and
 # LibreOffice would read a typed =COVMATRIX( as that name followed by a bracket (Err:509).
 NAME_COV_MATRIX = "CovTable"
