@@ -24,6 +24,7 @@ history      today's book's EFFLEV/CLM through time (rolling, EWMA); correlation
 stress       the book's figures under correlation and volatility stress scenarios
 diversification  effective number of bets (Meucci), diversification ratio (Choueifaty–Coignard)
 tail         value at risk and expected shortfall (parametric, historical), Euler components
+margin       required margin, margin utilisation, the margin safety index (MSI) and days to the call
 """
 
 from ._validation import COV_TOL, CorrLevError, CovarianceRepairedWarning, covariance_matrix
@@ -55,6 +56,7 @@ from .leverage import (
     risk_contributions,
 )
 from .levmodel import LeverageModel, leverage_model
+from .margin import MarginFigures, margin
 from .pairs import (
     CorrBreak,
     Hedge,
@@ -87,4 +89,5 @@ __all__ = [
     "TailRisk", "expected_shortfall", "normal_quantile", "value_at_risk",
     "StressResult", "StressRow", "diversification_ratio", "enb", "stress",
     "CorrelationRegimes", "LeverageHistory", "correlation_regimes", "efflev_history",
+    "MarginFigures", "margin",
 ]

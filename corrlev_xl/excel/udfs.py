@@ -68,6 +68,7 @@ __all__ = [
     "EXPSHORTFALL",
     "EFFLEVHIST",
     "CORRREGIME",
+    "MARGIN",
 ]
 
 
@@ -436,5 +437,6 @@ def LEVMODEL(base, time_factor=1, atr=None, atr_norm=None, trend=None, clm_indep
 
 
 from .udfs_history import CORRREGIME, EFFLEVHIST  # noqa: E402
+from .udfs_margin import MARGIN  # noqa: E402
 from .udfs_stress import DIVRATIO, ENB, STRESS  # noqa: E402
 from .udfs_tail import EXPSHORTFALL, VALUEATRISK  # noqa: E402

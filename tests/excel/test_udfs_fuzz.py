@@ -179,6 +179,8 @@ def plausible(func: str, arg: str, T: int, N: int):
         "confidence": one(st.floats(0.5, 0.9999)), "z": one(st.floats(0.5, 4)),
         "vol_shock": one(st.floats(0.1, 5)), "blend": one(st.floats(0, 1)), "stressed_corr": cov_matrix(N),
         "horizon": one(st.integers(1, 20)), "top": one(st.integers(1, 20)),
+        "margin_rates": st.one_of(vec(st.floats(0, 0.5), N), one(st.floats(0, 1))),
+        "call_level": one(st.floats(0.1, 2)),
     }
     if arg in table:
         return table[arg]
