@@ -227,6 +227,8 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
         "",
         _fmt_table(layouts.desk_basket_rows(a)),
         "",
+        *_risk_text(a),
+        "",
         f"Rebalance: {res.status} — {res.message}",
     ]
     steps = "lots" if a.inputs.lot_units is not None else "1% steps"
@@ -238,6 +240,46 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
     if read:
         parts += ["", read]
     return "\n".join(parts)
+
+
+def _risk_text(a: deskbook.DeskAnalysis) -> list[str]:
+    """The risk figures beyond the dashboard, a line or two each: stress, VaR / ES, bets, margin, regimes."""
+    lines = []
+    if a.stress is not None:
+        st = a.stress
+        width = max(len(r.label) for r in st)
+        lines.append(f"  Stress{'':<{width - 4}}  EFFLEV  one-day loss at z {st.z:g}")
+        lines += [f"    {r.label:<{width}}  {r.efflev:5.2f}x  {r.loss:>12,.0f}"
+                  + ("  above the cap" if r.cap_broken else "") for r in st]
+    if a.tail is not None:
+        t = a.tail
+        v = t.parametric_var
+        head = (f"  VaR / ES at {v.confidence:.4g}, {v.horizon:g} day(s): parametric {v.total:,.0f} / "
+                f"{t.parametric_es.total:,.0f}")
+        if t.historical_var is not None and t.historical_es is not None:
+            head += (f", historical {t.historical_var.total:,.0f} / {t.historical_es.total:,.0f} "
+                     f"({t.historical_var.observations} days)")
+        else:
+            head += f"; historical: {t.historical_note}"
+        lines.append(head)
+    enb = f"{a.enb:.2f}" if a.enb is not None else f"— ({a.notes.get('enb', '')})"
+    lines.append(f"  Effective number of bets {enb} of {len(a.inputs.symbols)} instruments")
+    if a.margin is not None:
+        m = a.margin
+        lines.append(f"  Margin: required {m.required:,.0f} = {m.utilisation:.1%} of equity; cushion to the call "
+                     f"(c {m.call_level:g}) {m.cushion:,.0f}; safety index {m.safety_index:.2f} one-day losses "
+                     f"at z {m.z:g} (~{m.days:.0f} days)" + ("; AT OR PAST THE MARGIN CALL" if m.called else ""))
+    else:
+        lines.append(f"  Margin: {a.notes.get('margin', 'no margin rates given')}")
+    reg = a.regimes
+    if reg is not None:
+        moved = [f"{x}/{y} {c:+.2f}" for (x, y), c, f in zip(reg.pair_names(), reg.change, reg.flagged) if f][:3]
+        lines.append(f"  Correlation regimes ({reg.short_window} vs {reg.long_window} days): {reg.flagged_count} of "
+                     f"{reg.ranked} pairs moved more than {reg.threshold:g}" + (f"; most: {', '.join(moved)}"
+                                                                                 if moved else ""))
+    else:
+        lines.append(f"  Correlation regimes: {a.notes.get('regimes', '')}")
+    return lines
 
 
 SCHEMA = "corrlev-xl.report/1"  # the --json object's schema (docs/json.md); bumped on an incompatible change
@@ -295,9 +337,56 @@ def as_json(a: deskbook.DeskAnalysis, src: Path, when: dt.datetime, copy: Path |
                  "basket": int(res.baskets[i])}
                 for i, s in enumerate(inp.symbols)],
         },
+        **_risk_json(a),
         "mapping": read_from.as_json() if read_from is not None else None,
         "warnings": list(read_from.warnings) if read_from is not None else [],
     }
+
+
+def _risk_json(a: deskbook.DeskAnalysis) -> dict[str, Any]:
+    """The risk figures beyond the dashboard (docs/json.md): stress, tail, enb, regimes, margin; a note when absent."""
+    inp, t, m, reg = a.inputs, a.tail, a.margin, a.regimes
+    out: dict[str, Any] = {}
+    if a.stress is not None:
+        st = a.stress
+        out["stress"] = {"z": st.z, "vol_shock": st.vol_shock, "cap": st.cap, "scenarios": [
+            {"scenario": r.scenario, "label": r.label, "nomlev": _number(r.nomlev), "efflev": _number(r.efflev),
+             "clm": _number(r.clm), "portvol": _number(r.portvol), "loss": _number(r.loss),
+             "cap_broken": bool(r.cap_broken), "repaired": bool(r.repaired)} for r in st]}
+    if t is not None:
+        hv, he = t.historical_var, t.historical_es
+
+        def parts(x: Any) -> list[float | None] | None:
+            return None if x is None else [_number(c) for c in x.components]
+
+        out["tail"] = {
+            "confidence": t.parametric_var.confidence, "horizon_days": t.parametric_var.horizon,
+            "z": _number(t.parametric_var.z),
+            "var_parametric": _number(t.parametric_var.total), "es_parametric": _number(t.parametric_es.total),
+            "var_historical": None if hv is None else _number(hv.total),
+            "es_historical": None if he is None else _number(he.total),
+            "observations": 0 if hv is None else hv.observations, "es_tail": 0 if he is None else he.tail,
+            "quantile_rule": "linear", "historical_note": t.historical_note,
+            "components": {"symbols": list(inp.symbols), "var_parametric": parts(t.parametric_var),
+                           "es_parametric": parts(t.parametric_es), "var_historical": parts(hv),
+                           "es_historical": parts(he)}}
+    out["enb"] = None if a.enb is None else _number(a.enb)
+    out["regimes"] = None if reg is None else {
+        "short_window": reg.short_window, "long_window": reg.long_window, "threshold": reg.threshold,
+        "ranked": reg.ranked, "flagged_count": reg.flagged_count, "skipped": reg.skipped,
+        "repaired_short": bool(reg.repaired_short), "repaired_long": bool(reg.repaired_long),
+        "pairs": [{"first": x, "second": y, "long": _number(lo), "short": _number(sh), "change": _number(ch),
+                   "flagged": bool(f)}
+                  for (x, y), lo, sh, ch, f in zip(reg.pair_names(), reg.long, reg.short, reg.change, reg.flagged)]}
+    out["margin"] = None if m is None else {
+        "required": _number(m.required), "utilisation": _number(m.utilisation),
+        "margin_level": _number(m.margin_level), "call_level": m.call_level, "call_equity": _number(m.call_equity),
+        "cushion": _number(m.cushion), "z": m.z, "one_day_loss": _number(m.one_day_loss),
+        "safety_index": _number(m.safety_index), "days": _number(m.days), "called": bool(m.called),
+        "per_instrument": [{"symbol": s, "rate": _number(m.rates[i]), "required": _number(m.per_instrument[i])}
+                           for i, s in enumerate(inp.symbols)]}
+    out["notes"] = dict(a.notes)
+    return out
 
 
 def problems_json(src: Path, exc: CorrLevError) -> dict[str, Any]:

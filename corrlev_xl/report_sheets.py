@@ -283,6 +283,7 @@ def report_sections(a: deskbook.DeskAnalysis, mapping_rows: list[list[Any]] | No
                 header=2, notes=tuple(layouts.room_notes(a))),
         Section("baskets", f"Correlation baskets: every pair inside a basket correlates above {inp.threshold:g}",
                 layouts.desk_basket_rows(a)),
+        *layouts.risk_sections(a),
         Section("correlation", f"Correlation of daily returns ({layouts.estimate_label(a.estimate)} estimate)",
                 corr),
     ]

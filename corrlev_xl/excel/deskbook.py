@@ -17,16 +17,18 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
 from .. import core
 from .. import names as N
 from ..core import CorrLevError
-from ..core._types import CovMethod
+from ..core._types import CovMethod, RebalanceMethod
 from ..core._validation import flags
 from ..core.covariance import COV_METHODS
+from ..core.rebalance import REBALANCE_METHODS
+from ..core.tail import check_confidence, check_horizon
 from . import args, cells, layouts
 from .problems import Collector, within
 
@@ -92,6 +94,12 @@ class DeskInputs:
     cov_method: CovMethod
     lam: float
     prices: np.ndarray  # (T, N) in the order of ``symbols``
+    margin_rates: np.ndarray | None = None  # None: no Margin rate column (no margin figures)
+    call_level: float = 1.0  # MarginCallLevel
+    risk_z: float = 2.33  # RiskZ: z of the one-day loss (STRESS, the margin safety index)
+    confidence: float = 0.99  # Confidence of VaR / ES
+    horizon: float = 1.0  # HorizonDays of VaR / ES (sqrt(h) scaling)
+    rebalance_method: str = "correlation"  # RebalanceMethod
     read_from: Any = field(default=None, compare=False)  # the mapping.InputMap, when found by mapping.locate
 
     @classmethod
@@ -134,6 +142,7 @@ class DeskInputs:
         bc = problems.attempt("settings", lambda: _basket_cap(read(N.NAME_BASKET_CAP), label(N.NAME_BASKET_CAP)))
         method = problems.attempt("settings", lambda: _method(read(N.NAME_COV_METHOD), label(N.NAME_COV_METHOD)))
         lam = problems.attempt("settings", lambda: scalar(N.NAME_LAMBDA, 0.94))
+        extra = problems.attempt("settings", lambda: _risk_settings(read, label, header))
         prices = None
         if positions is not None:
             prices = problems.attempt("prices", lambda: _prices(read(N.NAME_PRICES), label(N.NAME_PRICES),
@@ -141,9 +150,10 @@ class DeskInputs:
         problems.raise_any()
         assert positions is not None and prices is not None and equity is not None
         assert cap is not None and threshold is not None and method is not None and lam is not None
-        symbols, units, price, contract, fx, lot, locked = positions
+        assert extra is not None
+        symbols, units, price, contract, fx, lot, locked, margin = positions
         return cls(symbols, units, price, contract, fx, lot, locked, equity, cap, threshold, bc,
-                   method, lam, prices)
+                   method, lam, prices, margin, **extra)
 
     @property
     def positions(self) -> np.ndarray:
@@ -158,16 +168,19 @@ class DeskInputs:
     def fingerprint(self) -> str:
         """A short hash of every input, for the audit log."""
         h = hashlib.sha256()
-        scalars = [self.equity, self.cap, self.threshold, self.basket_cap, self.cov_method, self.lam]
+        scalars = [self.equity, self.cap, self.threshold, self.basket_cap, self.cov_method, self.lam,
+                   self.call_level, self.risk_z, self.confidence, self.horizon, self.rebalance_method]
         h.update(json.dumps([self.symbols, scalars]).encode())
-        for arr in (self.units, self.price, self.contract, self.fx, self.lot_units, self.locked, self.prices):
+        for arr in (self.units, self.price, self.contract, self.fx, self.lot_units, self.locked, self.prices,
+                    self.margin_rates):
             if arr is not None:
                 h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
         return h.hexdigest()[:16]
 
 
 def _positions(rows: Rows, table_label: str, header: Callable[[str], str]) -> tuple[
-        list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray,
+        np.ndarray | None]:
     cols = _table_columns(rows, table_label)
     symbols = [str(s).strip() for s in cols[N.COL_SYMBOL]]
     if not symbols:
@@ -197,7 +210,71 @@ def _positions(rows: Rows, table_label: str, header: Callable[[str], str]) -> tu
             locked = flags(args.refuse_errors(cols[N.COL_LOCKED], N.COL_LOCKED), len(symbols), N.COL_LOCKED)
     else:
         locked = np.zeros(len(symbols), dtype=bool)
-    return symbols, units, price, contract, fx, lot, locked
+    margin = _margin_rates(cols.get(N.COL_MARGIN), symbols, f"{table_label}, column {header(N.COL_MARGIN)}")
+    return symbols, units, price, contract, fx, lot, locked, margin
+
+
+def _margin_rates(raw: list[Any] | None, symbols: list[str], where: str) -> np.ndarray | None:
+    """The optional Margin rate column: None when absent or blank throughout, else a fraction 0-1 per row."""
+    if raw is None or all(cells.is_blank(v) for v in raw):
+        return None
+    with within(where):
+        rates = cells.column(raw, N.COL_MARGIN)
+    bad = np.flatnonzero((rates < 0) | (rates > 1))
+    if bad.size:
+        i = int(bad[0])
+        hint = f" (a percentage? {rates[i]:g} % is {rates[i] / 100:g})" if 1 < rates[i] <= 100 else ""
+        raise CorrLevError(f"{where}, row {i + 1} ({symbols[i]}): the margin rate must be a fraction of notional "
+                           f"from 0 to 1{hint}; got {rates[i]:g}")
+    return rates
+
+
+RISK_DEFAULTS: dict[str, Any] = {  # the optional risk settings and their defaults (blank or absent -> default)
+    N.NAME_CALL_LEVEL: 1.0, N.NAME_RISK_Z: 2.33, N.NAME_CONFIDENCE: 0.99, N.NAME_HORIZON: 1.0,
+    N.NAME_REBALANCE_METHOD: "correlation",
+}
+
+
+def _risk_settings(read: Reader, label: Callable[[str], str], header: Callable[[str], str]) -> dict[str, Any]:
+    """MarginCallLevel, RiskZ, Confidence, HorizonDays and RebalanceMethod; a workbook without them gets defaults."""
+    problems = Collector()
+
+    def raw(name: str) -> Rows:
+        try:
+            return read(name)
+        except (KeyError, CorrLevError):  # an older or foreign workbook without this setting: its default
+            return [[None]]
+
+    def where(name: str) -> str:
+        try:
+            return label(name)
+        except KeyError:
+            return f"named range {name}"
+
+    def number(name: str, check: Callable[[float], float]) -> float | None:
+        with problems.about("settings"), within(where(name)):
+            return check(cells.scalar(raw(name), header(name), RISK_DEFAULTS[name]))
+        return None
+
+    def positive(what: str) -> Callable[[float], float]:
+        def check(x: float) -> float:
+            if not (np.isfinite(x) and x > 0):
+                raise CorrLevError(f"must be a positive number ({what}); got {x:g}")
+            return x
+        return check
+
+    out: dict[str, Any] = {
+        "call_level": number(N.NAME_CALL_LEVEL, positive("a multiple of the required margin, e.g. 1.0")),
+        "risk_z": number(N.NAME_RISK_Z, positive("standard deviations of the one-day loss, e.g. 2.33")),
+        "confidence": number(N.NAME_CONFIDENCE, check_confidence),
+        "horizon": number(N.NAME_HORIZON, check_horizon),
+    }
+    with problems.about("settings"), within(where(N.NAME_REBALANCE_METHOD)):
+        value = raw(N.NAME_REBALANCE_METHOD)
+        out["rebalance_method"] = (RISK_DEFAULTS[N.NAME_REBALANCE_METHOD] if cells.is_omitted(value) else
+                                   args.option(value, N.NAME_REBALANCE_METHOD, REBALANCE_METHODS))
+    problems.raise_any()
+    return out
 
 
 def _threshold(value: float | None, where: str) -> float | None:
@@ -242,7 +319,7 @@ def _table_columns(rows: Rows, table: str) -> dict[str, list[Any]]:
         raise CorrLevError(f"{table} is missing or empty")
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
     _refuse_duplicates(header, table, "columns")
-    optional = (N.COL_NOTIONAL, N.COL_LOT, N.COL_LOCKED)  # without lot sizes, cuts are 1 % steps
+    optional = (N.COL_NOTIONAL, N.COL_LOT, N.COL_LOCKED, N.COL_MARGIN)  # without lot sizes, cuts are 1 % steps
     absent = [c for c in N.INSTRUMENT_COLUMNS if c not in header and c not in optional]
     if absent:
         raise CorrLevError(
@@ -290,9 +367,35 @@ def output_sheet(name: str, sheets: Iterable[tuple[str, Callable[[], Sequence[An
     return found
 
 
+VOL_SHOCK = 2.0  # k of the stress table's "volatility × k" row
+REGIME_SHORT, REGIME_LONG, REGIME_THRESHOLD, REGIME_TOP = 20, 120, 0.3, 10  # the correlation regimes table
+
+
+@dataclass(frozen=True)
+class TailFigures:
+    """VaR and expected shortfall of the book, parametric and historical, at the workbook's Confidence and HorizonDays.
+
+    ``historical_var``/``historical_es`` are None when the history is too short
+    for the confidence; ``historical_note`` then says why.
+    """
+
+    parametric_var: core.TailRisk
+    parametric_es: core.TailRisk
+    historical_var: core.TailRisk | None
+    historical_es: core.TailRisk | None
+    historical_note: str | None = None
+
+
 @dataclass(frozen=True)
 class DeskAnalysis:
-    """The dashboard figures and the rebalance proposal of one desk book."""
+    """The dashboard figures and the rebalance proposal of one desk book.
+
+    The risk figures beyond the dashboard: ``stress`` (the scenario table at
+    RiskZ, volatility × :data:`VOL_SHOCK`, no stressed matrix), ``tail``
+    (VaR/ES), ``enb`` (None with ``enb_note`` for a book without risk),
+    ``regimes`` (None with ``regimes_note`` when the history is too short)
+    and ``margin`` (None without margin rates).
+    """
 
     inputs: DeskInputs
     estimate: core.Estimate
@@ -302,6 +405,12 @@ class DeskAnalysis:
     baskets: np.ndarray
     rebalance: core.RebalanceResult
     headroom: core.Headroom
+    stress: core.StressResult | None = None
+    tail: TailFigures | None = None
+    enb: float | None = None
+    regimes: core.CorrelationRegimes | None = None
+    margin: core.MarginFigures | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # why a figure is absent: "enb", "regimes", "margin"
 
     @property
     def proposed_units(self) -> np.ndarray:
@@ -312,23 +421,68 @@ class DeskAnalysis:
         return self.inputs.units * scale
 
 
+NO_MARGIN = "no margin rates given (add a Margin rate column to the Instruments table)"
+
+
 def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
-    """Covariance, leverage figures, baskets, headroom and the rebalance proposal.
+    """Covariance, leverage figures, baskets, headroom, the rebalance proposal and the risk figures.
 
     ``estimates`` (an :class:`~corrlev_xl.excel.estimates.Estimates`) shares
     the covariance estimate with the workbook's own formulas in the same run.
+    Every figure is computed here once, from the one estimate; the layouts only show them.
     """
     with np.errstate(all="ignore"):
         r = core.returns(inputs.prices)
     estimate = core.covariance if estimates is None else estimates.covariance
     est = estimate(r, method=inputs.cov_method, lam=inputs.lam, names=inputs.symbols)
-    n = inputs.positions
-    lev = core.leverage(n, est.matrix, inputs.equity)
-    rc = core.risk_contributions(n, est.matrix)
-    labels = core.baskets(est.matrix, threshold=inputs.threshold)
+    n, cov, E, names = inputs.positions, est.matrix, inputs.equity, inputs.symbols
+    lev = core.leverage(n, cov, E)
+    rc = core.risk_contributions(n, cov)
+    labels = core.baskets(cov, threshold=inputs.threshold)
     res = core.rebalance(
-        n, est.matrix, inputs.equity, cap=inputs.cap, lots=inputs.lot_notional, locked=inputs.locked,
-        baskets=labels, basket_caps=inputs.basket_cap,
+        n, cov, E, cap=inputs.cap, lots=inputs.lot_notional, locked=inputs.locked,
+        baskets=labels, basket_caps=inputs.basket_cap, method=cast(RebalanceMethod, inputs.rebalance_method),
     )
-    room = layouts.room_to_add(res, est.matrix, inputs.equity)
-    return DeskAnalysis(inputs, est, core.cov_to_corr(est.matrix), lev, rc, labels, res, room)
+    room = layouts.room_to_add(res, cov, E)
+    notes: dict[str, str] = {}
+    stress = core.stress(n, cov, E, cap=inputs.cap, z=inputs.risk_z, vol_shock=VOL_SHOCK, names=names)
+    tail = _tail(n, cov, r, inputs)
+    try:
+        enb: float | None = core.enb(n, cov)
+    except CorrLevError as exc:
+        enb, notes["enb"] = None, str(exc)
+    regimes = None
+    if len(names) < 2:
+        notes["regimes"] = "correlation regimes need at least 2 instruments"
+    elif r.shape[0] < REGIME_LONG:
+        notes["regimes"] = (f"the history has {r.shape[0]} daily returns, fewer than the long window of "
+                            f"{REGIME_LONG}: no correlation regimes (add price history)")
+    else:
+        try:
+            regimes = core.correlation_regimes(r, short=REGIME_SHORT, long=REGIME_LONG, threshold=REGIME_THRESHOLD,
+                                               top=REGIME_TOP, names=names)
+        except CorrLevError as exc:
+            notes["regimes"] = f"no correlation regimes: {exc}"
+    margin = None
+    if inputs.margin_rates is None:
+        notes["margin"] = NO_MARGIN
+    else:
+        margin = core.margin(n, inputs.margin_rates, cov, E, call_level=inputs.call_level, z=inputs.risk_z,
+                             names=names)
+    return DeskAnalysis(inputs, est, core.cov_to_corr(cov), lev, rc, labels, res, room, stress, tail, enb,
+                        regimes, margin, notes)
+
+
+def _tail(n: np.ndarray, cov: np.ndarray, log_returns: np.ndarray, inputs: DeskInputs) -> TailFigures:
+    """VaR and ES, parametric from the estimate and historical from the simple returns (``expm1`` of the log ones)."""
+    a, h, names = inputs.confidence, inputs.horizon, inputs.symbols
+    pv = core.value_at_risk(n, cov, confidence=a, horizon=h, names=names)
+    pe = core.expected_shortfall(n, cov, confidence=a, horizon=h, names=names)
+    with np.errstate(all="ignore"):
+        simple = np.expm1(log_returns)
+    try:
+        hv = core.value_at_risk(n, returns=simple, confidence=a, horizon=h, method="historical", names=names)
+        he = core.expected_shortfall(n, returns=simple, confidence=a, horizon=h, method="historical", names=names)
+    except CorrLevError as exc:
+        return TailFigures(pv, pe, None, None, str(exc))
+    return TailFigures(pv, pe, hv, he)

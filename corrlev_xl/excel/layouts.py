@@ -156,6 +156,30 @@ FORMATS: dict[str, str] = {
     "CLM before": RATIO, "CLM after": RATIO,
 }
 
+# The risk figures beyond the dashboard: stress, VaR / ES, ENB, correlation regimes, margin
+LOSS = _ccy("one-day loss (z x daily vol)")
+REPAIRED = "correlation repaired"
+PARAMETRIC, HISTORICAL = _ccy("parametric (normal)"), _ccy("historical")
+VAR_P, ES_P, VAR_H, ES_H = (_ccy("VaR, parametric"), _ccy("ES, parametric"), _ccy("VaR, historical"),
+                            _ccy("ES, historical"))
+ENB = "effective number of bets (ENB)"
+CORR_LONG, CORR_SHORT, CHANGE, FLAGGED = ("correlation, long window", "correlation, short window",
+                                          "change (short - long)", "flagged")
+MARGIN_RATE, MARGIN_REQUIRED = "margin rate", _ccy("required margin")
+MARGIN_LABELS = {  # label, format of each margin figure (MarginFigures field -> row)
+    "required": (MARGIN_REQUIRED, MONEY), "utilisation": ("margin utilisation (required / equity)", PERCENT),
+    "margin_level": ("margin level (equity / required)", PERCENT), "call_level": ("margin-call level c", "0.00"),
+    "call_equity": (_ccy("equity at the margin call (c x required)"), MONEY),
+    "cushion": (_ccy("cushion (equity - c x required)"), MONEY), "z": ("z (RiskZ)", "0.00"),
+    "one_day_loss": (LOSS, MONEY), "safety_index": ("margin safety index (cushion / one-day loss)", "0.00"),
+    "days": ("days to the margin call at z (MSI squared)", "0.0"), "called": ("at or past the margin call", BOOLEAN),
+}
+FORMATS.update({
+    LOSS: MONEY, REPAIRED: BOOLEAN, PARAMETRIC: MONEY, HISTORICAL: MONEY, VAR_P: MONEY, ES_P: MONEY, VAR_H: MONEY,
+    ES_H: MONEY, ENB: "0.00", CORR_LONG: CORRELATION, CORR_SHORT: CORRELATION, CHANGE: "+0.00;-0.00;0.00",
+    FLAGGED: BOOLEAN, MARGIN_RATE: PERCENT, **{label: fmt for label, fmt in MARGIN_LABELS.values()},
+})
+
 
 def _stamp(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
@@ -269,6 +293,172 @@ def risk_rows(a: DeskAnalysis) -> Rows:
     for i, s in enumerate(inp.symbols):
         rows.append([s, inp.positions[i], rc.percent[i], rc.component[i], int(a.baskets[i])])
     return rows
+
+
+def stress_rows(a: DeskAnalysis) -> Rows:
+    """One row per stress scenario: NOMLEV, EFFLEV, CLM, PORTVOL, one-day loss at RiskZ, above the cap, repaired."""
+    head = ["scenario", "NOMLEV", "EFFLEV", "CLM", "daily vol / equity (PORTVOL)", LOSS, "EFFLEV above the cap",
+            REPAIRED]
+    assert a.stress is not None
+    return [head, *[[r.label, r.nomlev, r.efflev, r.clm, r.portvol, r.loss, bool(r.cap_broken), bool(r.repaired)]
+                    for r in a.stress]]
+
+
+def stress_notes(a: DeskAnalysis) -> list[str]:
+    """What each stress scenario does, and the z and k it uses."""
+    assert a.stress is not None
+    st = a.stress
+    return [f"One-day loss = z x the scenario's daily vol, z = {st.z:g} (RiskZ); cap {_x(st.cap)}. Correlations "
+            "against you: every correlation set to +1 or -1 against the book (EFFLEV = NOMLEV, the worst any "
+            "correlation can give); hedges fail: negative correlations set to 0; volatility x "
+            f"{st.vol_shock:g}: every volatility times {st.vol_shock:g} (CLM and EFFLEV unchanged, the loss "
+            f"x {st.vol_shock:g}). A scenario matrix that is not a valid correlation matrix is replaced by the "
+            "nearest one (correlation repaired). A stressed matrix of your own: the STRESS cell function."]
+
+
+def tail_rows(a: DeskAnalysis) -> Rows:
+    """VaR and expected shortfall, parametric and historical (blank when the history is too short)."""
+    t = a.tail
+    assert t is not None
+
+    def hist(x: core.TailRisk | None) -> float | str:
+        return x.total if x is not None else ""
+
+    return [["measure", PARAMETRIC, HISTORICAL],
+            ["value at risk (VaR)", t.parametric_var.total, hist(t.historical_var)],
+            ["expected shortfall (ES)", t.parametric_es.total, hist(t.historical_es)]]
+
+
+def tail_notes(a: DeskAnalysis) -> list[str]:
+    """The confidence, horizon and rules of the VaR / ES figures."""
+    t = a.tail
+    assert t is not None
+    v = t.parametric_var
+    out = [f"Losses at {v.confidence:.4g} confidence (Confidence) over {v.horizon:g} day(s) (HorizonDays), "
+           "square-root-of-time scaling. Parametric: zero-mean normal P&L from the covariance estimate, "
+           f"VaR = z x daily vol x sqrt(h) with z = {v.z:.4f}. Historical: the book's P&L on each day of the "
+           "history (simple returns); VaR = minus its (1 - confidence) quantile, numpy's 'linear' interpolation; "
+           "ES = minus the mean P&L at or below it."]
+    if t.historical_var is not None:
+        tail = t.historical_es.tail if t.historical_es is not None else 0
+        out.append(f"Historical: {t.historical_var.observations} days of P&L, {tail} of them in the ES tail. "
+                   "Per instrument (next table): Euler components, summing to the totals.")
+    else:
+        out.append(f"Historical: not computed — {t.historical_note}")
+    return out
+
+
+def tail_component_rows(a: DeskAnalysis) -> Rows:
+    """Each instrument's Euler component of VaR and ES (parametric, then historical when computed)."""
+    t = a.tail
+    assert t is not None
+    hist = t.historical_var is not None and t.historical_es is not None
+    head = ["instrument", VAR_P, ES_P, *([VAR_H, ES_H] if hist else [])]
+    rows: Rows = [head]
+    for i, s in enumerate(a.inputs.symbols):
+        row = [s, t.parametric_var.components[i], t.parametric_es.components[i]]
+        if t.historical_var is not None and t.historical_es is not None:
+            row += [t.historical_var.components[i], t.historical_es.components[i]]
+        rows.append(row)
+    return rows
+
+
+def diversification_rows(a: DeskAnalysis) -> Rows:
+    """ENB and the diversification ratio, label / value / what it means."""
+    enb: float | str = a.enb if a.enb is not None else ""
+    what = (f"how many independent bets the book is (Meucci): 1 = one bet, {len(a.inputs.symbols)} = as many equal "
+            "independent bets as instruments") if a.enb is not None else a.notes.get("enb", "")
+    return [[ENB, enb, what],
+            ["diversification ratio", _finite(a.leverage.diversification_ratio),
+             "Choueifaty-Coignard, on gross exposures: stand-alone risk / portfolio risk = 1 / CLM"]]
+
+
+def regime_rows(a: DeskAnalysis) -> Rows:
+    """The pairs whose recent correlation moved furthest from the long-window one (empty when not computed)."""
+    reg = a.regimes
+    if reg is None:
+        return []
+    rows: Rows = [["first", "second", CORR_LONG, CORR_SHORT, CHANGE, FLAGGED]]
+    for (x, y), lo, sh, ch, fl in zip(reg.pair_names(), reg.long, reg.short, reg.change, reg.flagged):
+        rows.append([x, y, float(lo), float(sh), float(ch), bool(fl)])
+    return rows
+
+
+def regime_title(a: DeskAnalysis) -> str:
+    """The title of the regimes table, with its windows."""
+    reg = a.regimes
+    if reg is None:
+        return "Correlation regimes"
+    return (f"Correlation regimes: the {len(reg)} pairs whose last {reg.short_window} days' correlation moved "
+            f"furthest from the last {reg.long_window} days'")
+
+
+def regime_notes(a: DeskAnalysis) -> list[str]:
+    """How many pairs are flagged, the threshold, repairs; or why there is no table."""
+    reg = a.regimes
+    if reg is None:
+        return [a.notes.get("regimes", "no correlation regimes")]
+    repaired = [w for w, r in (("short", reg.repaired_short), ("long", reg.repaired_long)) if r]
+    out = (f"{reg.flagged_count} of {reg.ranked} pairs flagged: |change| above {reg.threshold:g}; a flagged pair "
+           "is correlating differently from its history (re-check its basket and hedges).")
+    if reg.skipped:
+        out += f" {reg.skipped} pair(s) left out (too few common returns in a window, or no movement)."
+    if repaired:
+        out += f" The {' and '.join(repaired)} window's estimate was PSD-repaired."
+    return [out]
+
+
+def margin_rows(a: DeskAnalysis) -> Rows:
+    """The margin figures as label / value rows (empty when the workbook gives no margin rates)."""
+    m = a.margin
+    if m is None:
+        return []
+    return [[label, bool(getattr(m, k)) if k == "called" else _finite(float(getattr(m, k)))]
+            for k, (label, _fmt) in MARGIN_LABELS.items()]
+
+
+def margin_notes(a: DeskAnalysis) -> list[str]:
+    """What the margin figures are, or why there are none."""
+    m = a.margin
+    if m is None:
+        return [a.notes.get("margin", "no margin rates given")]
+    return [f"Required margin = sum of margin rate x |notional|. The broker calls when equity falls to "
+            f"{m.call_level:g} x the required margin (MarginCallLevel). Margin safety index = the cushion in "
+            f"one-day losses at z = {m.z:g} (RiskZ); days to the call = its square (random-walk scaling)."
+            + (" The book is at or past the margin call." if m.called else "")]
+
+
+def margin_instrument_rows(a: DeskAnalysis) -> Rows:
+    """Each instrument's margin rate and required margin (empty without margin rates)."""
+    m = a.margin
+    if m is None:
+        return []
+    return [["instrument", MARGIN_RATE, MARGIN_REQUIRED],
+            *[[s, float(m.rates[i]), float(m.per_instrument[i])] for i, s in enumerate(a.inputs.symbols)]]
+
+
+def risk_sections(a: DeskAnalysis) -> list[Section]:
+    """The risk figures beyond the dashboard, in titled parts: stress, VaR / ES, bets, margin, regimes.
+
+    The Report sheet of ``corrlev-xl report`` and the Risk report macro both show these.
+    """
+    out = [
+        Section("stress", "Stress: the book's figures if the correlations break", stress_rows(a),
+                notes=tuple(stress_notes(a))),
+        Section("tail", "Value at risk and expected shortfall", tail_rows(a), notes=tuple(tail_notes(a))),
+        Section("tail_components", "VaR and ES by instrument (Euler components)", tail_component_rows(a)),
+        Section("bets", "How many bets the book is", diversification_rows(a), header=0),
+    ]
+    margin = margin_rows(a)
+    if margin:
+        out += [Section("margin", "Margin", margin, header=0, notes=tuple(margin_notes(a))),
+                Section("margin_instruments", "Margin by instrument", margin_instrument_rows(a))]
+    else:
+        out.append(Section("margin", "Margin", [], header=0, notes=tuple(margin_notes(a))))
+    regimes = regime_rows(a)
+    out.append(Section("regimes", regime_title(a), regimes, header=1 if regimes else 0,
+                       notes=tuple(regime_notes(a))))
+    return out
 
 
 def room_now(a: DeskAnalysis) -> core.Headroom:

@@ -46,17 +46,19 @@ import numpy as np
 
 from .. import names as N
 from ..core import CorrLevError
+from ..core.rebalance import REBALANCE_METHODS
 from . import cells, layouts
-from .deskbook import DeskInputs, Finder, Found, Rows, _refuse_duplicates
+from .deskbook import RISK_DEFAULTS, DeskInputs, Finder, Found, Rows, _refuse_duplicates
 from .problems import Collector, Problem, Problems, within
 
 # --------------------------------------------------------------------------- #
 # headers
 
-FIELDS = ("symbol", "units", "price", "contract", "fx", "lot", "locked", "notional", "side")
+FIELDS = ("symbol", "units", "price", "contract", "fx", "lot", "locked", "notional", "side", "margin")
 COLUMN_OF = {  # each field as the canonical column of the desk template's Instruments table
     "symbol": N.COL_SYMBOL, "units": N.COL_UNITS, "price": N.COL_PRICE, "contract": N.COL_CONTRACT,
     "fx": N.COL_FX, "lot": N.COL_LOT, "locked": N.COL_LOCKED, "notional": N.COL_NOTIONAL, "side": "Side",
+    "margin": N.COL_MARGIN,
 }
 SYNONYMS: dict[str, tuple[str, ...]] = {
     # best first: when two columns of one block match a field, the one earlier in its list is used,
@@ -71,6 +73,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "locked": ("Locked", "Lock", "Fixed", "Frozen", "Do not trade", "No trade"),
     "notional": ("Notional", "Exposure", "Market value", "Mkt value", "MV", "Net exposure", "Position value"),
     "side": ("Side", "Direction", "Long/Short", "L/S", "Buy/Sell", "B/S"),
+    # a rate, never an amount: a bare "Margin" column may hold money, so it is not read as rates
+    "margin": ("Margin rate", "Initial margin rate", "IM rate", "Margin requirement rate"),
 }
 LONG, SHORT = {"long", "l", "buy", "b"}, {"short", "s", "sell"}  # a side column's words (case ignored)
 EQUITY_LABELS = ("Equity", "NAV", "Net asset value", "Capital", "AUM", "Account value", "Account equity",
@@ -313,11 +317,12 @@ class InputMap:
 SETTING_KEYS = {  # each setting's name in --json
     N.NAME_CAP: "cap", N.NAME_THRESHOLD: "basket_threshold", N.NAME_BASKET_CAP: "basket_cap",
     N.NAME_COV_METHOD: "cov_method", N.NAME_LAMBDA: "ewma_lambda", N.NAME_PAIR_LOT: "lot_size",
-    N.NAME_PAIR_FX_Y: "fx_y",
+    N.NAME_PAIR_FX_Y: "fx_y", N.NAME_CALL_LEVEL: "margin_call_level", N.NAME_RISK_Z: "risk_z",
+    N.NAME_CONFIDENCE: "confidence", N.NAME_HORIZON: "horizon_days", N.NAME_REBALANCE_METHOD: "rebalance_method",
 }
 DEFAULTS: dict[str, Any] = {  # settings a workbook without corrlev's names gets
     N.NAME_CAP: 2.0, N.NAME_THRESHOLD: 0.75, N.NAME_BASKET_CAP: None, N.NAME_COV_METHOD: "sample",
-    N.NAME_LAMBDA: 0.94,
+    N.NAME_LAMBDA: 0.94, **RISK_DEFAULTS,
 }
 NAME_POSITIONS_BLOCK = "CorrLevPositions"  # written by connect: the positions block, header row first
 NAME_COLUMNS = "CorrLevColumns"  # written by connect: field | header pairs
@@ -815,6 +820,8 @@ def _canonical_positions(block: Block, fields: Mapping[str, int], mapping: Input
                                     "cuts are in 1 % steps (add units and price columns to cut in lots)")
     if "locked" in fields:
         out[N.COL_LOCKED] = col("locked")
+    if "margin" in fields:
+        out[N.COL_MARGIN] = col("margin")
     header = list(out)
     rows: Rows = [header, *[[out[h][i] for h in header] for i in range(len(body))]]
     used = {f: str(block.rows[0][j]).strip() for f, j in sorted(fields.items(), key=lambda kv: kv[1])
@@ -1308,6 +1315,11 @@ SETTING_NOTES = {
     N.NAME_COV_METHOD: "covariance of daily log returns: sample, ewma, shrunk or rolling",
     N.NAME_LAMBDA: "EWMA decay, when CovMethod is ewma",
     N.NAME_EQUITY: "account equity (given as an amount)",
+    N.NAME_CALL_LEVEL: "margin-call level: the broker calls when equity falls to this multiple of the required margin",
+    N.NAME_RISK_Z: "z of the one-day loss z x daily vol (stress table, margin safety index); 2.33 = about 99 %",
+    N.NAME_CONFIDENCE: "confidence of VaR and expected shortfall (0.99 = 99 %)",
+    N.NAME_HORIZON: "horizon of VaR and expected shortfall in trading days (square-root-of-time scaling)",
+    N.NAME_REBALANCE_METHOD: "how Rebalance cuts: " + ", ".join(REBALANCE_METHODS),
 }
 _SETTINGS_TOP = 4  # the settings table's header row on the settings sheet
 
