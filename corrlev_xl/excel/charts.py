@@ -1,4 +1,4 @@
-"""Pictures for the Risk report macro: a correlation heatmap and a risk-contribution chart.
+"""Pictures for the Risk report macro: a correlation heatmap, a risk-contribution chart and the stress scenarios.
 
 Needs matplotlib (``pip install "corrlev-xl[charts]"``); imported only when a
 report is drawn, so the cell functions never pay for it.
@@ -59,6 +59,29 @@ def contribution_png(percent: np.ndarray, names: Sequence[str], path: Path) -> P
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("share of portfolio risk (%) — negative = hedges")
     ax.set_title("Risk contributions")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def stress_png(labels: Sequence[str], efflev: Sequence[float], loss: Sequence[float], cap: float, z: float,
+               path: Path) -> Path:
+    """EFFLEV of each stress scenario against the cap (bars above it red), its one-day loss written on the bar."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, max(2.6, 0.5 * len(labels) + 1.2)), dpi=110)
+    y = np.arange(len(labels))
+    colors = ["#c0392b" if e > cap else "#2e86c1" for e in efflev]
+    ax.barh(y, efflev, color=colors)
+    ax.set_yticks(y, labels=list(labels), fontsize=8)
+    ax.invert_yaxis()  # the base scenario on top, as in the table
+    ax.axvline(cap, color="black", linestyle="--", linewidth=1, label=f"cap {cap:.2f}x")
+    for k, (e, x) in enumerate(zip(efflev, loss)):
+        ax.text(e, k, f"  {e:.2f}x, loss {x:,.0f}", va="center", fontsize=7)
+    ax.set_xlim(0, max(max(efflev), cap) * 1.45)
+    ax.set_xlabel(f"EFFLEV (x equity); loss = one-day loss at z = {z:g}, account currency")
+    ax.set_title("Stress: EFFLEV if the correlations break")
+    ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -455,10 +455,13 @@ def risk_sections(a: DeskAnalysis) -> list[Section]:
                 Section("margin_instruments", "Margin by instrument", margin_instrument_rows(a))]
     else:
         out.append(Section("margin", "Margin", [], header=0, notes=tuple(margin_notes(a))))
-    regimes = regime_rows(a)
-    out.append(Section("regimes", regime_title(a), regimes, header=1 if regimes else 0,
-                       notes=tuple(regime_notes(a))))
-    return out
+    return [*out, regime_section(a)]
+
+
+def regime_section(a: DeskAnalysis) -> Section:
+    """The correlation regimes table (the Report sheets, and under Refresh correlations' snapshot)."""
+    rows = regime_rows(a)
+    return Section("regimes", regime_title(a), rows, header=1 if rows else 0, notes=tuple(regime_notes(a)))
 
 
 def room_now(a: DeskAnalysis) -> core.Headroom:

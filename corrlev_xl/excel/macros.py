@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -271,7 +272,7 @@ def _rebalance(book: xw.Book) -> str:
 
 @xw.script
 def refresh_correlations(book: xw.Book | None = None) -> str:
-    """Snapshot the correlation matrix with a timestamp and the drift since the last snapshot."""
+    """Snapshot the correlation matrix with a timestamp, the drift since the last snapshot, and the regimes table."""
     return _run(book, _refresh_correlations)
 
 
@@ -281,11 +282,14 @@ def _refresh_correlations(book: xw.Book) -> str:
     analysis = deskbook.analyse(inputs)
     previous = _latest_snapshot(existing, inputs.symbols) if existing is not None else None
     rows = layouts.snapshot_rows(analysis.corr, inputs.symbols, _now(), previous)
+    rows = cells.table([*rows, [], *layouts.section_rows([layouts.regime_section(analysis)])])
     with _transaction(book) as changes:
         sheet = changes.sheet(N.SHEET_SNAPSHOTS, existing, clear=False)
         start = _last_row(sheet)
         changes.write(sheet, f"A{start + 2 if start else 1}", rows)
-    return f"correlation snapshot of {len(inputs.symbols)} instruments written"
+    reg = analysis.regimes
+    flagged = f"; {reg.flagged_count} pair(s) flagged as changing regime" if reg is not None else ""
+    return f"correlation snapshot of {len(inputs.symbols)} instruments written{flagged}"
 
 
 def _latest_snapshot(sheet: Any, symbols: list[str]) -> np.ndarray | None:
@@ -309,7 +313,8 @@ def _latest_snapshot(sheet: Any, symbols: list[str]) -> np.ndarray | None:
 
 @xw.script
 def risk_report(book: xw.Book | None = None) -> str:
-    """Insert a correlation heatmap and a risk-contribution chart as pictures on the Risk report sheet."""
+    """The Risk report sheet: the book's figures, stress, VaR/ES, bets, margin and regimes as rows, beside a
+    correlation heatmap, a risk-contribution chart and a stress chart (pictures)."""
     return _run(book, _risk_report)
 
 
@@ -317,23 +322,34 @@ def _risk_report(book: xw.Book) -> str:
     inputs = _inputs(book)
     existing = _output(book, N.SHEET_REPORT, "Risk report")
     analysis = deskbook.analyse(inputs)
-    from .charts import contribution_png, heatmap_png
+    from .charts import contribution_png, heatmap_png, stress_png
 
-    summary = layouts.summary_rows(analysis)
+    rows = [[f"{layouts.RISK_REPORT_TITLE} {_now():%Y-%m-%d %H:%M}"], *layouts.summary_rows(analysis), [],
+            *layouts.section_rows(layouts.risk_sections(analysis))]
+    beside = mapping.column_letter(max(len(r) for r in rows) + 2)  # the pictures right of the widest table
     # corrlev-xl's earlier pictures go last, once the new ones are in: a picture
     # cannot be put back once deleted, so nothing is deleted before every other
     # change has succeeded (and a failure before that undoes them all).
     old = [] if existing is None else [p for p in existing.pictures if p.name.startswith(layouts.PICTURE_PREFIX)]
     taken = {p.name for p in existing.pictures} if existing is not None else set()
+    st = analysis.stress
+    assert st is not None
     with tempfile.TemporaryDirectory(prefix="corrlev-") as folder:  # the PNGs are embedded, then removed
         tmp = Path(folder)
-        heat = heatmap_png(analysis.corr, inputs.symbols, tmp / "heatmap.png")
-        bars = contribution_png(analysis.contributions.percent, inputs.symbols, tmp / "contributions.png")
+        pictures = [
+            (heatmap_png(analysis.corr, inputs.symbols, tmp / "heatmap.png"), "heatmap"),
+            (contribution_png(analysis.contributions.percent, inputs.symbols, tmp / "contributions.png"),
+             "contributions"),
+            (stress_png([r.label for r in st], [r.efflev for r in st], [r.loss for r in st], st.cap, st.z,
+                        tmp / "stress.png"), "stress"),
+        ]
         with _transaction(book) as changes:
             sheet = changes.sheet(N.SHEET_REPORT, existing, clear=True)
-            changes.write(sheet, "A1", [[f"{layouts.RISK_REPORT_TITLE} {_now():%Y-%m-%d %H:%M}"], *summary])
-            for path, anchor, what in ((heat, "D1", "heatmap"), (bars, "D32", "contributions")):
-                changes.picture(sheet, path, anchor, _picture_name(what, taken))
+            changes.write(sheet, "A1", rows)
+            top = 1
+            for path, what in pictures:
+                changes.picture(sheet, path, f"{beside}{top}", _picture_name(what, taken))
+                top += _rows_tall(path) + 1
     kept = []
     for pic in reversed(old):  # last first, so the positions of the others stay put
         name = pic.name
@@ -348,6 +364,12 @@ def _risk_report(book: xw.Book) -> str:
         _alert(book, message, "corrlev-xl: risk report written")
         return message
     return "risk report written"
+
+
+def _rows_tall(png: Path, dpi: float = 110.0) -> int:
+    """How many default rows (15 points) a PNG drawn at ``dpi`` covers: its height from the IHDR header."""
+    height = int.from_bytes(png.read_bytes()[20:24], "big")
+    return math.ceil(height / dpi * 72 / 15)
 
 
 def _picture_name(what: str, taken: set[str]) -> str:

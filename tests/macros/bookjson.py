@@ -77,36 +77,44 @@ def run(script: str, data: dict[str, Any]) -> tuple[xw.Book, list[dict[str, Any]
 
 
 def desk(*, equity=None, units=None, locked=None, drop_name=None, price_header=None, extra_sheets=None,
-         symbols=None, pictures=None, head=None):
+         symbols=None, pictures=None, head=None, margin=None, settings=None, last=None):
     """The sample desk book as a book payload; keyword arguments spoil one input.
 
     ``symbols`` renames the instruments (table and price header alike);
     ``pictures`` names pictures already on a sheet; ``head`` replaces the
-    Instruments table's header row.
+    Instruments table's header row; ``margin`` adds a Margin rate column with
+    these rates; ``settings`` adds named single-cell settings (name -> value,
+    e.g. ``{"RiskZ": 3}``); ``last`` keeps only the last ``last`` price rows.
     """
     b = sample_book()
     names_of = list(b.symbols) if symbols is None else list(symbols)
     head = list(N.INSTRUMENT_COLUMNS) if head is None else list(head)
     unit_vals = list(b.units) if units is None else units
     lock_vals = [False] * len(b.symbols) if locked is None else locked
+    if margin is not None:
+        head = head + [N.COL_MARGIN]
     rows = [head] + [
-        [s, u, float(p), float(c), float(f), float(lt), lk, None]
-        for s, u, p, c, f, lt, lk in zip(names_of, unit_vals, b.last_prices, b.contract_size,
-                                         b.fx_rates, b.lot_units, lock_vals)
+        [s, u, float(p), float(c), float(f), float(lt), lk, None, *([margin[k]] if margin is not None else [])]
+        for k, (s, u, p, c, f, lt, lk) in enumerate(zip(names_of, unit_vals, b.last_prices, b.contract_size,
+                                                        b.fx_rates, b.lot_units, lock_vals))
     ]
-    n = len(rows)
+    n, width = len(rows), len(head)
     inputs = [["Equity", b.equity if equity is None else equity], ["Cap", 2.0], ["Basket threshold", 0.75],
               ["Basket cap", 1.2], ["Covariance", "sample"], ["EWMA lambda", 0.94]]
+    inputs += [[k, v] for k, v in (settings or {}).items()]
     book_vals = rows + [[]] + inputs
     symbols = names_of if price_header is None else price_header
+    history = b.prices if last is None else b.prices[-last:]
     prices = [["Date", *symbols]] + [
-        [i, *[("" if np.isnan(v) else float(v)) for v in r]] for i, r in enumerate(b.prices)
+        [i, *[("" if np.isnan(v) else float(v)) for v in r]] for i, r in enumerate(history)
     ]
     names = {nm: ("Book", f"B{n + 2 + k}") for k, nm in enumerate(
-        (N.NAME_EQUITY, N.NAME_CAP, N.NAME_THRESHOLD, N.NAME_BASKET_CAP, N.NAME_COV_METHOD, N.NAME_LAMBDA))}
+        (N.NAME_EQUITY, N.NAME_CAP, N.NAME_THRESHOLD, N.NAME_BASKET_CAP, N.NAME_COV_METHOD, N.NAME_LAMBDA,
+         *(settings or {})))}
     names[N.NAME_PRICES] = ("Prices", address(1, 2, len(prices), len(symbols)))
     if drop_name:
         del names[drop_name]
-    tables = {N.TABLE_INSTRUMENTS: ("Book", address(1, 1, n, 8), address(1, 1, 1, 8), address(2, 1, n - 1, 8))}
+    tables = {N.TABLE_INSTRUMENTS: ("Book", address(1, 1, n, width), address(1, 1, 1, width),
+                                    address(2, 1, n - 1, width))}
     sheets = {"Book": book_vals, "Prices": prices, **(extra_sheets or {})}
     return payload(sheets, names, tables, pictures)

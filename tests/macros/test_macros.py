@@ -173,11 +173,11 @@ def test_refresh_correlations_snapshot_then_drift():
     assert drift[0, 1] == pytest.approx(0.25) and np.abs(np.delete(drift.ravel(), [1, len(b.symbols)])).max() < 1e-12
 
 
-def test_risk_report_inserts_two_pictures():
+def test_risk_report_inserts_three_pictures():
     pytest.importorskip("matplotlib")
     _, actions = run("risk_report", desk())
     pics = [a for a in actions if a["func"] == "addPicture"]
-    assert len(pics) == 2
+    assert len(pics) == 3  # heatmap, risk contributions, stress
     for p in pics:
         assert base64.b64decode(p["args"][0])[:8] == b"\x89PNG\r\n\x1a\n"
     values = next(a for a in actions if a["func"] == "setValues")["values"]

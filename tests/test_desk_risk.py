@@ -1,0 +1,187 @@
+"""The desk analysis' risk figures (stress, VaR/ES, ENB, regimes, margin) equal the core called directly.
+
+The reference rebuilds every input from the raw cells — notionals as units ×
+price × contract × FX, returns from the prices with pandas, the covariance
+with numpy — and calls the core (or numpy/pandas) on them, independent of the
+analysis and of every output path.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xlwings as xw
+
+sys.path.insert(0, str(Path(__file__).parent / "macros"))
+
+from bookjson import desk  # noqa: E402
+
+from corrlev_xl import core  # noqa: E402
+from corrlev_xl import names as N  # noqa: E402
+from corrlev_xl.core import CorrLevError  # noqa: E402
+from corrlev_xl.excel import deskbook, layouts, macros  # noqa: E402
+from corrlev_xl.sample import sample_book  # noqa: E402
+
+RATES = [0.02, 0.03, 0.03, 0.03, 0.03, 0.03, 0.05, 0.05, 0.10, 0.05, 0.05, 0.05, 0.50]
+
+
+def inputs_of(**kw) -> deskbook.DeskInputs:
+    return macros._inputs(xw.Book(json=desk(**kw)))
+
+
+def reference(inp: deskbook.DeskInputs):
+    """Notionals, log and simple returns (previous quoted price) and the sample covariance, from the cells."""
+    n = inp.units * inp.price * inp.contract * inp.fx
+    p = pd.DataFrame(inp.prices)
+    prev = p.ffill().shift(1)
+    log = np.log(p / prev).to_numpy()
+    simple = (p / prev - 1).to_numpy()
+    return n, log[1:], simple[1:]
+
+
+@pytest.fixture(scope="module")
+def book():
+    inp = inputs_of(margin=RATES, settings={N.NAME_RISK_Z: 2.0, N.NAME_CONFIDENCE: 0.975, N.NAME_HORIZON: 10,
+                                            N.NAME_CALL_LEVEL: 0.5})
+    return inp, deskbook.analyse(inp)
+
+
+def test_settings_are_read(book):
+    inp, _ = book
+    assert (inp.risk_z, inp.confidence, inp.horizon, inp.call_level) == (2.0, 0.975, 10.0, 0.5)
+    np.testing.assert_array_equal(inp.margin_rates, RATES)
+
+
+def test_the_returns_are_the_references(book):
+    inp, a = book
+    n, log, _ = reference(inp)
+    np.testing.assert_allclose(inp.positions, n, rtol=1e-12)
+    np.testing.assert_allclose(core.returns(inp.prices), log, rtol=1e-9, atol=1e-14, equal_nan=True)
+
+
+def test_stress_equals_the_core(book):
+    inp, a = book
+    n, log, _ = reference(inp)
+    cov = core.covariance(log).matrix
+    ref = core.stress(n, cov, inp.equity, cap=inp.cap, z=2.0, vol_shock=2.0)
+    assert [r.scenario for r in a.stress] == ["base", "against", "hedges_fail", "vol_shock"]
+    for got, want in zip(a.stress, ref):
+        for f in ("nomlev", "efflev", "clm", "portvol", "loss"):
+            assert getattr(got, f) == pytest.approx(getattr(want, f), rel=1e-9), (got.scenario, f)
+        assert (got.cap_broken, got.repaired) == (want.cap_broken, want.repaired)
+    # independent identities: EFFLEV = NOMLEV against you; the loss is z · PORTVOL · E
+    assert a.stress["against"].efflev == pytest.approx(a.leverage.nomlev, rel=1e-12)
+    assert a.stress["base"].loss == pytest.approx(2.0 * a.leverage.portvol * inp.equity, rel=1e-12)
+    rows = layouts.stress_rows(a)
+    assert rows[0][5] == layouts.LOSS and [r[2] for r in rows[1:]] == [r.efflev for r in a.stress]
+
+
+def test_var_and_es_equal_the_formulas_and_numpy(book):
+    inp, a = book
+    n, log, simple = reference(inp)
+    cov = pd.DataFrame(log).cov().to_numpy()  # pairwise complete, ddof 1: the sample estimate
+    s = float(np.sqrt(n @ cov @ n))
+    z = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
+    t = a.tail
+    assert t.parametric_var.total == pytest.approx(z * s * np.sqrt(10), rel=1e-9)
+    phi = np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
+    assert t.parametric_es.total == pytest.approx(phi / 0.025 * s * np.sqrt(10), rel=1e-9)
+    pnl = simple[~np.isnan(simple).any(axis=1)] @ n
+    q = np.quantile(pnl, 0.025)
+    assert t.historical_var.total == pytest.approx(-q * np.sqrt(10), rel=1e-9)
+    assert t.historical_es.total == pytest.approx(-pnl[pnl <= q].mean() * np.sqrt(10), rel=1e-9)
+    for x in (t.parametric_var, t.parametric_es, t.historical_var, t.historical_es):
+        assert x.components.sum() == pytest.approx(x.total, rel=1e-9)
+    assert t.historical_var.observations == pnl.size
+
+
+def test_enb_dr_regimes_margin_equal_the_core(book):
+    inp, a = book
+    n, log, _ = reference(inp)
+    cov = core.covariance(log).matrix
+    assert a.enb == pytest.approx(core.enb(n, cov), rel=1e-9)
+    assert a.leverage.diversification_ratio == pytest.approx(core.diversification_ratio(n, cov), rel=1e-9)
+    reg = core.correlation_regimes(log, short=20, long=120, threshold=0.3, top=10)
+    np.testing.assert_array_equal(a.regimes.first, reg.first)
+    np.testing.assert_array_equal(a.regimes.second, reg.second)
+    np.testing.assert_allclose(a.regimes.change, reg.change, rtol=1e-9, atol=1e-12)
+    m = core.margin(n, RATES, cov, inp.equity, call_level=0.5, z=2.0)
+    for f in ("required", "utilisation", "cushion", "one_day_loss", "safety_index", "days"):
+        assert getattr(a.margin, f) == pytest.approx(getattr(m, f), rel=1e-9), f
+    # the naive formula of the required margin
+    assert a.margin.required == pytest.approx(sum(r * abs(x) for r, x in zip(RATES, n)), rel=1e-12)
+    assert a.notes == {}
+
+
+def test_defaults_without_the_new_inputs():
+    inp = inputs_of()
+    assert (inp.risk_z, inp.confidence, inp.horizon, inp.call_level, inp.rebalance_method) == (
+        2.33, 0.99, 1.0, 1.0, "correlation")
+    a = deskbook.analyse(inp)
+    assert a.margin is None and a.notes == {"margin": deskbook.NO_MARGIN}
+    assert a.stress.z == 2.33 and a.tail.parametric_var.confidence == 0.99
+    sections = {s.key: s for s in layouts.risk_sections(a)}
+    assert sections["margin"].rows == [] and sections["margin"].notes == (deskbook.NO_MARGIN,)
+
+
+def test_a_short_history_says_so_rather_than_fails():
+    a = deskbook.analyse(inputs_of(last=60))
+    assert a.regimes is None and "fewer than the long window of 120" in a.notes["regimes"]
+    assert a.tail.historical_var is None and "needs at least 100 return rows" in a.tail.historical_note
+    assert a.tail.parametric_var.total > 0
+    text = layouts.section_rows(layouts.risk_sections(a))
+    assert any("fewer than the long window" in str(r[0]) for r in text if r)
+    assert layouts.tail_rows(a)[1][2] == ""  # blank, not a wrong number
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    (N.NAME_RISK_Z, -1, r"named range RiskZ \(Book!\$B\$\d+\): must be a positive number"),
+    (N.NAME_CONFIDENCE, 99, r"named range Confidence \(Book!\$B\$\d+\): .*for 99% enter 0.99"),
+    (N.NAME_HORIZON, 0.5, r"named range HorizonDays \(Book!\$B\$\d+\): .*horizon"),
+    (N.NAME_CALL_LEVEL, "high", r"named range MarginCallLevel \(Book!\$B\$\d+\): .*'high'"),
+    (N.NAME_REBALANCE_METHOD, "fastest", r"named range RebalanceMethod \(Book!\$B\$\d+\): .*correlation"),
+])
+def test_a_bad_setting_is_a_problem_naming_its_cell(name, value, message):
+    with pytest.raises(CorrLevError, match=message):
+        inputs_of(settings={name: value})
+
+
+@pytest.mark.parametrize("name", [N.NAME_RISK_Z, N.NAME_CONFIDENCE, N.NAME_HORIZON, N.NAME_CALL_LEVEL,
+                                  N.NAME_REBALANCE_METHOD])
+def test_a_blank_setting_is_its_default(name):
+    assert inputs_of(settings={name: ""}).fingerprint() == inputs_of().fingerprint()
+
+
+def test_bad_margin_rates_are_refused_naming_the_row():
+    rates = list(RATES)
+    rates[2] = 5  # 5 % typed as 5
+    with pytest.raises(CorrLevError, match=r"column Margin rate, row 3 \(GBPUSD\): .*percentage\? 5 % is 0.05"):
+        inputs_of(margin=rates)
+    assert inputs_of(margin=[""] * 13).margin_rates is None  # a blank column: no margin figures
+
+
+def test_rebalance_method_reaches_the_rebalance():
+    inp = inputs_of(settings={N.NAME_REBALANCE_METHOD: "Proportional"})
+    assert inp.rebalance_method == "proportional"
+    a = deskbook.analyse(inp)
+    ref = core.rebalance(inp.positions, a.estimate.matrix, inp.equity, cap=inp.cap, lots=inp.lot_notional,
+                         locked=inp.locked, baskets=a.baskets, basket_caps=inp.basket_cap, method="proportional")
+    assert a.rebalance.method == "proportional"
+    np.testing.assert_allclose(a.rebalance.positions, ref.positions, rtol=1e-12)
+    assert inp.fingerprint() != inputs_of().fingerprint()  # the audit log tells the two apart
+
+
+def test_one_estimate_serves_every_figure():
+    from corrlev_xl.excel.estimates import Estimates
+
+    memo = Estimates()
+    deskbook.analyse(inputs_of(margin=RATES), memo)
+    assert memo.computed == 1
+
+
+def test_sample_book_is_the_payloads():
+    assert len(RATES) == len(sample_book().symbols)
