@@ -254,7 +254,8 @@ def _risk_text(a: deskbook.DeskAnalysis) -> list[str]:
     if a.tail is not None:
         t = a.tail
         v = t.parametric_var
-        head = (f"  VaR / ES at {v.confidence:.4g}, {v.horizon:g} day(s): parametric {v.total:,.0f} / "
+        head = (f"  VaR / ES ({v.confidence * 100:g}%, {v.horizon:g} day{'s' if v.horizon != 1 else ''}): "
+                f"parametric {v.total:,.0f} / "
                 f"{t.parametric_es.total:,.0f}")
         if t.historical_var is not None and t.historical_es is not None:
             head += (f", historical {t.historical_var.total:,.0f} / {t.historical_es.total:,.0f} "

@@ -251,6 +251,7 @@ def write_results(wb: Any, a: deskbook.DeskAnalysis, when: dt.datetime,
             sheet = _Sheet(ws, [layouts.REPORT_TITLE, stamp], REPORT_NOTE)
             placed = sheet.write(report_sections(a, mapping_rows))
             _risk_chart(ws, placed["risk"], len(a.inputs.symbols))
+            _stress_chart(ws, placed["stress"], placed["stress_chart"], a)
             _heatmap(ws, placed["correlation"])
         else:
             sheet = _Sheet(ws, [layouts.PROPOSAL_TITLE], None)
@@ -283,11 +284,20 @@ def report_sections(a: deskbook.DeskAnalysis, mapping_rows: list[list[Any]] | No
                 header=2, notes=tuple(layouts.room_notes(a))),
         Section("baskets", f"Correlation baskets: every pair inside a basket correlates above {inp.threshold:g}",
                 layouts.desk_basket_rows(a)),
-        *layouts.risk_sections(a),
+        *_with_stress_chart(layouts.risk_sections(a)),
         Section("correlation", f"Correlation of daily returns ({layouts.estimate_label(a.estimate)} estimate)",
                 corr),
     ]
     return sections + _mapping_section(mapping_rows)
+
+
+STRESS_CHART_ROWS = 13  # the blank rows under the stress table that its chart takes
+
+
+def _with_stress_chart(sections: list[Section]) -> list[Section]:
+    """The risk sections with room for the stress chart under the stress table (its notes run across the sheet)."""
+    k = next(i for i, s in enumerate(sections) if s.key == "stress") + 1
+    return [*sections[:k], Section("stress_chart", None, [[""]] * STRESS_CHART_ROWS, header=0), *sections[k:]]
 
 
 # --------------------------------------------------------------------------- #
@@ -707,6 +717,28 @@ def _risk_chart(ws: Any, risk: Placed, count: int) -> None:
     chart.set_categories(Reference(ws, min_col=1, min_row=risk.first, max_row=risk.last))
     chart.legend = None
     ws.add_chart(chart, f"G{risk.header_row - 1}")
+
+
+def _stress_chart(ws: Any, stress: Placed, room: Placed, a: deskbook.DeskAnalysis) -> None:
+    """EFFLEV of each stress scenario as bars (red above the cap), in the blank rows ``room`` under the stress table."""
+    from openpyxl.chart import Reference
+    from openpyxl.chart.marker import DataPoint
+
+    assert a.stress is not None
+    cap = a.stress.cap
+    eff = stress.column("EFFLEV")
+    rows = stress.last - stress.first + 1
+    chart = _bar_chart(f"EFFLEV under stress (red: above the cap {cap:.2f}x)", "EFFLEV (x equity)", '0.0"x"', rows)
+    chart.add_data(Reference(ws, min_col=eff, min_row=stress.header_row, max_row=stress.last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=stress.first, max_row=stress.last))
+    chart.legend = None
+    for k, row in enumerate(a.stress):
+        if row.cap_broken:
+            point = DataPoint(idx=k)
+            point.graphicalProperties.solidFill = "C00000"
+            chart.series[0].dPt.append(point)
+    chart.width, chart.height = 15.0, _CM_PER_ROW * (room.last - room.first + 1)
+    ws.add_chart(chart, f"A{room.first}")
 
 
 def _proposal_charts(ws: Any, placed: dict[str, Placed], count: int) -> None:

@@ -259,7 +259,7 @@ def _ref(f):
 def test_the_charts_draw_the_right_cells(a, tmp_path):
     wb, path = written(a, tmp_path)
     report, proposal = wb[N.SHEET_HEADLESS_REPORT], wb[N.SHEET_PROPOSAL]
-    (risk,) = report._charts
+    risk, stress = report._charts
     share = column_under(report, layouts.RISK_SHARE)
     (series,) = risk.series
     assert _ref(series.val.numRef.f) == (N.SHEET_HEADLESS_REPORT, f"{share[0].coordinate}:{share[-1].coordinate}")
@@ -267,6 +267,14 @@ def test_the_charts_draw_the_right_cells(a, tmp_path):
     assert names == a.inputs.symbols
     categories = series.cat.strRef or series.cat.numRef  # openpyxl writes a numRef; both readers show the text
     assert _ref(categories.f)[1] == f"A{share[0].row}:A{share[-1].row}"
+    eff = column_under(report, "scenario")[:len(a.stress)]  # the stress table's scenarios (its note follows)
+    col = next(c.column for c in report[eff[0].row - 1] if c.value == "EFFLEV")
+    (series,) = stress.series
+    letter = openpyxl.utils.get_column_letter(col)
+    assert _ref(series.val.numRef.f)[1] == f"{letter}{eff[0].row}:{letter}{eff[-1].row}"
+    assert [c.value for c in eff] == [r.label for r in a.stress]
+    assert stress.anchor._from.row + 1 > eff[-1].row  # under the table, in rows of its own
+    assert len(series.dPt) == sum(r.cap_broken for r in a.stress)  # red bars: above the cap
 
     lev, notional = proposal._charts
     nom, eff, cap = (find(proposal, label) for label in ("NOMLEV", "EFFLEV", layouts.CAP))
@@ -279,7 +287,7 @@ def test_the_charts_draw_the_right_cells(a, tmp_path):
     # and in the file as Excel reads it: one drawing with one chart part per chart
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
-        assert len(charts) == 3
+        assert len(charts) == 4
         xml = " ".join(z.read(n).decode() for n in charts)
     assert "<f>'Report'!$C$" in xml and "<lineChart>" in xml
 
@@ -320,3 +328,57 @@ def test_libreoffice_prints_the_copy_with_its_charts(a, tmp_path):
     data = pdf.read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
     assert pages >= 3
+
+
+def test_the_risk_sections_show_the_analysis_in_desk_formats(tmp_path):
+    """Stress, VaR/ES, bets, margin and regimes on the Report sheet: the analysis' numbers in their formats."""
+    import xlwings as xw
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "macros"))
+    from bookjson import desk
+
+    from corrlev_xl.excel import macros
+
+    rates = [0.05] * len(sample_book().symbols)
+    a = deskbook.analyse(macros._inputs(xw.Book(json=desk(margin=rates))))
+    wb, _ = written(a, tmp_path)
+    ws = wb[N.SHEET_HEADLESS_REPORT]
+    loss = column_under(ws, layouts.LOSS)[:len(a.stress)]
+    assert [c.value for c in loss] == pytest.approx([r.loss for r in a.stress], rel=1e-12)
+    assert {c.number_format for c in loss} == {layouts.MONEY}
+    var = find(ws, "value at risk (VaR)")
+    assert ws.cell(var.row, 2).value == pytest.approx(a.tail.parametric_var.total, rel=1e-12)
+    assert ws.cell(var.row, 3).value == pytest.approx(a.tail.historical_var.total, rel=1e-12)
+    assert ws.cell(var.row, 2).number_format == layouts.MONEY
+    enb = find(ws, layouts.ENB)
+    assert ws.cell(enb.row, 2).value == pytest.approx(a.enb, rel=1e-12) and ws.cell(enb.row, 2).number_format == "0.00"
+    util = find(ws, layouts.MARGIN_LABELS["utilisation"][0])
+    assert ws.cell(util.row, 2).value == pytest.approx(a.margin.utilisation, rel=1e-12)
+    assert ws.cell(util.row, 2).number_format == layouts.PERCENT
+    rates_cells = column_under(ws, layouts.MARGIN_RATE)
+    assert [c.value for c in rates_cells] == rates and rates_cells[0].number_format == layouts.PERCENT
+    change = column_under(ws, layouts.CHANGE)
+    assert [c.value for c in change] == pytest.approx(list(a.regimes.change), rel=1e-12)
+    assert change[0].number_format == layouts.FORMATS[layouts.CHANGE]
+    notes = [c.value for row in ws.iter_rows(max_col=1) for c in row if isinstance(c.value, str)]
+    assert any(n.startswith("One-day loss = z x the scenario's daily vol, z = 2.33 (RiskZ)") for n in notes)
+    assert any(n.startswith("Losses at 0.99 confidence (Confidence) over 1 day(s)") for n in notes)
+
+
+def test_without_margin_rates_or_enough_history_the_report_says_so(tmp_path):
+    import xlwings as xw
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "macros"))
+    from bookjson import desk
+
+    from corrlev_xl.excel import macros
+
+    a = deskbook.analyse(macros._inputs(xw.Book(json=desk(last=60))))
+    wb, _ = written(a, tmp_path)
+    ws = wb[N.SHEET_HEADLESS_REPORT]
+    notes = [c.value for row in ws.iter_rows(max_col=1) for c in row if isinstance(c.value, str)]
+    assert deskbook.NO_MARGIN in notes
+    assert any("fewer than the long window of 120" in n for n in notes)
+    assert any(n.startswith("Historical: not computed") for n in notes)
+    var = find(ws, "value at risk (VaR)")
+    assert ws.cell(var.row, 3).value is None  # blank, not a number

@@ -421,7 +421,8 @@ class DeskAnalysis:
         return self.inputs.units * scale
 
 
-NO_MARGIN = "no margin rates given (add a Margin rate column to the Instruments table)"
+NO_MARGIN = ("no margin rates given (add a 'Margin rate' column to the positions: each instrument's initial "
+             "margin as a fraction of notional, 0.05 = 5 %)")
 
 
 def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
