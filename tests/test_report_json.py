@@ -55,3 +55,70 @@ def test_a_refused_workbook_is_a_json_object_too(tmp_path):
     assert done.returncode == 2
     assert out["ok"] is False and out["problems"][0]["input"] == "positions"
     assert set(out["problems"][0]) == {"input", "message", "option", "candidates"}
+
+
+def _with_risk_inputs(path, rates, settings):
+    """The desk template with a Margin rate column (or its own, overwritten) and the risk settings named."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter, range_boundaries
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.table import TableColumn
+
+    wb = openpyxl.load_workbook(bundled("corrlev_desk.xlsx"))
+    ws = wb["Book"]
+    table = ws.tables["Instruments"]
+    c1, r1, c2, r2 = range_boundaries(table.ref)
+    head = [ws.cell(r1, c).value for c in range(c1, c2 + 1)]
+    if "Margin rate" in head:
+        col = c1 + head.index("Margin rate")
+    else:
+        col = c2 + 1
+        ws.cell(r1, col, "Margin rate")
+        table.tableColumns.append(TableColumn(id=len(head) + 1, name="Margin rate"))
+        table.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(col)}{r2}"
+        table.autoFilter.ref = table.ref
+    for k, rate in enumerate(rates):
+        ws.cell(r1 + 1 + k, col, rate)
+    free = ws.max_row + 2
+    for k, (name, value) in enumerate(settings.items()):
+        ws.cell(free + k, 1, name)
+        ws.cell(free + k, 2, value)
+        if name in wb.defined_names:
+            del wb.defined_names[name]
+        wb.defined_names[name] = DefinedName(name, attr_text=f"Book!$B${free + k}")
+    wb.save(path)
+    return path
+
+
+def test_the_risk_figures_in_json_are_the_cores_and_documented(tmp_path):
+    import numpy as np
+
+    from corrlev_xl import core
+    from corrlev_xl.report import load_inputs
+
+    rates = [0.02, 0.03, 0.03, 0.03, 0.03, 0.03, 0.05, 0.05, 0.10, 0.05, 0.05, 0.05, 0.50]
+    book = _with_risk_inputs(tmp_path / "margin.xlsx", rates, {"RiskZ": 2.5, "Confidence": 0.975,
+                                                                "HorizonDays": 5, "MarginCallLevel": 0.5})
+    done, out = _json(str(book), "--no-write")
+    assert done.returncode == 0, done.stderr
+    documented = set(re.findall(r"`([a-z_]+)`", DOC))
+    assert not sorted({p for k, p in _keys(out) if k not in documented})
+    inp = load_inputs(book)
+    n, cov = inp.positions, core.covariance(core.returns(inp.prices)).matrix
+    st = core.stress(n, cov, inp.equity, cap=inp.cap, z=2.5, vol_shock=2.0)
+    assert out["stress"]["z"] == 2.5 and [s["scenario"] for s in out["stress"]["scenarios"]] == [r.scenario for r in st]
+    np.testing.assert_allclose([s["loss"] for s in out["stress"]["scenarios"]], [r.loss for r in st], rtol=1e-9)
+    var = core.value_at_risk(n, cov, confidence=0.975, horizon=5)
+    assert out["tail"]["var_parametric"] == pytest.approx(var.total, rel=1e-9)
+    assert out["tail"]["horizon_days"] == 5 and out["tail"]["confidence"] == 0.975
+    assert sum(out["tail"]["components"]["var_historical"]) == pytest.approx(out["tail"]["var_historical"], rel=1e-9)
+    assert out["enb"] == pytest.approx(core.enb(n, cov), rel=1e-9)
+    m = core.margin(n, rates, cov, inp.equity, call_level=0.5, z=2.5)
+    assert out["margin"]["required"] == pytest.approx(m.required, rel=1e-12)
+    assert out["margin"]["safety_index"] == pytest.approx(m.safety_index, rel=1e-9)
+    assert [x["rate"] for x in out["margin"]["per_instrument"]] == rates
+    reg = core.correlation_regimes(core.returns(inp.prices), names=inp.symbols)
+    assert [(p["first"], p["second"]) for p in out["regimes"]["pairs"]] == reg.pair_names()
+    assert out["notes"] == {}
+    settings = out["mapping"]["settings"]
+    assert settings["risk_z"]["value"] == 2.5 and settings["rebalance_method"]["source"] == "default"
