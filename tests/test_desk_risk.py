@@ -185,3 +185,12 @@ def test_one_estimate_serves_every_figure():
 
 def test_sample_book_is_the_payloads():
     assert len(RATES) == len(sample_book().symbols)
+
+
+def test_a_foreign_margin_header_is_read_and_a_bare_margin_column_is_not():
+    data = desk(margin=RATES)
+    data["sheets"][0]["values"][0][8] = "IM rate"
+    inp = macros._inputs(xw.Book(json=data))
+    np.testing.assert_array_equal(inp.margin_rates, RATES)
+    data["sheets"][0]["values"][0][8] = "Margin"  # could be an amount of money: not read as rates
+    assert macros._inputs(xw.Book(json=data)).margin_rates is None
