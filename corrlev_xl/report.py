@@ -229,7 +229,7 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
         "",
         *_risk_text(a),
         "",
-        f"Rebalance: {res.status} — {res.message}",
+        f"Rebalance: {res.status} — {res.message}" + (f" ({res.method})" if res.method != "correlation" else ""),
     ]
     steps = "lots" if a.inputs.lot_units is not None else "1% steps"
     cuts = [[s, int(k), res.positions_before[i], res.positions[i]]
@@ -267,9 +267,11 @@ def _risk_text(a: deskbook.DeskAnalysis) -> list[str]:
     lines.append(f"  Effective number of bets {enb} of {len(a.inputs.symbols)} instruments")
     if a.margin is not None:
         m = a.margin
-        lines.append(f"  Margin: required {m.required:,.0f} = {m.utilisation:.1%} of equity; cushion to the call "
-                     f"(c {m.call_level:g}) {m.cushion:,.0f}; safety index {m.safety_index:.2f} one-day losses "
-                     f"at z {m.z:g} (~{m.days:.0f} days)" + ("; AT OR PAST THE MARGIN CALL" if m.called else ""))
+        called = "  AT OR PAST THE MARGIN CALL" if m.called else ""
+        lines.append(f"  Margin: required {m.required:,.0f} ({m.utilisation:.1%} of equity); cushion to the call at "
+                     f"{m.call_level:g} x required: {m.cushion:,.0f}{called}")
+        lines.append(f"    safety index {m.safety_index:.2f} one-day losses at z {m.z:g}, "
+                     f"about {m.days:,.0f} days to the call")
     else:
         lines.append(f"  Margin: {a.notes.get('margin', 'no margin rates given')}")
     reg = a.regimes

@@ -121,4 +121,4 @@ def test_the_risk_figures_in_json_are_the_cores_and_documented(tmp_path):
     assert [(p["first"], p["second"]) for p in out["regimes"]["pairs"]] == reg.pair_names()
     assert out["notes"] == {}
     settings = out["mapping"]["settings"]
-    assert settings["risk_z"]["value"] == 2.5 and settings["rebalance_method"]["source"] == "default"
+    assert settings["risk_z"]["value"] == 2.5 and settings["risk_z"]["source"].startswith("named range RiskZ")
