@@ -361,7 +361,7 @@ def test_the_risk_sections_show_the_analysis_in_desk_formats(tmp_path):
     assert [c.value for c in change] == pytest.approx(list(a.regimes.change), rel=1e-12)
     assert change[0].number_format == layouts.FORMATS[layouts.CHANGE]
     notes = [c.value for row in ws.iter_rows(max_col=1) for c in row if isinstance(c.value, str)]
-    assert any(n.startswith("One-day loss = z x the scenario's daily vol, z = 2.33 (RiskZ)") for n in notes)
+    assert any(n.startswith("One-day loss at z = z x the scenario's daily vol, z = 2.33 (RiskZ)") for n in notes)
     assert any(n.startswith("Losses at 0.99 confidence (Confidence) over 1 day(s)") for n in notes)
 
 

@@ -157,7 +157,7 @@ FORMATS: dict[str, str] = {
 }
 
 # The risk figures beyond the dashboard: stress, VaR / ES, ENB, correlation regimes, margin
-LOSS = _ccy("one-day loss (z x daily vol)")
+LOSS = _ccy("one-day loss at z")
 REPAIRED = "correlation repaired"
 PARAMETRIC, HISTORICAL = _ccy("parametric (normal)"), _ccy("historical")
 VAR_P, ES_P, VAR_H, ES_H = (_ccy("VaR, parametric"), _ccy("ES, parametric"), _ccy("VaR, historical"),
@@ -169,10 +169,9 @@ MARGIN_RATE, MARGIN_REQUIRED = "margin rate", _ccy("required margin")
 MARGIN_LABELS = {  # label, format of each margin figure (MarginFigures field -> row)
     "required": (MARGIN_REQUIRED, MONEY), "utilisation": ("margin utilisation (required / equity)", PERCENT),
     "margin_level": ("margin level (equity / required)", PERCENT), "call_level": ("margin-call level c", "0.00"),
-    "call_equity": (_ccy("equity at the margin call (c x required)"), MONEY),
-    "cushion": (_ccy("cushion (equity - c x required)"), MONEY), "z": ("z (RiskZ)", "0.00"),
-    "one_day_loss": (LOSS, MONEY), "safety_index": ("margin safety index (cushion / one-day loss)", "0.00"),
-    "days": ("days to the margin call at z (MSI squared)", "0.0"), "called": ("at or past the margin call", BOOLEAN),
+    "call_equity": (_ccy("equity at the call"), MONEY), "cushion": (_ccy("cushion to the call"), MONEY),
+    "z": ("z (RiskZ)", "0.00"), "one_day_loss": (LOSS, MONEY), "safety_index": ("margin safety index (MSI)", "0.00"),
+    "days": ("days to the call (MSI squared)", "0.0"), "called": ("at or past the margin call", BOOLEAN),
 }
 FORMATS.update({
     LOSS: MONEY, REPAIRED: BOOLEAN, PARAMETRIC: MONEY, HISTORICAL: MONEY, VAR_P: MONEY, ES_P: MONEY, VAR_H: MONEY,
@@ -308,7 +307,7 @@ def stress_notes(a: DeskAnalysis) -> list[str]:
     """What each stress scenario does, and the z and k it uses."""
     assert a.stress is not None
     st = a.stress
-    return [f"One-day loss = z x the scenario's daily vol, z = {st.z:g} (RiskZ); cap {_x(st.cap)}. Correlations "
+    return [f"One-day loss at z = z x the scenario's daily vol, z = {st.z:g} (RiskZ); cap {_x(st.cap)}. Correlations "
             "against you: every correlation set to +1 or -1 against the book (EFFLEV = NOMLEV, the worst any "
             "correlation can give); hedges fail: negative correlations set to 0; volatility x "
             f"{st.vol_shock:g}: every volatility times {st.vol_shock:g} (CLM and EFFLEV unchanged, the loss "
@@ -423,8 +422,10 @@ def margin_notes(a: DeskAnalysis) -> list[str]:
     if m is None:
         return [a.notes.get("margin", "no margin rates given")]
     return [f"Required margin = sum of margin rate x |notional|. The broker calls when equity falls to "
-            f"{m.call_level:g} x the required margin (MarginCallLevel). Margin safety index = the cushion in "
-            f"one-day losses at z = {m.z:g} (RiskZ); days to the call = its square (random-walk scaling)."
+            f"{m.call_level:g} x the required margin (MarginCallLevel): the equity at the call; the cushion is "
+            f"equity minus it. One-day loss = z x the book's daily vol, z = {m.z:g} (RiskZ). Margin safety index "
+            "(MSI) = cushion / one-day loss: how many such losses the cushion absorbs; days to the call = MSI "
+            "squared (random-walk scaling)."
             + (" The book is at or past the margin call." if m.called else "")]
 
 
