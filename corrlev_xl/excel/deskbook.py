@@ -421,8 +421,7 @@ class DeskAnalysis:
         return self.inputs.units * scale
 
 
-NO_MARGIN = ("no margin rates given (add a 'Margin rate' column to the positions: each instrument's initial "
-             "margin as a fraction of notional, 0.05 = 5 %)")
+NO_MARGIN = "no margin rates given (add a 'Margin rate' column beside the positions, e.g. 0.05 for 5 %)"
 
 
 def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
