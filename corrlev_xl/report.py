@@ -264,7 +264,8 @@ def _risk_text(a: deskbook.DeskAnalysis) -> list[str]:
             head += f"; historical: {t.historical_note}"
         lines.append(head)
     enb = f"{a.enb:.2f}" if a.enb is not None else f"— ({a.notes.get('enb', '')})"
-    lines.append(f"  Effective number of bets {enb} of {len(a.inputs.symbols)} instruments")
+    k = len(a.inputs.symbols)
+    lines.append(f"  Effective number of bets {enb} of {k} instrument{'s' if k != 1 else ''}")
     if a.margin is not None:
         m = a.margin
         called = "  AT OR PAST THE MARGIN CALL" if m.called else ""

@@ -453,16 +453,16 @@ def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
         enb, notes["enb"] = None, str(exc)
     regimes = None
     if len(names) < 2:
-        notes["regimes"] = "correlation regimes need at least 2 instruments"
+        notes["regimes"] = "not computed: they need at least 2 instruments"
     elif r.shape[0] < REGIME_LONG:
-        notes["regimes"] = (f"the history has {r.shape[0]} daily returns, fewer than the long window of "
-                            f"{REGIME_LONG}: no correlation regimes (add price history)")
+        notes["regimes"] = (f"not computed: the history has {r.shape[0]} daily returns, fewer than the long window "
+                            f"of {REGIME_LONG} (add price history)")
     else:
         try:
             regimes = core.correlation_regimes(r, short=REGIME_SHORT, long=REGIME_LONG, threshold=REGIME_THRESHOLD,
                                                top=REGIME_TOP, names=names)
         except CorrLevError as exc:
-            notes["regimes"] = f"no correlation regimes: {exc}"
+            notes["regimes"] = f"not computed: {exc}"
     margin = None
     if inputs.margin_rates is None:
         notes["margin"] = NO_MARGIN

@@ -396,7 +396,7 @@ def regime_notes(a: DeskAnalysis) -> list[str]:
     """How many pairs are flagged, the threshold, repairs; or why there is no table."""
     reg = a.regimes
     if reg is None:
-        return [a.notes.get("regimes", "no correlation regimes")]
+        return [a.notes.get("regimes", "not computed")]
     repaired = [w for w, r in (("short", reg.repaired_short), ("long", reg.repaired_long)) if r]
     out = (f"{reg.flagged_count} of {reg.ranked} pairs flagged: |change| above {reg.threshold:g}; a flagged pair "
            "is correlating differently from its history (re-check its basket and hedges).")
