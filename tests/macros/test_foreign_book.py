@@ -159,3 +159,18 @@ def test_desktop_connect_asks_ok_cancel(answer, goes_on):
     book = SimpleNamespace(app=SimpleNamespace(engine=SimpleNamespace(type="desktop"), alert=alert))
     assert macros._confirm(book, "write?") is goes_on
     assert asked == [("corrlev-xl: Connect workbook", "ok_cancel")]
+
+
+def test_risk_report_and_refresh_on_a_foreign_book_without_the_new_inputs():
+    """No margin rates, no RiskZ/Confidence/HorizonDays: the defaults, a note for margin, nothing fails."""
+    pytest.importorskip("matplotlib")
+    _, actions = run("risk_report", foreign_book())
+    assert "alert" not in [a["func"] for a in actions]
+    values = next(a for a in actions if a["func"] == "setValues")["values"]
+    first = [r[0] for r in values if r]
+    assert "Stress: the book's figures if the correlations break" in first and "Margin" in first
+    assert first[first.index("Margin") + 1].startswith("no margin rates given")
+    assert any(isinstance(v, str) and "z = 2.33 (RiskZ)" in v for v in first)
+    _, actions = run("refresh_correlations", foreign_book())
+    snap = actions[-1]["values"]
+    assert any(isinstance(r[0], str) and r[0].startswith("Correlation regimes: the") for r in snap)
