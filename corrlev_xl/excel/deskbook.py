@@ -242,7 +242,7 @@ def _risk_settings(read: Reader, label: Callable[[str], str], header: Callable[[
     def raw(name: str) -> Rows:
         try:
             return read(name)
-        except (KeyError, CorrLevError):  # an older or foreign workbook without this setting: its default
+        except KeyError:  # not located (mapping.locate gives every setting, with its default): the default
             return [[None]]
 
     def where(name: str) -> str:
