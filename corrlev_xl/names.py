@@ -11,6 +11,7 @@ from __future__ import annotations
 SHEET_BOOK = "Book"
 SHEET_PRICES = "Prices"
 SHEET_DASHBOARD = "Dashboard"
+SHEET_RISK = "Risk detail"  # the second dashboard: margin, stress, VaR/ES, history, correlation regimes
 SHEET_CHECKS = "Checks"
 SHEET_PROPOSAL = "Proposal"
 SHEET_AUDIT = "Audit log"
@@ -48,6 +49,7 @@ NAME_THRESHOLD = "BasketThreshold"
 NAME_BASKET_CAP = "BasketCap"
 NAME_PRICES = "PriceHistory"  # header row of symbols + prices, oldest first
 NAME_DATES = "PriceDates"
+NAME_PRICE_TABLE = "PriceTable"  # the dates column and PriceHistory together (EFFLEVHIST dates its rows)
 NAME_COV_METHOD = "CovMethod"
 NAME_LAMBDA = "EwmaLambda"
 # Settings of the margin, stress, tail-risk and rebalance figures (single cells; blank -> default)
@@ -56,7 +58,8 @@ NAME_RISK_Z = "RiskZ"  # z of the one-day loss used by STRESS and the margin saf
 NAME_CONFIDENCE = "Confidence"  # VaR / expected shortfall confidence (0.99)
 NAME_HORIZON = "HorizonDays"  # VaR / expected shortfall horizon in trading days, sqrt(h) scaling (1)
 NAME_REBALANCE_METHOD = "RebalanceMethod"  # how Rebalance cuts ("correlation")
-INPUT_NAMES = (NAME_EQUITY, NAME_CAP, NAME_THRESHOLD, NAME_BASKET_CAP, NAME_COV_METHOD, NAME_LAMBDA)
+INPUT_NAMES = (NAME_EQUITY, NAME_CAP, NAME_THRESHOLD, NAME_BASKET_CAP, NAME_COV_METHOD, NAME_LAMBDA,
+               NAME_CALL_LEVEL, NAME_RISK_Z, NAME_CONFIDENCE, NAME_HORIZON, NAME_REBALANCE_METHOD)
 
 # Plain-range names the desk template's formulas use (no structured references,
 # so every reader — LibreOffice, the `formulas` package — understands them)

@@ -7,7 +7,9 @@ NAS/US30 +0.88, GOLD/USDJPY −0.50, GOLD/NAS +0.25, BTC/NAS +0.30, EURUSD/GBPUS
 +0.80, AUDUSD/NZDUSD +0.88, WTI/USDCAD −0.50, EURUSD/ZARJPY −0.835), the rest
 set to plausible values, then moved to the nearest valid correlation matrix.
 Index CFDs have blank prices on US market holidays, so the sample exercises
-the pairwise-complete estimators.  None of it is market data.
+the pairwise-complete estimators.  The margin rates are synthetic per asset
+class (FX 3.33 %, indices and gold 5 %, oil 10 %, bitcoin 50 %).  None of it
+is market data.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ INSTRUMENTS = [
     ("BTC", 45000.0, 0.035, 1, 1, 0.1, "USD"),
 ]
 SYMBOLS = [row[0] for row in INSTRUMENTS]
+# Initial margin as a fraction of notional, by asset class: SYNTHETIC sample rates of the
+# order retail CFD brokers quote (FX 30:1, indices and metals 20:1, energy 10:1, crypto 2:1),
+# not any broker's schedule.
+MARGIN_BY_CLASS = {"fx": 1 / 30, "index": 0.05, "metal": 0.05, "energy": 0.10, "crypto": 0.50}
+ASSET_CLASS = {"GOLD": "metal", "WTI": "energy", "NAS100": "index", "SP500": "index", "US30": "index",
+               "BTC": "crypto"}  # every other sample instrument is an FX pair
 INDICES = ("NAS100", "SP500", "US30")
 EQUITY = 400_000.0
 CAP = 2.0
@@ -122,6 +130,7 @@ class SampleBook:
     contract_size: np.ndarray
     lot_units: np.ndarray
     quote_ccy: list[str]
+    margin_rates: np.ndarray | None = None  # initial margin / notional (synthetic); None: no Margin rate column
     equity: float = EQUITY
     cap: float = CAP
     threshold: float = THRESHOLD
@@ -181,4 +190,5 @@ def sample_book() -> SampleBook:
         contract_size=np.array([row[4] for row in INSTRUMENTS], dtype=float),
         lot_units=np.array([row[5] for row in INSTRUMENTS], dtype=float),
         quote_ccy=[row[6] for row in INSTRUMENTS],
+        margin_rates=np.array([MARGIN_BY_CLASS[ASSET_CLASS.get(s, "fx")] for s in SYMBOLS]),
     )

@@ -17,15 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.axis import DateAxis
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import names as N
 from ..core.covariance import COV_METHODS
+from ..core.rebalance import REBALANCE_METHODS
 from ..sample import SampleBook, sample_book
 from ._sheets import (
     BOLD,
@@ -91,8 +95,10 @@ def _about(b: Book, book: SampleBook, inputs: InputNotes) -> None:
         ("", "EFFLEV = NOMLEV x CLM: nominal leverage scaled by how much the positions really offset (CLM in "
              "0..1)."),
         ("Sheets", f"{N.SHEET_BOOK}: the {N.TABLE_INSTRUMENTS} table (positions) and the named inputs (yellow)."),
-        ("", f"{N.SHEET_DASHBOARD}: correlation heatmap, covariance, leverage figures, risk contributions, "
-             "baskets, headroom."),
+        ("", f"{N.SHEET_DASHBOARD}: leverage, margin and diversification tiles, correlation heatmap, covariance, "
+             "risk contributions, baskets, headroom."),
+        ("", f"{N.SHEET_RISK}: the margin table, stress scenarios, VaR and expected shortfall, correlation "
+             "regimes, and EFFLEV / CLM of today's book through time (chart)."),
         ("", f"{N.SHEET_CHECKS}: the same figures recomputed from the inputs with built-in formulas only; "
              "differences ~0."),
         ("", f"{N.SHEET_PRICES}: {len(book.dates)} daily closes of {len(book.symbols)} instruments, oldest "
@@ -109,6 +115,10 @@ def _about(b: Book, book: SampleBook, inputs: InputNotes) -> None:
         (N.NAME_DATES, f"{N.SHEET_PRICES}: the dates (column A)."),
         (N.NAME_POSITIONS, f"{N.SHEET_BOOK}: the {N.COL_NOTIONAL} column of the {N.TABLE_INSTRUMENTS} table "
                            "(signed, USD)."),
+        (N.NAME_MARGIN_RATES, f"{N.SHEET_BOOK}: the {N.COL_MARGIN} column (initial margin / notional; synthetic "
+                              "sample rates). Optional."),
+        (N.NAME_PRICE_TABLE, f"{N.SHEET_PRICES}: the dates and {N.NAME_PRICES} together (EFFLEVHIST dates its "
+                             "rows)."),
         (N.NAME_COV_MATRIX, f"{N.SHEET_DASHBOARD}: the labelled COVMATRIX block; {N.NAME_COV_VALUES}: its "
                             "numbers."),
     ]
@@ -117,14 +127,19 @@ def _about(b: Book, book: SampleBook, inputs: InputNotes) -> None:
                 "source documents state; replace them with your own data.", lines, "desk")
 
 
+BOOK_COLUMNS = (*N.INSTRUMENT_COLUMNS, N.COL_MARGIN)  # the mandatory columns, then the optional margin rate
+
+
 def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
+    """The Instruments table (with a Margin rate column when the book has margin rates) and the named inputs."""
     ws = b.sheet(N.SHEET_BOOK)
     title(ws, "Book — positions and named inputs",
           f"{SYNTHETIC}  Yellow cells are inputs; {N.COL_NOTIONAL} is a formula.")
-    col = {name: k + 1 for k, name in enumerate(N.INSTRUMENT_COLUMNS)}
+    columns = BOOK_COLUMNS if book.margin_rates is not None else N.INSTRUMENT_COLUMNS
+    col = {name: k + 1 for k, name in enumerate(columns)}
     L = {name: get_column_letter(c) for name, c in col.items()}
     top = 4
-    header_row(ws, top, 1, list(N.INSTRUMENT_COLUMNS),
+    header_row(ws, top, 1, list(columns),
                lambda k: Alignment(horizontal="left" if k == 0 else "right"))
     price, fx = book.last_prices, book.fx_rates
     for i, sym in enumerate(book.symbols):
@@ -133,6 +148,8 @@ def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
             N.COL_SYMBOL: sym, N.COL_UNITS: float(book.units[i]), N.COL_PRICE: float(price[i]),
             N.COL_CONTRACT: float(book.contract_size[i]), N.COL_FX: float(fx[i]),
             N.COL_LOT: float(book.lot_units[i]), N.COL_LOCKED: False}
+        if book.margin_rates is not None:
+            cells[N.COL_MARGIN] = float(book.margin_rates[i])
         for name, v in cells.items():
             cell = ws.cell(row=r, column=col[name], value=v if isinstance(v, (str, bool)) else xl_float(v))
             if name != N.COL_SYMBOL:
@@ -147,14 +164,18 @@ def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
         ws[f"{L[N.COL_LOT]}{r}"].number_format = "#,##0.##"
         ws[f"{L[N.COL_LOCKED]}{r}"].number_format = BOOL
         ws[f"{L[N.COL_LOCKED]}{r}"].alignment = Alignment(horizontal="right")
+        if N.COL_MARGIN in L:
+            ws[f"{L[N.COL_MARGIN]}{r}"].number_format = "0.00%"
     last = top + len(book.symbols)
     table = Table(displayName=N.TABLE_INSTRUMENTS, name=N.TABLE_INSTRUMENTS, ref=rng(1, top, len(col), last))
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     b.define(N.NAME_POSITIONS, ws, absolute(col[N.COL_NOTIONAL], top + 1, col[N.COL_NOTIONAL], last))
+    if N.COL_MARGIN in col:
+        b.define(N.NAME_MARGIN_RATES, ws, absolute(col[N.COL_MARGIN], top + 1, col[N.COL_MARGIN], last))
 
     # named inputs: label (the range name), value, unit note
-    ic = len(col) + 2  # J
+    ic = len(col) + 2  # K (J without margin rates)
     inputs: dict[str, tuple[float | str, str | None, str]] = {
         N.NAME_EQUITY: (book.equity, MONEY, "USD (the account currency): account equity, > 0"),
         N.NAME_CAP: (book.cap, LEV, "leverage units: cap on EFFLEV (desk range 1.8x-2.2x)"),
@@ -162,6 +183,11 @@ def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
         N.NAME_BASKET_CAP: (book.basket_cap, LEV, "leverage units: cap on each basket's EFFLEV (blank = none)"),
         N.NAME_COV_METHOD: ("sample", None, "covariance estimator: " + ", ".join(COV_METHODS)),
         N.NAME_LAMBDA: (0.94, "0.00", "EWMA decay per day (used when CovMethod = ewma)"),
+        N.NAME_CALL_LEVEL: (1.0, "0.00", "multiple of the required margin at which the broker calls (1 = 100 %)"),
+        N.NAME_RISK_Z: (2.33, "0.00", "standard deviations of the one-day loss z·σ (STRESS, margin safety)"),
+        N.NAME_CONFIDENCE: (0.99, "0.0%", "confidence of VaR and expected shortfall, between 50 % and 100 %"),
+        N.NAME_HORIZON: (1, "0", "trading days of VaR and expected shortfall (scaled by √days)"),
+        N.NAME_REBALANCE_METHOD: (REBALANCE_METHODS[0], None, "how Rebalance cuts: " + ", ".join(REBALANCE_METHODS)),
     }
     assert tuple(inputs) == N.INPUT_NAMES
     header_row(ws, top, ic, ["Named input", "Value", "Unit / meaning"],
@@ -178,12 +204,11 @@ def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
             v.alignment = Alignment(horizontal="right")
         ws.cell(row=r, column=ic + 2, value=note).alignment = Alignment(indent=1)
         b.define(name, ws, absolute(ic + 1, r))
-        shown = f"{value:,.0f}" if fmt == MONEY else f"{value:.2f}x" if fmt == LEV else str(value)
-        where[name] = (f"{N.SHEET_BOOK}!{a1(ic + 1, r)}", shown, note)
-    method_cell = a1(ic + 1, top + 1 + N.INPUT_NAMES.index(N.NAME_COV_METHOD))
-    dv = DataValidation(type="list", formula1='"' + ",".join(COV_METHODS) + '"', allow_blank=False)
-    dv.add(method_cell)
-    ws.add_data_validation(dv)
+        where[name] = (f"{N.SHEET_BOOK}!{a1(ic + 1, r)}", _shown(value, fmt), note)
+    for name, choices in ((N.NAME_COV_METHOD, COV_METHODS), (N.NAME_REBALANCE_METHOD, REBALANCE_METHODS)):
+        dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=False)
+        dv.add(a1(ic + 1, top + 1 + N.INPUT_NAMES.index(name)))
+        ws.add_data_validation(dv)
 
     notes = [
         f"{N.COL_NOTIONAL} = {N.COL_UNITS} x {N.COL_PRICE} x {N.COL_CONTRACT} x {N.COL_FX}, signed, in USD. "
@@ -192,21 +217,35 @@ def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
         f"feed). {N.COL_FX}: USD per unit of the quote currency.",
         f"{N.COL_LOT} (units per lot) and {N.COL_LOCKED} (TRUE = never cut) are used by the Rebalance macro "
         "(CorrLev ribbon).",
+        f"{N.COL_MARGIN}: the broker's initial margin as a fraction of notional (name {N.NAME_MARGIN_RATES}). "
+        "SYNTHETIC sample rates per asset class:",
+        "FX 3.33 % (30:1), indices and gold 5 % (20:1), oil 10 %, bitcoin 50 %. Use your broker's. "
+        "Optional: without the column no margin figure is shown.",
+        f"Blank {N.NAME_CALL_LEVEL}, {N.NAME_RISK_Z}, {N.NAME_CONFIDENCE}, {N.NAME_HORIZON} or "
+        f"{N.NAME_REBALANCE_METHOD}: the default (1, 2.33, 99 %, 1 day, {REBALANCE_METHODS[0]}).",
     ]
+    notes_row = max(last, top + len(inputs)) + 2
     for k, line in enumerate(notes):
-        ws.cell(row=last + 2 + k, column=1, value=line).font = NOTE
-    widths(ws, {"A": 10, "B": 12, "C": 12, "D": 14, "E": 14, "F": 11, "G": 10, "H": 13, "I": 3,
-                "J": 17, "K": 12, "L": 52})
+        ws.cell(row=notes_row + k, column=1, value=line).font = NOTE
+    widths(ws, {"A": 10, "B": 12, "C": 12, "D": 14, "E": 14, "F": 11, "G": 10, "H": 13, "I": 12, "J": 3,
+                "K": 19, "L": 12, "M": 62})
     ws.freeze_panes = f"A{top + 1}"
-    page(ws, rng(1, 1, ic + 2, last + 2 + len(notes)))
+    page(ws, rng(1, 1, ic + 2, notes_row + len(notes) - 1))
     return where
+
+
+def _shown(value: float | str, fmt: str | None) -> str:
+    """An input's value as the About sheet states it."""
+    if isinstance(value, str):
+        return value
+    return {MONEY: f"{value:,.0f}", LEV: f"{value:.2f}x", "0.0%": f"{value:.0%}"}.get(fmt or "", f"{value:g}")
 
 
 @dataclass(frozen=True)
 class Dashboard:
     """Where the dashboard's figures landed, for the Checks sheet."""
 
-    kpi: dict[str, str]  # tile label -> cell
+    kpi: dict[str, str]  # tile label -> cell (both rows of tiles)
     corr: Block
     cov: Block
     risk: Block
@@ -220,7 +259,7 @@ def _dashboard(b: Book, book: SampleBook) -> Dashboard:
     n = len(book.symbols)
     pos, cm, eq = N.NAME_POSITIONS, N.NAME_COV_MATRIX, N.NAME_EQUITY
     estimator = (N.NAME_PRICES, N.NAME_COV_METHOD, Lit("log"), N.NAME_LAMBDA)
-    corr_top, cov_top = 10, 26
+    corr_top, cov_top = 15, 31
 
     # the covariance first: every leverage tile reads it
     ws.cell(row=corr_top - 1, column=1,
@@ -269,6 +308,12 @@ def _dashboard(b: Book, book: SampleBook) -> Dashboard:
                                     font=Font(size=14, bold=True, color="FFFFFF")))
     over_cap = f"${cells['EFFLEV'][0]}$5>{N.NAME_CAP}"
     ws.conditional_formatting.add("B7", FormulaRule(formula=[over_cap], font=Font(bold=True, color="C00000")))
+    cells |= _risk_tiles(b, ws, 9)
+    link = ws.cell(row=12, column=2, value=f"Stress, VaR / ES, the margin table, EFFLEV history, correlation "
+                                           f"regimes: sheet {N.SHEET_RISK} >")
+    link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{sheet_ref(N.SHEET_RISK)}!A1",
+                               display=str(link.value))
+    link.font = Font(bold=True, color="0563C1", underline="single")
 
     heat = rng(2, corr_top + 1, 1 + n, corr_top + n)
     ws.conditional_formatting.add(heat, ColorScaleRule(
@@ -355,6 +400,219 @@ def _dashboard(b: Book, book: SampleBook) -> Dashboard:
     return Dashboard(cells, corr, cov, rc)
 
 
+# the second row of tiles: (label, format, meaning); the margin ones are filled from the MARGIN table later
+MARGIN_TILES = {  # tile label -> the MARGIN row it shows (its label starts so)
+    "Margin util.": "margin utilisation", "Margin safety": "safety index", "Days to call": "days until",
+    "Cushion USD": "cushion",
+}
+RISK_TILES: list[tuple[str, str, str]] = [
+    ("Margin util.", PCT, "MU = margin / equity"), ("Margin safety", "0.0", "MSI: cushion / RiskZ sd"),
+    ("Days to call", "#,##0", "MSI², at RiskZ sd a day"), ("Cushion USD", '#,##0,"k"', "equity - call level"),
+    ("ENB", "0.00", "effective bets, 1 to N"), ("Div. ratio", "0.00", "1 / CLM (Choueifaty)"),
+    ("VaR USD", MONEY, "parametric"),
+]
+
+
+def _risk_tiles(b: Book, ws: Worksheet, top: int) -> dict[str, str]:
+    """The second row of tiles (margin, diversification, VaR); label row ``top``, values below, meaning under."""
+    pos, cm = N.NAME_POSITIONS, N.NAME_COV_MATRIX
+    cells = {label: a1(2 + 2 * k, top + 1) for k, (label, _f, _m) in enumerate(RISK_TILES)}
+    fmt = {label: f for label, f, _m in RISK_TILES}
+    b.udf(ws, cells["ENB"], "ENB", pos, cm, fmt=fmt["ENB"])
+    b.udf(ws, cells["Div. ratio"], "DIVRATIO", pos, cm, fmt=fmt["Div. ratio"])
+    b.udf(ws, cells["VaR USD"], "VALUEATRISK", pos, cm, N.NAME_CONFIDENCE, N.NAME_HORIZON, fmt=fmt["VaR USD"])
+    for k, (label, f, meaning) in enumerate(RISK_TILES):
+        c = 2 + 2 * k
+        header_row(ws, top, c, [label])
+        ws.cell(row=top, column=c + 1).fill = HEADER_FILL
+        ws.cell(row=top, column=c + 1).border = BOTTOM
+        ws[cells[label]].font = KPI
+        ws[cells[label]].alignment = Alignment(horizontal="left")
+        ws[cells[label]].number_format = f
+        ws.cell(row=top + 2, column=c, value=meaning).font = NOTE
+    ws.row_dimensions[top + 1].height = 22
+    return cells
+
+
+def _margin_tiles(b: Book, dash: Dashboard, margin: Block) -> None:
+    """The margin tiles: plain references to the MARGIN table's cells on the risk sheet (values stored)."""
+    ws = b.wb[N.SHEET_DASHBOARD]
+    for label, starts in MARGIN_TILES.items():
+        (r,) = [i for i, row in enumerate(margin.rows) if str(row[0]).startswith(starts)]
+        ref = f"{sheet_ref(N.SHEET_RISK)}!{a1(margin.c1 + 1, margin.r1 + r)}"
+        b.formula(ws, dash.kpi[label], b.ref(ws, ref))
+
+
+@dataclass(frozen=True)
+class RiskSheet:
+    """Where the risk sheet's figures landed, for the Checks sheet."""
+
+    margin: Block
+    stress: Block
+    tail: dict[str, str]  # "VaR parametric" … -> cell
+    history: Block
+
+
+HIST_CHART_ROWS = 20  # the EFFLEV history chart's height in rows
+
+
+def _risk_sheet(b: Book, book: SampleBook) -> RiskSheet:
+    """The second dashboard: margin, stress, VaR / ES, correlation regimes and EFFLEV through time."""
+    ws = b.sheet(N.SHEET_RISK)
+    title(ws, "Risk detail — margin, stress, tail risk and history of today's book",
+          f"{SYNTHETIC}  Every figure is a corrlev cell function (values stored); inputs on the "
+          f"{N.SHEET_BOOK} sheet.", note_font=Font(size=9, italic=True, color="C00000"))
+    back = ws.cell(row=3, column=1, value=f"< back to the {N.SHEET_DASHBOARD}")
+    back.hyperlink = Hyperlink(ref="A3", location=f"{N.SHEET_DASHBOARD}!A1", display=str(back.value))
+    back.font = Font(color="0563C1", underline="single")
+    pos, cm, eq = N.NAME_POSITIONS, N.NAME_COV_MATRIX, N.NAME_EQUITY
+    top = 6
+
+    # left: the margin table
+    ws.cell(row=top - 1, column=1, value=f"Margin (inputs: {N.SHEET_BOOK} sheet)").font = SECTION
+    margin = b.udf_block(ws, a1(1, top), "MARGIN", pos, N.NAME_MARGIN_RATES, eq, cm, N.NAME_CALL_LEVEL,
+                         N.NAME_RISK_Z)
+    style_block(ws, margin)
+    for i, row in enumerate(margin.rows[1:], start=margin.r1 + 1):
+        label, value = str(row[0]), row[1]
+        fmt = (PCT if label.startswith("margin utilisation") else "0.00" if label.startswith(("margin level", "z "))
+               else LEV if label.startswith("margin-call level") else "0.0" if "MSI =" in label
+               else MONEY)
+        c = ws.cell(row=i, column=margin.c2)
+        c.number_format = fmt
+        if isinstance(value, str):
+            c.alignment = Alignment(horizontal="right")
+            c.font = Font(size=9)
+        ws.cell(row=i, column=margin.c1).font = Font(size=9, bold=True)
+
+    # right: stress, then VaR / ES, then the correlation regimes
+    S = 4  # column D
+    ws.cell(row=top - 1, column=S, value=f"Stress scenarios (one-day loss at {N.NAME_RISK_Z}; "
+                                         f"above the {N.NAME_CAP}?)").font = SECTION
+    stress = b.udf_block(ws, a1(S, top), "STRESS", pos, cm, eq, N.NAME_CAP, N.NAME_RISK_Z)
+    style_block(ws, stress, fmts=[None, LEV, LEV, RATIO, "0.00%", MONEY, BOOL, BOOL])
+    _wrap_header(ws, stress)
+    for i in range(stress.r1 + 1, stress.r2 + 1):
+        for j in (stress.c2 - 1, stress.c2):
+            ws.cell(row=i, column=j).alignment = Alignment(horizontal="center")
+    broken = f"${get_column_letter(stress.c2 - 1)}{stress.r1 + 1}=TRUE"
+    ws.conditional_formatting.add(rng(stress.c1, stress.r1 + 1, stress.c2 - 2, stress.r2),
+                                  FormulaRule(formula=[broken], font=Font(bold=True, color="C00000")))
+    ws.cell(row=stress.r2 + 1, column=S,
+            value="correlations against you: every ρ = ±1 with the positions' signs (EFFLEV = NOMLEV); hedges "
+                  "fail: negative ρ set to 0; volatility x 2: every σ doubled.").font = NOTE
+
+    t_top = stress.r2 + 4
+    ws.cell(row=t_top - 1, column=S, value=f"Value at risk and expected shortfall (USD loss at "
+                                           f"{N.NAME_CONFIDENCE}, over {N.NAME_HORIZON})").font = SECTION
+    header_row(ws, t_top, S, ["method", "VaR", "Exp. shortfall"],
+               lambda k: Alignment(horizontal="left" if k == 0 else "right"))
+    tail: dict[str, str] = {}
+    methods = (("parametric", "parametric (normal, CovTable)"), ("historical", "historical (P&L on prices)"))
+    for k, (method, label) in enumerate(methods):
+        r = t_top + 1 + k
+        ws.cell(row=r, column=S, value=label).font = BOLD
+        for j, (fn, short) in enumerate((("VALUEATRISK", "VaR"), ("EXPSHORTFALL", "ES"))):
+            cell = a1(S + 1 + j, r)
+            prices = () if method == "parametric" else (N.NAME_PRICES,)
+            b.udf(ws, cell, fn, pos, cm, N.NAME_CONFIDENCE, N.NAME_HORIZON, Lit(method), *prices, fmt=MONEY)
+            tail[f"{short} {method}"] = cell
+    ws.cell(row=t_top + 3, column=S,
+            value="Parametric: zero-mean normal P&L, σ·√days. Historical: the book's P&L on each day's simple "
+                  "returns, lower-quantile rule (docs/tailrisk.md).").font = NOTE
+
+    g_top = t_top + 5
+    ws.cell(row=g_top - 1, column=S, value="Correlation regimes: pairs whose last-20-day correlation moved "
+                                           "furthest from the last 120 days").font = SECTION
+    regimes = b.udf_block(ws, a1(S, g_top), "CORRREGIME", N.NAME_PRICES, 20, 120, 0.3, 8)
+    style_block(ws, regimes, labels=False, fmts=[None, None, CORR, CORR, "+0.00;-0.00", BOOL])
+    _wrap_header(ws, regimes)
+    for i in range(regimes.r1 + 1, regimes.r2 + 1):
+        ws.cell(row=i, column=regimes.c2).alignment = Alignment(horizontal="center")
+    flag = f"${get_column_letter(regimes.c2)}{regimes.r1 + 1}=TRUE"
+    ws.conditional_formatting.add(rng(regimes.c1, regimes.r1 + 1, regimes.c2 - 1, regimes.r2),
+                                  FormulaRule(formula=[flag], fill=PINK_FILL))
+    ws.cell(row=regimes.r2 + 1, column=S, value="flagged: |change| above 0.3 (pink).").font = NOTE
+
+    # the history: its table right of the printed page, its chart under both columns
+    H = 14  # column N
+    h_top = 5
+    ws.cell(row=h_top - 1, column=H, value="EFFLEV history of today's book: 60-day sample covariance per date "
+                                           "(chart data, not printed)").font = SECTION
+    hist = b.udf_block(ws, a1(H, h_top), "EFFLEVHIST", pos, N.NAME_PRICE_TABLE, eq)
+    style_block(ws, hist, labels=False, fmts=[DATE, LEV, RATIO, LEV, "0.00%", "0"])
+    cap_col = hist.c2 + 1
+    header_row(ws, hist.r1, cap_col, ["Cap"], lambda k: Alignment(horizontal="center"))
+    for r in range(hist.r1 + 1, hist.r2 + 1):
+        b.formula(ws, a1(cap_col, r), b.ref(ws, N.NAME_CAP), LEV)
+    chart_row = max(margin.r2, regimes.r2 + 1) + 3
+    ws.cell(row=chart_row - 1, column=1, value="EFFLEV and CLM of today's book through time "
+                                               "(how crowded this book would have been)").font = SECTION
+    ws.add_chart(_history_chart(ws, hist, cap_col), a1(1, chart_row))
+    last_row = chart_row + HIST_CHART_ROWS
+
+    widths(ws, {"A": 44, "B": 24, "C": 2, "D": 29, "E": 13, "F": 16, "G": 16, "H": 10, "I": 15, "J": 11,
+                "K": 9, "L": 9, "M": 3, "N": 11, "O": 8, "P": 8, "Q": 8, "R": 9, "S": 8, "T": 7})
+    ws.freeze_panes = "A4"
+    ws.sheet_view.showGridLines = False
+    page(ws, rng(1, 1, stress.c2, last_row))
+    return RiskSheet(margin, stress, tail, hist)
+
+
+def _wrap_header(ws: Worksheet, blk: Block) -> None:
+    """A table's header on two lines where it needs them."""
+    for j in range(blk.c1, blk.c2 + 1):
+        c = ws.cell(row=blk.r1, column=j)
+        c.alignment = Alignment(horizontal=c.alignment.horizontal, vertical="center", wrap_text=True)
+    ws.row_dimensions[blk.r1].height = 27
+
+
+def _history_chart(ws: Worksheet, hist: Block, cap_col: int) -> LineChart:
+    """EFFLEV and the Cap on the left axis, CLM on the right, against the dates."""
+    rows = dict(min_row=hist.r1, max_row=hist.r2)
+    dates = Reference(ws, min_col=hist.c1, min_row=hist.r1 + 1, max_row=hist.r2)
+    lev = LineChart()
+    lev.add_data(Reference(ws, min_col=hist.c1 + 1, **rows), titles_from_data=True)
+    lev.add_data(Reference(ws, min_col=cap_col, **rows), titles_from_data=True)
+    lev.set_categories(dates)
+    lev.title = chart_title("EFFLEV (left) and CLM (right) with today's positions, 60-day window", 10)
+    lev.y_axis.title = axis_title("EFFLEV, Cap (x)")
+    lev.y_axis.number_format = "0.0"
+    lev.y_axis.majorGridlines = None
+    lev.x_axis = DateAxis(crossAx=100)
+    lev.x_axis.number_format = "yyyy-mm"
+    lev.x_axis.majorTimeUnit = "months"
+    lev.x_axis.majorUnit = 6
+    lev.y_axis.crossAx = 500
+    lev.x_axis.txPr = chart_text(8)
+    lev.y_axis.txPr = chart_text(8)
+    lev.x_axis.delete = False
+    lev.y_axis.delete = False
+    colours = ("1F3864", "C00000")
+    for series, colour in zip(lev.series, colours):
+        series.smooth = False
+        series.graphicalProperties.line.solidFill = colour
+        series.graphicalProperties.line.width = 15000
+    lev.series[1].graphicalProperties.line.dashStyle = "dash"
+    clm = LineChart()
+    clm.add_data(Reference(ws, min_col=hist.c1 + 2, **rows), titles_from_data=True)
+    clm.y_axis.axId = 200
+    clm.y_axis.crossAx = 500
+    clm.y_axis.title = axis_title("CLM")
+    clm.y_axis.number_format = "0.00"
+    clm.y_axis.crosses = "max"
+    clm.y_axis.majorGridlines = None
+    clm.y_axis.txPr = chart_text(8)
+    clm.y_axis.delete = False
+    clm.series[0].smooth = False
+    clm.series[0].graphicalProperties.line.solidFill = "70AD47"
+    clm.series[0].graphicalProperties.line.width = 12000
+    lev += clm
+    lev.legend.position = "b"
+    lev.width, lev.height = 30.0, HIST_CHART_ROWS * 0.5
+    return lev
+
+
 def returns_formula(prices: str, col: str, r: int) -> str:
     """The log return of price row ``r`` against the column's previous quote; blank without both.
 
@@ -367,16 +625,55 @@ def returns_formula(prices: str, col: str, r: int) -> str:
     return f'=IF(ISNUMBER({here}),IF(ISNA({last}),"",LN({here}/{last})),"")'
 
 
-def _checks(b: Book, book: SampleBook, dash: Dashboard) -> None:
+CHECK_ROWS = 17  # rows of the Checks sheet's figures table (10 without the risk sheet)
+
+
+def _margin_cell(risk: RiskSheet, starts: str) -> str:
+    """The MARGIN table's value cell of the row whose label starts with ``starts``."""
+    m = risk.margin
+    (r,) = [i for i, row in enumerate(m.rows) if str(row[0]).startswith(starts)]
+    return a1(m.c1 + 1, m.r1 + r)
+
+
+def _risk_checks(dash: Dashboard, risk: RiskSheet, row: dict[str, int],
+                 RS: str) -> list[tuple[str, str | None, str, str, str]]:
+    """The Checks rows of the second row of tiles and the risk sheet (``row``: where NOMLEV, PORTVOL … are)."""
+    D, kpi, st, eq, pos = sheet_ref(N.SHEET_DASHBOARD), dash.kpi, risk.stress, N.NAME_EQUITY, N.NAME_POSITIONS
+    z, conf, days = N.NAME_RISK_Z, N.NAME_CONFIDENCE, N.NAME_HORIZON
+    margin = f"SUMPRODUCT({N.NAME_MARGIN_RATES},ABS({pos}))"
+    return [
+        ("Diversification ratio (DIVRATIO)", f"{D}!{kpi['Div. ratio']}", f"=C{row['sa']}/C{row['pv']}",
+         "0.000000", "stand-alone risk / PORTVOL (= 1 / CLM)"),
+        (f"One-day loss at {N.NAME_RISK_Z} (STRESS)", f"{RS}!{a1(st.c1 + 5, st.r1 + 1)}",
+         f"={z}*C{row['pv']}*{eq}", "#,##0.00", f"{N.NAME_RISK_Z} x PORTVOL x Equity"),
+        ("EFFLEV, corr. against you (STRESS)", f"{RS}!{a1(st.c1 + 2, st.r1 + 2)}", f"=C{row['nom']}",
+         LEV, "every correlation ±1 with the positions' signs: EFFLEV = NOMLEV"),
+        ("Margin utilisation MU (MARGIN)", f"{RS}!{_margin_cell(risk, 'margin utilisation')}",
+         f"={margin}/{eq}", "0.000000", f"SUMPRODUCT({N.NAME_MARGIN_RATES},ABS(Positions))/Equity"),
+        ("Margin safety index MSI (MARGIN)", f"{RS}!{_margin_cell(risk, 'safety index')}",
+         f"=({eq}-{N.NAME_CALL_LEVEL}*{margin})/({z}*C{row['pv']}*{eq})", "0.000000",
+         f"(Equity - {N.NAME_CALL_LEVEL} x margin) / ({N.NAME_RISK_Z} x PORTVOL x Equity)"),
+        ("VaR, parametric (USD)", f"{RS}!{risk.tail['VaR parametric']}",
+         f"=NORMSINV({conf})*SQRT({days})*C{row['pv']}*{eq}", "#,##0.00",
+         f"NORMSINV({N.NAME_CONFIDENCE}) x SQRT({N.NAME_HORIZON}) x PORTVOL x Equity"),
+        ("Exp. shortfall, parametric (USD)", f"{RS}!{risk.tail['ES parametric']}",
+         f"=NORMDIST(NORMSINV({conf}),0,1,FALSE)/(1-{conf})*SQRT({days})*C{row['pv']}*{eq}", "#,##0.00",
+         f"normal density at NORMSINV({N.NAME_CONFIDENCE}) / (1 - {N.NAME_CONFIDENCE}) x SQRT(days) x vol USD"),
+    ]
+
+
+def _checks(b: Book, book: SampleBook, dash: Dashboard, risk: RiskSheet | None = None) -> None:
+    """The Checks sheet; the figures of the risk sheet and the second row of tiles when ``risk`` is given."""
     ws = b.sheet(N.SHEET_CHECKS)
     title(ws, "Checks — built-in formulas from the inputs against the corrlev cell functions",
           "Column C (green) uses only built-in functions (LN, COVARIANCE.S, STDEV, MMULT, SUMPRODUCT, CORREL "
           "...) on the Prices, Positions and Equity: every spreadsheet computes it, no add-in needed.")
-    ws["A3"] = (f'Column B shows the cell function\'s result from the Dashboard ("{NO_VALUE}" where it cannot '
-                "be computed, e.g. in LibreOffice); the difference should be ~0 (rounding).")
+    ws["A3"] = (f'Column B shows the cell function\'s result from the Dashboard or {N.SHEET_RISK} '
+                f'("{NO_VALUE}" where it cannot be computed, e.g. in LibreOffice); the difference should be ~0 '
+                "(rounding).")
     ws["A3"].font = NOTE
     n, T = len(book.symbols), len(book.dates)
-    D, P = sheet_ref(N.SHEET_DASHBOARD), sheet_ref(N.SHEET_PRICES)
+    D, P, RS = sheet_ref(N.SHEET_DASHBOARD), sheet_ref(N.SHEET_PRICES), sheet_ref(N.SHEET_RISK)
     pos, eq = N.NAME_POSITIONS, N.NAME_EQUITY
 
     # right of the printed page: the returns and their covariance, from the Prices sheet
@@ -407,7 +704,7 @@ def _checks(b: Book, book: SampleBook, dash: Dashboard) -> None:
 
     # the figures
     h0 = 5  # header row of the figures table; the per-instrument table starts at t0
-    t0 = h0 + 13
+    t0 = h0 + (CHECK_ROWS if risk else 10) + 3
     sig = f"$D${t0 + 1}:$D${t0 + n}"
     header_row(ws, h0, 1, ["Figure", "corrlev function", "built-in formula", "difference",
                            "how the built-in value is computed", None, None],
@@ -439,6 +736,9 @@ def _checks(b: Book, book: SampleBook, dash: Dashboard) -> None:
         ("Sum of percent risk contributions", f"SUM({D}!{absolute(rc.c2, rc.r1 + 1, rc.c2, rc.r2)})",
          f"=SUM(F{t0 + 1}:F{t0 + n})", "0.000000", "sum of column F below (should be 1)"),
     ]
+    if risk is not None:
+        rows += _risk_checks(dash, risk, row, RS)
+    assert len(rows) == t0 - h0 - 3
     for k, (label, stored, check, fmt, how) in enumerate(rows):
         r = h0 + 1 + k
         ws.cell(row=r, column=1, value=label).font = BOLD
@@ -488,10 +788,15 @@ def build_desk(dest: Path, book: SampleBook | None = None) -> Path:
     inputs = _book_sheet(b, book)
     prices_sheet(b, book, N.SHEET_PRICES, book.symbols, PriceNames(N.NAME_PRICES, N.NAME_DATES),
                  printed_rows=40, landscape=True)
+    prices = b.wb[N.SHEET_PRICES]
+    b.define(N.NAME_PRICE_TABLE, prices, absolute(1, 1, 1 + len(book.symbols), 1 + len(book.dates)))
     dash = _dashboard(b, book)
-    _checks(b, book, dash)
+    risk = _risk_sheet(b, book)
+    _margin_tiles(b, dash, risk.margin)
+    _checks(b, book, dash, risk)
     conf_sheet(b)
     _about(b, book, inputs)
-    b.order(N.SHEET_ABOUT, N.SHEET_BOOK, N.SHEET_DASHBOARD, N.SHEET_CHECKS, N.SHEET_PRICES, N.SHEET_CONF)
+    b.order(N.SHEET_ABOUT, N.SHEET_BOOK, N.SHEET_DASHBOARD, N.SHEET_RISK, N.SHEET_CHECKS, N.SHEET_PRICES,
+            N.SHEET_CONF)
     return b.save(dest)
 

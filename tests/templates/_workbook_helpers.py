@@ -273,6 +273,20 @@ class DeskFigures:
     baskets: core.BasketFigures
     labels: np.ndarray
     headroom: core.Headroom
+    risk: RiskFigures
+
+
+@dataclass(frozen=True)
+class RiskFigures:
+    """The Risk detail sheet's figures and the second row of tiles, from the core."""
+
+    stress: Any  # core.StressResult
+    margin: core.MarginFigures
+    tail: dict[str, float]  # "VaR parametric" … -> USD
+    enb: float
+    divratio: float
+    history: Any  # core.LeverageHistory, 60-row sample window
+    regimes: Any  # core.correlation_regimes(20, 120, 0.3, top 8)
 
 
 @cache
@@ -286,7 +300,23 @@ def desk_figures() -> DeskFigures:
     return DeskFigures(
         book, cov, corr, core.leverage(n, cov, book.equity), core.risk_contributions(n, cov),
         core.basket_leverage(n, cov, book.equity, labels, caps=book.basket_cap), labels,
-        core.headroom(n, cov, book.equity, cap=book.cap),
+        core.headroom(n, cov, book.equity, cap=book.cap), risk_figures(book, r, cov),
+    )
+
+
+def risk_figures(book: SampleBook, r: np.ndarray, cov: np.ndarray) -> RiskFigures:
+    """The template's settings: RiskZ 2.33, MarginCallLevel 1, Confidence 0.99, HorizonDays 1."""
+    n, E = book.positions, book.equity
+    simple = core.returns(book.prices, method="simple")
+    tail = {}
+    for short, fn in (("VaR", core.value_at_risk), ("ES", core.expected_shortfall)):
+        tail[f"{short} parametric"] = fn(n, cov, confidence=0.99, horizon=1, method="parametric").total
+        tail[f"{short} historical"] = fn(n, returns=simple, confidence=0.99, horizon=1, method="historical").total
+    assert book.margin_rates is not None
+    return RiskFigures(
+        core.stress(n, cov, E, cap=book.cap, z=2.33), core.margin(n, book.margin_rates, cov, E, z=2.33), tail,
+        core.enb(n, cov), core.diversification_ratio(n, cov), core.efflev_history(n, r, E, window=60),
+        core.correlation_regimes(r, short=20, long=120, threshold=0.3, top=8),
     )
 
 
@@ -321,7 +351,8 @@ def pair_figures() -> PairFigures:
     )
 
 
-DESK_SHEETS = (N.SHEET_ABOUT, N.SHEET_BOOK, N.SHEET_DASHBOARD, N.SHEET_CHECKS, N.SHEET_PRICES, N.SHEET_CONF)
+DESK_SHEETS = (N.SHEET_ABOUT, N.SHEET_BOOK, N.SHEET_DASHBOARD, N.SHEET_RISK, N.SHEET_CHECKS, N.SHEET_PRICES,
+               N.SHEET_CONF)
 PAIR_SHEETS = (N.SHEET_ABOUT, N.SHEET_PAIR, N.SHEET_DOCUMENT, N.SHEET_PAIR_PRICES, N.SHEET_CONF)
 
 

@@ -33,14 +33,14 @@ def stored(desk: Path, part: str, cell: str) -> str:
     return m.group(1)
 
 
-def scaled(desk: Path, dash: str, tmp_path: Path, *, d5: float, c28: float) -> Path:
-    """A copy whose stored EFFLEV (Dashboard!D5) and one covariance entry (C28) are multiplied by d5, c28."""
+def scaled(desk: Path, dash: str, tmp_path: Path, *, d5: float, c33: float) -> Path:
+    """A copy whose stored EFFLEV (Dashboard!D5) and one covariance entry (C33) are multiplied by d5, c33."""
     effl = float(stored(desk, dash, "D5"))
     once = edit(desk, tmp_path / "a.xlsx", dash, r'(<c r="D5"[^>]*>.*?<v>)[^<]*(</v>)',
                 rf"\g<1>{effl * d5!r}\g<2>")
-    cov = float(stored(once, dash, "C28"))
-    return edit(once, tmp_path / "b.xlsx", dash, r'(<c r="C28"[^>]*><v>)[^<]*(</v>)',
-                rf"\g<1>{cov * c28!r}\g<2>")
+    cov = float(stored(once, dash, "C33"))
+    return edit(once, tmp_path / "b.xlsx", dash, r'(<c r="C33"[^>]*><v>)[^<]*(</v>)',
+                rf"\g<1>{cov * c33!r}\g<2>")
 
 
 def test_a_build_equals_itself(desk: Path) -> None:
@@ -50,20 +50,20 @@ def test_a_build_equals_itself(desk: Path) -> None:
 
 def test_last_digit_noise_passes(desk: Path, dash: str, tmp_path: Path) -> None:
     """What another BLAS does: EFFLEV and one covariance entry moved in the 13th digit."""
-    noisy = scaled(desk, dash, tmp_path, d5=1 + 3e-13, c28=1 - 2e-12)
+    noisy = scaled(desk, dash, tmp_path, d5=1 + 3e-13, c33=1 - 2e-12)
     result = C.compare(desk, noisy)
     assert result.ok, result.report()
     assert 1e-13 < result.largest < 1e-11
 
 
 def test_a_number_beyond_tolerance_is_named_with_its_size(desk: Path, dash: str, tmp_path: Path) -> None:
-    moved = scaled(desk, dash, tmp_path, d5=1 + 1e-6, c28=1 + 1e-4)
+    moved = scaled(desk, dash, tmp_path, d5=1 + 1e-6, c33=1 + 1e-4)
     result = C.compare(desk, moved)
     assert not result.ok and not result.structure
-    assert sorted(d.where for d in result.numbers) == ["Dashboard!C28", "Dashboard!D5"]
+    assert sorted(d.where for d in result.numbers) == ["Dashboard!C33", "Dashboard!D5"]
     report = result.report()
     # largest first, with the size of the difference
-    assert report.index("Dashboard!C28") < report.index("Dashboard!D5"), report
+    assert report.index("Dashboard!C33") < report.index("Dashboard!D5"), report
     assert re.search(r"Dashboard!D5: .* \(difference [0-9.e-]+, 1e-06 relative", report), report
 
 
@@ -76,13 +76,13 @@ def test_a_changed_formula_is_named(desk: Path, dash: str, tmp_path: Path) -> No
 
 
 def test_a_changed_label_style_width_and_name_are_found(desk: Path, dash: str, tmp_path: Path) -> None:
-    out = edit(desk, tmp_path / "a.xlsx", dash, r"<t>USDJPY</t>(?=</is></c><c r=\"C26\")", "<t>USD/JPY</t>")
+    out = edit(desk, tmp_path / "a.xlsx", dash, r"<t>USDJPY</t>(?=</is></c><c r=\"C31\")", "<t>USD/JPY</t>")
     out = edit(out, tmp_path / "b.xlsx", dash, r'(<c r="D5") s="\d+"', r'\1 s="0"')
     out = edit(out, tmp_path / "c.xlsx", dash, r'<col width="11.5"', '<col width="12.5"')
-    out = edit(out, tmp_path / "d.xlsx", "xl/workbook.xml", r"Book!\$K\$5<", "Book!$K$6<")
+    out = edit(out, tmp_path / "d.xlsx", "xl/workbook.xml", r"Book!\$L\$5<", "Book!$L$6<")
     report = C.compare(desk, out).report()
-    for needle in ("Dashboard!B26: value 'USDJPY' vs 'USD/JPY'", "Dashboard!D5: style number format",
-                   "Dashboard: column widths differ", "defined name Equity: Book!$K$5 vs Book!$K$6"):
+    for needle in ("Dashboard!B31: value 'USDJPY' vs 'USD/JPY'", "Dashboard!D5: style number format",
+                   "Dashboard: column widths differ", "defined name Equity: Book!$L$5 vs Book!$L$6"):
         assert needle in report, report
 
 

@@ -46,12 +46,17 @@ from numpy.testing import assert_allclose
 
 from corrlev_xl import core
 from corrlev_xl import names as N
+from corrlev_xl.core.rebalance import REBALANCE_METHODS
 from corrlev_xl.templates import render
 from corrlev_xl.templates._sheets import NO_VALUE
 from corrlev_xl.templates._xlsx import freeze_arrays
 from corrlev_xl.templates.compare import compare
-from corrlev_xl.templates.desk import returns_formula
+from corrlev_xl.templates.desk import CHECK_ROWS, returns_formula
 from corrlev_xl.templates.workbooks import DESK_FILE, LOT_UNITS, PAIRS_FILE, build_templates
+
+# openpyxl cannot read back the line chart LibreOffice writes into its converted copies (the charts
+# are not what those tests read; the built files' own charts are read by test_the_history_chart_…)
+pytestmark = pytest.mark.filterwarnings("ignore:Unable to read chart:UserWarning")
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "workbook_templates"
@@ -120,17 +125,33 @@ def test_desk_sheets_names_and_table(desk: Path) -> None:
     wb = openpyxl.load_workbook(desk)
     assert tuple(wb.sheetnames) == DESK_SHEETS
     for name in (*N.INPUT_NAMES, N.NAME_PRICES, N.NAME_DATES, N.NAME_POSITIONS, N.NAME_COV_MATRIX,
-                 N.NAME_COV_VALUES):
+                 N.NAME_COV_VALUES, N.NAME_MARGIN_RATES, N.NAME_PRICE_TABLE):
         assert name in wb.defined_names, name
     ws = wb[N.SHEET_BOOK]
     table = ws.tables[N.TABLE_INSTRUMENTS]
     header = [c.value for c in ws[table.ref][0]]
-    assert header == list(N.INSTRUMENT_COLUMNS)
-    # Positions is the Notional column's data cells
-    ((sheet, ref),) = wb.defined_names[N.NAME_POSITIONS].destinations
-    col = N.INSTRUMENT_COLUMNS.index(N.COL_NOTIONAL)
-    first, last = ws[table.ref][1][col].coordinate, ws[table.ref][-1][col].coordinate
-    assert (sheet, ref.replace("$", "")) == (N.SHEET_BOOK, f"{first}:{last}")
+    assert header == [*N.INSTRUMENT_COLUMNS, N.COL_MARGIN]  # the mandatory columns, then the optional one
+    # Positions is the Notional column's data cells, MarginRates the Margin rate column's
+    for name, column in ((N.NAME_POSITIONS, N.COL_NOTIONAL), (N.NAME_MARGIN_RATES, N.COL_MARGIN)):
+        ((sheet, ref),) = wb.defined_names[name].destinations
+        col = header.index(column)
+        first, last = ws[table.ref][1][col].coordinate, ws[table.ref][-1][col].coordinate
+        assert (sheet, ref.replace("$", "")) == (N.SHEET_BOOK, f"{first}:{last}")
+    rates = [row[header.index(N.COL_MARGIN)].value for row in ws[table.ref][1:]]
+    assert_allclose(rates, desk_figures().book.margin_rates, rtol=1e-15)
+    # the settings: defaults as the docs state them, RebalanceMethod and CovMethod offered as lists
+    settings = {name: values(wb, *next(iter(wb.defined_names[name].destinations)))[0][0]
+                for name in N.INPUT_NAMES}
+    assert [settings[k] for k in (N.NAME_CALL_LEVEL, N.NAME_RISK_Z, N.NAME_CONFIDENCE, N.NAME_HORIZON,
+                                  N.NAME_REBALANCE_METHOD)] == [1, 2.33, 0.99, 1, "correlation"]
+    lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
+    (method_cell,) = [ref.split("!")[1].replace("$", "") for name, ref in
+                      ((n, wb.defined_names[n].attr_text) for n in (N.NAME_REBALANCE_METHOD,))]
+    assert lists[method_cell] == '"' + ",".join(REBALANCE_METHODS) + '"'
+    # PriceTable: the dates column and PriceHistory together
+    ((sheet, ref),) = wb.defined_names[N.NAME_PRICE_TABLE].destinations
+    rows = values(wb, sheet, ref.replace("$", ""))
+    assert rows[0][1:] == desk_figures().book.symbols and rows[1][0].date() == desk_figures().book.dates[0]
     # PriceHistory: the symbol header and every price row
     ((sheet, ref),) = wb.defined_names[N.NAME_PRICES].destinations
     rows = values(wb, sheet, ref.replace("$", ""))
@@ -210,6 +231,90 @@ def test_desk_stored_values_match_core(desk_cells: list[FormulaCell], stored: di
     assert_allclose(numbers([r[2:5] for r in baskets]),
                     np.column_stack([f.baskets.nomlev, f.baskets.efflev, f.baskets.clm]), rtol=RTOL)
     assert [bool(r[6]) for r in baskets] == list(f.baskets.over_cap)
+
+
+def test_desk_risk_figures_match_core(desk_cells: list[FormulaCell], stored: dict[str, Any]) -> None:
+    """The Risk detail sheet and the second row of tiles: STRESS, MARGIN, VaR / ES, ENB, DIVRATIO, history, regimes."""
+    f, wb, R, D = desk_figures(), stored[DESK_FILE], N.SHEET_RISK, N.SHEET_DASHBOARD
+    risk = f.risk
+    stress = _block(wb, find(desk_cells, R, "=STRESS("))
+    assert [r[0] for r in stress[1:]] == [row.label for row in risk.stress]
+    assert_allclose(numbers([r[1:6] for r in stress[1:]]),
+                    [[x.nomlev, x.efflev, x.clm, x.portvol, x.loss] for x in risk.stress], rtol=RTOL)
+    assert [r[6] for r in stress[1:]] == [x.cap_broken for x in risk.stress]
+    assert_allclose(stress[2][2], f.lev.nomlev, rtol=RTOL)  # correlations against you: EFFLEV = NOMLEV
+    margin = dict(_block(wb, find(desk_cells, R, "=MARGIN(")))
+    m = risk.margin
+    for starts, want in (("required margin", m.required), ("margin utilisation", m.utilisation),
+                         ("cushion", m.cushion), ("one-day loss", m.one_day_loss), ("safety index", m.safety_index),
+                         ("days until", m.days)):
+        (got,) = [v for k, v in margin.items() if k.startswith(starts)]
+        assert_allclose(got, want, rtol=RTOL, err_msg=starts)
+    assert_allclose(m.utilisation, np.abs(f.book.positions) @ f.book.margin_rates / f.book.equity, rtol=1e-12)
+    for key, cell in (("VaR parametric", "=VALUEATRISK(Positions,CovTable,Confidence,HorizonDays,\"parametric\")"),
+                      ("ES parametric", "=EXPSHORTFALL(Positions,CovTable,Confidence,HorizonDays,\"parametric\")"),
+                      ("VaR historical", "=VALUEATRISK(Positions,CovTable,Confidence,HorizonDays,\"historical\""),
+                      ("ES historical", "=EXPSHORTFALL(Positions,CovTable,Confidence,HorizonDays,\"historical\"")):
+        assert_allclose(float(_block(wb, find(desk_cells, R, cell))[0][0]), risk.tail[key], rtol=RTOL, err_msg=key)
+    assert_allclose(float(_block(wb, find(desk_cells, D, "=ENB("))[0][0]), risk.enb, rtol=RTOL)
+    assert_allclose(float(_block(wb, find(desk_cells, D, "=DIVRATIO("))[0][0]), risk.divratio, rtol=RTOL)
+    assert_allclose(risk.divratio, 1 / f.lev.clm, rtol=1e-12)
+    var_tile = find(desk_cells, D, "=VALUEATRISK(")
+    assert_allclose(float(_block(wb, var_tile)[0][0]), risk.tail["VaR parametric"], rtol=RTOL)
+    hist = _block(wb, find(desk_cells, R, "=EFFLEVHIST("))
+    h = risk.history
+    days = [f.book.dates[t + 1] for t in range(h.first, len(h))]  # return row t ends at price row t + 1
+    assert [r[0].date() for r in hist[1:]] == days
+    assert_allclose(numbers([r[1:5] for r in hist[1:]]),
+                    np.column_stack([h.efflev[h.first:], h.clm[h.first:], np.full(len(days), h.nomlev),
+                                     h.portvol[h.first:]]), rtol=RTOL)
+    # the last row: today's EFFLEV on the covariance of the last 60 return rows that are complete (docs/history.md)
+    window = core.returns(f.book.prices)[-60:]
+    window = window[~np.isnan(window).any(axis=1)]
+    assert hist[-1][5] == len(window)
+    last = np.cov(window, rowvar=False)
+    assert_allclose(hist[-1][1], core.leverage(f.book.positions, last, f.book.equity).efflev, rtol=RTOL)
+    regimes = _block(wb, find(desk_cells, R, "=CORRREGIME("))
+    g = risk.regimes
+    names = f.book.symbols
+    assert [(r[0], r[1]) for r in regimes[1:]] == [(names[i], names[j]) for i, j in zip(g.first, g.second)]
+    assert_allclose(numbers([r[2:5] for r in regimes[1:]]), np.column_stack([g.long, g.short, g.change]),
+                    rtol=RTOL)
+
+
+def test_the_margin_tiles_show_the_margin_table(desk: Path, desk_cells: list[FormulaCell],
+                                                stored: dict[str, Any]) -> None:
+    """Next to EFFLEV: MU, MSI, days and cushion, plain references into the MARGIN table (one computation)."""
+    wb, m = stored[DESK_FILE], desk_figures().risk.margin
+    block = find(desk_cells, N.SHEET_RISK, "=MARGIN(")
+    c1, r1, _c2, r2 = openpyxl.utils.cell.range_boundaries(block.ref)
+    inside = {f"'{N.SHEET_RISK}'!{openpyxl.utils.get_column_letter(c1 + 1)}{r}" for r in range(r1, r2 + 1)}
+    formulas = openpyxl.load_workbook(desk)[N.SHEET_DASHBOARD]
+    want = {"Margin util.": m.utilisation, "Margin safety": m.safety_index, "Days to call": m.days,
+            "Cushion USD": m.cushion}
+    for row in formulas.iter_rows(min_row=9, max_row=9):
+        for c in row:
+            if c.value in want:
+                value = formulas.cell(row=10, column=c.column)
+                assert value.value[1:] in inside, (c.value, value.value)
+                assert_allclose(wb[N.SHEET_DASHBOARD][value.coordinate].value, want.pop(c.value), rtol=RTOL)
+    assert not want, f"tiles missing: {sorted(want)}"
+
+
+def test_the_history_chart_draws_efflev_cap_and_clm(desk: Path, desk_cells: list[FormulaCell]) -> None:
+    ws = openpyxl.load_workbook(desk)[N.SHEET_RISK]
+    (chart,) = ws._charts
+    hist = find(desk_cells, N.SHEET_RISK, "=EFFLEVHIST(")
+    c1, r1, c2, r2 = openpyxl.utils.cell.range_boundaries(hist.ref)
+    col = openpyxl.utils.get_column_letter
+    drawn = [*chart.series, *(s for c in chart._charts[1:] for s in c.series)]
+    sheet = f"'{N.SHEET_RISK}'"
+    columns = (c1 + 1, c2 + 1, c1 + 2)  # EFFLEV, Cap, CLM (right axis)
+    assert [s.val.numRef.f for s in drawn] == [f"{sheet}!${col(k)}${r1 + 1}:${col(k)}${r2}" for k in columns]
+    assert [s.tx.strRef.f for s in drawn] == [f"{sheet}!{col(k)}{r1}" for k in columns]
+    assert chart.series[0].cat.numRef.f == f"{sheet}!${col(c1)}${r1 + 1}:${col(c1)}${r2}"
+    assert ws.cell(row=r1, column=c2 + 1).value == "Cap"
+    assert {ws.cell(row=r, column=c2 + 1).value for r in range(r1 + 1, r2 + 1)} == {"=Cap"}
 
 
 def test_pair_stored_values_match_core(pair_cells: list[FormulaCell], stored: dict[str, Any]) -> None:
@@ -296,6 +401,13 @@ def _expected_checks() -> dict[str, float]:
         "Variance USDJPY": f.cov[i, i],
         "Covariance SP500 / GOLD": f.cov[s, j],
         "Sum of percent risk contributions": 1.0,
+        "Diversification ratio (DIVRATIO)": f.risk.divratio,
+        "One-day loss at RiskZ (STRESS)": 2.33 * f.lev.portvol * f.book.equity,
+        "EFFLEV, corr. against you (STRESS)": f.lev.nomlev,
+        "Margin utilisation MU (MARGIN)": f.risk.margin.utilisation,
+        "Margin safety index MSI (MARGIN)": f.risk.margin.safety_index,
+        "VaR, parametric (USD)": f.risk.tail["VaR parametric"],
+        "Exp. shortfall, parametric (USD)": f.risk.tail["ES parametric"],
     }
 
 
@@ -460,10 +572,14 @@ def test_no_check_depends_on_a_corrlev_cell(desk: Path, pairs: Path) -> None:
 
     ... while the comparison columns do read the corrlev figures (the walk finds them: it can fail).
     """
-    checks = [f"C{r}" for r in range(6, 16)] + [f"{c}{r}" for c in "CDF" for r in range(19, 32)]
+    first = 5 + CHECK_ROWS + 4  # the per-instrument table's first row
+    checks = [f"C{r}" for r in range(6, 6 + CHECK_ROWS)] + [f"{c}{r}" for c in "CDF" for r in range(first, first + 13)]
     assert corrlev_inputs_of(desk, N.SHEET_CHECKS, checks) == set()
-    assert corrlev_inputs_of(desk, N.SHEET_CHECKS, ["B7", "B12", "E19"]) == {
-        "Dashboard!L5", "Dashboard!A10", "Dashboard!P17"}
+    assert corrlev_inputs_of(desk, N.SHEET_CHECKS, ["B7", "B12", f"E{first}"]) == {
+        "Dashboard!L5", "Dashboard!A15", "Dashboard!P17"}
+    # the new figures' comparison cells read the Risk detail sheet's blocks and the tiles
+    read = corrlev_inputs_of(desk, N.SHEET_CHECKS, [f"B{r}" for r in range(16, 6 + CHECK_ROWS)])
+    assert {ref.split("!")[0] for ref in read} == {"Dashboard", N.SHEET_RISK}, read
     doc = [f"C{r}" for r in (9, *range(12, 20), 23, 24)]
     assert corrlev_inputs_of(pairs, N.SHEET_DOCUMENT, doc) == set()
     assert corrlev_inputs_of(pairs, N.SHEET_PAIR, ["B8", *(f"E{r}" for r in range(11, 16))]) == set()
@@ -504,7 +620,7 @@ def test_a_check_reading_a_corrlev_table_shows_an_error_in_libreoffice(tmp_path:
 def test_shipped_dashboard_keeps_single_cell_figures(shipped: dict[str, Any], stored: dict[str, Any]) -> None:
     """What LibreOffice shows on the Dashboard: the stored single-cell figures; the tables need the add-in."""
     mine, theirs = stored[DESK_FILE][N.SHEET_DASHBOARD], shipped[DESK_FILE][N.SHEET_DASHBOARD]
-    for cell in ("B5", "D5", "F5", "H5", "J5", "L5", "N5"):
+    for cell in ("B5", "D5", "F5", "H5", "J5", "L5", "N5", "B10", "D10", "F10", "H10", "J10", "L10", "N10"):
         _is(theirs[cell].value, mine[cell].value, f"Dashboard!{cell}", rtol=1e-12)
     assert theirs["B7"].value == mine["B7"].value
     assert error_cells(theirs), "LibreOffice computed a corrlev table: update the README's LibreOffice note"
