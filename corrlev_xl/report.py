@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import files
 from .core import CorrLevError
+from .core.tail import QUANTILE_RULE
 from .excel import deskbook, layouts, mapping, pairbook
 from .excel.estimates import Estimates
 from .excel.evaluate import defined_range, read_cells
@@ -244,25 +245,20 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
 
 def _risk_text(a: deskbook.DeskAnalysis) -> list[str]:
     """The risk figures beyond the dashboard, a line or two each: stress, VaR / ES, bets, margin, regimes."""
-    lines = []
-    if a.stress is not None:
-        st = a.stress
-        width = max(len(r.label) for r in st)
-        lines.append(f"  Stress{'':<{width - 4}}  EFFLEV  one-day loss at z {st.z:g}")
-        lines += [f"    {r.label:<{width}}  {r.efflev:5.2f}x  {r.loss:>12,.0f}"
-                  + ("  above the cap" if r.cap_broken else "") for r in st]
-    if a.tail is not None:
-        t = a.tail
-        v = t.parametric_var
-        head = (f"  VaR / ES ({v.confidence * 100:g}%, {v.horizon:g} day{'s' if v.horizon != 1 else ''}): "
-                f"parametric {v.total:,.0f} / "
-                f"{t.parametric_es.total:,.0f}")
-        if t.historical_var is not None and t.historical_es is not None:
-            head += (f", historical {t.historical_var.total:,.0f} / {t.historical_es.total:,.0f} "
-                     f"({t.historical_var.observations} days)")
-        else:
-            head += f"; historical: {t.historical_note}"
-        lines.append(head)
+    st, t = a.stress, a.tail
+    width = max(len(r.label) for r in st)
+    lines = [f"  Stress{'':<{width - 4}}  EFFLEV  one-day loss at z {st.z:g}"]
+    lines += [f"    {r.label:<{width}}  {r.efflev:5.2f}x  {r.loss:>12,.0f}{'  above the cap' if r.cap_broken else ''}"
+              for r in st]
+    v = t.parametric_var
+    head = (f"  VaR / ES ({v.confidence * 100:g}%, {v.horizon:g} day{'s' if v.horizon != 1 else ''}): "
+            f"parametric {v.total:,.0f} / {t.parametric_es.total:,.0f}")
+    if t.historical_var is not None and t.historical_es is not None:
+        head += (f", historical {t.historical_var.total:,.0f} / {t.historical_es.total:,.0f} "
+                 f"({t.historical_var.observations} days)")
+    else:
+        head += f"; historical: {t.historical_note}"
+    lines.append(head)
     enb = f"{a.enb:.2f}" if a.enb is not None else f"— ({a.notes.get('enb', '')})"
     k = len(a.inputs.symbols)
     lines.append(f"  Effective number of bets {enb} of {k} instrument{'s' if k != 1 else ''}")
@@ -349,31 +345,28 @@ def as_json(a: deskbook.DeskAnalysis, src: Path, when: dt.datetime, copy: Path |
 
 def _risk_json(a: deskbook.DeskAnalysis) -> dict[str, Any]:
     """The risk figures beyond the dashboard (docs/json.md): stress, tail, enb, regimes, margin; a note when absent."""
-    inp, t, m, reg = a.inputs, a.tail, a.margin, a.regimes
+    inp, st, t, m, reg = a.inputs, a.stress, a.tail, a.margin, a.regimes
+    hv, he = t.historical_var, t.historical_es
+
+    def parts(x: Any) -> list[float | None] | None:
+        return None if x is None else [_number(c) for c in x.components]
+
     out: dict[str, Any] = {}
-    if a.stress is not None:
-        st = a.stress
-        out["stress"] = {"z": st.z, "vol_shock": st.vol_shock, "cap": st.cap, "scenarios": [
-            {"scenario": r.scenario, "label": r.label, "nomlev": _number(r.nomlev), "efflev": _number(r.efflev),
-             "clm": _number(r.clm), "portvol": _number(r.portvol), "loss": _number(r.loss),
-             "cap_broken": bool(r.cap_broken), "repaired": bool(r.repaired)} for r in st]}
-    if t is not None:
-        hv, he = t.historical_var, t.historical_es
-
-        def parts(x: Any) -> list[float | None] | None:
-            return None if x is None else [_number(c) for c in x.components]
-
-        out["tail"] = {
-            "confidence": t.parametric_var.confidence, "horizon_days": t.parametric_var.horizon,
-            "z": _number(t.parametric_var.z),
-            "var_parametric": _number(t.parametric_var.total), "es_parametric": _number(t.parametric_es.total),
-            "var_historical": None if hv is None else _number(hv.total),
-            "es_historical": None if he is None else _number(he.total),
-            "observations": 0 if hv is None else hv.observations, "es_tail": 0 if he is None else he.tail,
-            "quantile_rule": "linear", "historical_note": t.historical_note,
-            "components": {"symbols": list(inp.symbols), "var_parametric": parts(t.parametric_var),
-                           "es_parametric": parts(t.parametric_es), "var_historical": parts(hv),
-                           "es_historical": parts(he)}}
+    out["stress"] = {"z": st.z, "vol_shock": st.vol_shock, "cap": st.cap, "scenarios": [
+        {"scenario": r.scenario, "label": r.label, "nomlev": _number(r.nomlev), "efflev": _number(r.efflev),
+         "clm": _number(r.clm), "portvol": _number(r.portvol), "loss": _number(r.loss),
+         "cap_broken": bool(r.cap_broken), "repaired": bool(r.repaired)} for r in st]}
+    out["tail"] = {
+        "confidence": t.parametric_var.confidence, "horizon_days": t.parametric_var.horizon,
+        "z": _number(t.parametric_var.z),
+        "var_parametric": _number(t.parametric_var.total), "es_parametric": _number(t.parametric_es.total),
+        "var_historical": None if hv is None else _number(hv.total),
+        "es_historical": None if he is None else _number(he.total),
+        "observations": 0 if hv is None else hv.observations, "es_tail": 0 if he is None else he.tail,
+        "quantile_rule": QUANTILE_RULE, "historical_note": t.historical_note,
+        "components": {"symbols": list(inp.symbols), "var_parametric": parts(t.parametric_var),
+                       "es_parametric": parts(t.parametric_es), "var_historical": parts(hv),
+                       "es_historical": parts(he)}}
     out["enb"] = None if a.enb is None else _number(a.enb)
     out["regimes"] = None if reg is None else {
         "short_window": reg.short_window, "long_window": reg.long_window, "threshold": reg.threshold,

@@ -724,7 +724,6 @@ def _stress_chart(ws: Any, stress: Placed, room: Placed, a: deskbook.DeskAnalysi
     from openpyxl.chart import Reference
     from openpyxl.chart.marker import DataPoint
 
-    assert a.stress is not None
     cap = a.stress.cap
     eff = stress.column("EFFLEV")
     rows = stress.last - stress.first + 1

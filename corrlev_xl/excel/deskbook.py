@@ -405,8 +405,8 @@ class DeskAnalysis:
     baskets: np.ndarray
     rebalance: core.RebalanceResult
     headroom: core.Headroom
-    stress: core.StressResult | None = None
-    tail: TailFigures | None = None
+    stress: core.StressResult
+    tail: TailFigures
     enb: float | None = None
     regimes: core.CorrelationRegimes | None = None
     margin: core.MarginFigures | None = None

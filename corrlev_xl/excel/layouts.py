@@ -298,14 +298,12 @@ def stress_rows(a: DeskAnalysis) -> Rows:
     """One row per stress scenario: NOMLEV, EFFLEV, CLM, PORTVOL, one-day loss at RiskZ, above the cap, repaired."""
     head = ["scenario", "NOMLEV", "EFFLEV", "CLM", "daily vol / equity (PORTVOL)", LOSS, "EFFLEV above the cap",
             REPAIRED]
-    assert a.stress is not None
     return [head, *[[r.label, r.nomlev, r.efflev, r.clm, r.portvol, r.loss, bool(r.cap_broken), bool(r.repaired)]
                     for r in a.stress]]
 
 
 def stress_notes(a: DeskAnalysis) -> list[str]:
     """What each stress scenario does, and the z and k it uses."""
-    assert a.stress is not None
     st = a.stress
     return [f"One-day loss at z = z x the scenario's daily vol, z = {st.z:g} (RiskZ); cap {_x(st.cap)}. Correlations "
             "against you: every correlation set to +1 or -1 against the book (EFFLEV = NOMLEV, the worst any "
@@ -318,7 +316,6 @@ def stress_notes(a: DeskAnalysis) -> list[str]:
 def tail_rows(a: DeskAnalysis) -> Rows:
     """VaR and expected shortfall, parametric and historical (blank when the history is too short)."""
     t = a.tail
-    assert t is not None
 
     def hist(x: core.TailRisk | None) -> float | str:
         return x.total if x is not None else ""
@@ -331,7 +328,6 @@ def tail_rows(a: DeskAnalysis) -> Rows:
 def tail_notes(a: DeskAnalysis) -> list[str]:
     """The confidence, horizon and rules of the VaR / ES figures."""
     t = a.tail
-    assert t is not None
     v = t.parametric_var
     out = [f"Losses at {v.confidence:.4g} confidence (Confidence) over {v.horizon:g} day(s) (HorizonDays), "
            "square-root-of-time scaling. Parametric: zero-mean normal P&L from the covariance estimate, "
@@ -350,7 +346,6 @@ def tail_notes(a: DeskAnalysis) -> list[str]:
 def tail_component_rows(a: DeskAnalysis) -> Rows:
     """Each instrument's Euler component of VaR and ES (parametric, then historical when computed)."""
     t = a.tail
-    assert t is not None
     hist = t.historical_var is not None and t.historical_es is not None
     head = ["instrument", VAR_P, ES_P, *([VAR_H, ES_H] if hist else [])]
     rows: Rows = [head]

@@ -333,7 +333,6 @@ def _risk_report(book: xw.Book) -> str:
     old = [] if existing is None else [p for p in existing.pictures if p.name.startswith(layouts.PICTURE_PREFIX)]
     taken = {p.name for p in existing.pictures} if existing is not None else set()
     st = analysis.stress
-    assert st is not None
     with tempfile.TemporaryDirectory(prefix="corrlev-") as folder:  # the PNGs are embedded, then removed
         tmp = Path(folder)
         pictures = [
