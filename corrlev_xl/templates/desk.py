@@ -450,6 +450,7 @@ class RiskSheet:
     margin: Block
     stress: Block
     tail: dict[str, str]  # "VaR parametric" … -> cell
+    parts: Block  # the parametric VaR's Euler contributions
     history: Block
 
 
@@ -550,13 +551,20 @@ def _risk_sheet(b: Book, book: SampleBook) -> RiskSheet:
                                                "(how crowded this book would have been)").font = SECTION
     ws.add_chart(_history_chart(ws, hist, cap_col), a1(1, chart_row))
     last_row = chart_row + HIST_CHART_ROWS
+    # beside the chart: who carries the VaR (Euler contributions, summing to the total)
+    P = 9  # column I
+    ws.cell(row=chart_row - 1, column=P, value="Parametric VaR by instrument (Euler)").font = SECTION
+    parts = b.udf_block(ws, a1(P, chart_row), "VALUEATRISK", pos, cm, N.NAME_CONFIDENCE, N.NAME_HORIZON,
+                        Lit("parametric"), None, Lit("components"))
+    style_block(ws, parts, fmts=[None, MONEY])
+    ws.cell(row=parts.r2 + 1, column=P, value="the parts sum to the VaR; < 0: a hedge").font = NOTE
 
-    widths(ws, {"A": 44, "B": 24, "C": 2, "D": 29, "E": 13, "F": 16, "G": 16, "H": 10, "I": 15, "J": 11,
+    widths(ws, {"A": 44, "B": 24, "C": 2, "D": 29, "E": 13, "F": 16, "G": 16, "H": 10, "I": 15, "J": 16,
                 "K": 9, "L": 9, "M": 3, "N": 11, "O": 8, "P": 8, "Q": 8, "R": 9, "S": 8, "T": 7})
     ws.freeze_panes = "A4"
     ws.sheet_view.showGridLines = False
     page(ws, rng(1, 1, stress.c2, last_row))
-    return RiskSheet(margin, stress, tail, hist)
+    return RiskSheet(margin, stress, tail, parts, hist)
 
 
 def _wrap_header(ws: Worksheet, blk: Block) -> None:
@@ -625,7 +633,7 @@ def returns_formula(prices: str, col: str, r: int) -> str:
     return f'=IF(ISNUMBER({here}),IF(ISNA({last}),"",LN({here}/{last})),"")'
 
 
-CHECK_ROWS = 17  # rows of the Checks sheet's figures table (10 without the risk sheet)
+CHECK_ROWS = 19  # rows of the Checks sheet's figures table (10 without the risk sheet)
 
 
 def _margin_cell(risk: RiskSheet, starts: str) -> str:
@@ -635,10 +643,17 @@ def _margin_cell(risk: RiskSheet, starts: str) -> str:
     return a1(m.c1 + 1, m.r1 + r)
 
 
+VAR_LEG = "NAS100"  # the instrument whose VaR contribution the Checks sheet recomputes
+
+
 def _risk_checks(dash: Dashboard, risk: RiskSheet, row: dict[str, int],
                  RS: str) -> list[tuple[str, str | None, str, str, str]]:
     """The Checks rows of the second row of tiles and the risk sheet (``row``: where NOMLEV, PORTVOL … are)."""
-    D, kpi, st, eq, pos = sheet_ref(N.SHEET_DASHBOARD), dash.kpi, risk.stress, N.NAME_EQUITY, N.NAME_POSITIONS
+    D, kpi, st, pt, eq = sheet_ref(N.SHEET_DASHBOARD), dash.kpi, risk.stress, risk.parts, N.NAME_EQUITY
+    pos = N.NAME_POSITIONS
+    var_row = row["nom"] + 15  # the parametric VaR: after the 10 leverage rows and the first 5 of these
+    leg = [r[0] for r in pt.rows].index(VAR_LEG) - 1
+    leg_row = row["nom"] + CHECK_ROWS + 3 + leg  # its line in the per-instrument table
     z, conf, days = N.NAME_RISK_Z, N.NAME_CONFIDENCE, N.NAME_HORIZON
     margin = f"SUMPRODUCT({N.NAME_MARGIN_RATES},ABS({pos}))"
     return [
@@ -659,6 +674,10 @@ def _risk_checks(dash: Dashboard, risk: RiskSheet, row: dict[str, int],
         ("Exp. shortfall, parametric (USD)", f"{RS}!{risk.tail['ES parametric']}",
          f"=NORMDIST(NORMSINV({conf}),0,1,FALSE)/(1-{conf})*SQRT({days})*C{row['pv']}*{eq}", "#,##0.00",
          f"normal density at NORMSINV({N.NAME_CONFIDENCE}) / (1 - {N.NAME_CONFIDENCE}) x SQRT(days) x vol USD"),
+        ("VaR by instrument, sum (Euler)", f"SUM({RS}!{absolute(pt.c2, pt.r1 + 1, pt.c2, pt.r2)})",
+         f"=C{var_row}", "#,##0.00", "the parametric VaR above: the contributions add up to it"),
+        (f"VaR contribution of {VAR_LEG}", f"{RS}!{a1(pt.c2, pt.r1 + 1 + leg)}", f"=C{var_row}*F{leg_row}",
+         "#,##0.00", f"VaR x {VAR_LEG}'s share of risk (built-in, per-instrument table below)"),
     ]
 
 
@@ -739,6 +758,7 @@ def _checks(b: Book, book: SampleBook, dash: Dashboard, risk: RiskSheet | None =
     if risk is not None:
         rows += _risk_checks(dash, risk, row, RS)
     assert len(rows) == t0 - h0 - 3
+    assert risk is None or rows[15][0] == "VaR, parametric (USD)", rows[15]
     for k, (label, stored, check, fmt, how) in enumerate(rows):
         r = h0 + 1 + k
         ws.cell(row=r, column=1, value=label).font = BOLD

@@ -283,6 +283,7 @@ class RiskFigures:
     stress: Any  # core.StressResult
     margin: core.MarginFigures
     tail: dict[str, float]  # "VaR parametric" … -> USD
+    var_parts: np.ndarray  # the parametric VaR's Euler contributions
     enb: float
     divratio: float
     history: Any  # core.LeverageHistory, 60-row sample window
@@ -315,6 +316,7 @@ def risk_figures(book: SampleBook, r: np.ndarray, cov: np.ndarray) -> RiskFigure
     assert book.margin_rates is not None
     return RiskFigures(
         core.stress(n, cov, E, cap=book.cap, z=2.33), core.margin(n, book.margin_rates, cov, E, z=2.33), tail,
+        core.value_at_risk(n, cov, confidence=0.99, horizon=1, method="parametric").components,
         core.enb(n, cov), core.diversification_ratio(n, cov), core.efflev_history(n, r, E, window=60),
         core.correlation_regimes(r, short=20, long=120, threshold=0.3, top=8),
     )

@@ -259,6 +259,11 @@ def test_desk_risk_figures_match_core(desk_cells: list[FormulaCell], stored: dic
     assert_allclose(float(_block(wb, find(desk_cells, D, "=ENB("))[0][0]), risk.enb, rtol=RTOL)
     assert_allclose(float(_block(wb, find(desk_cells, D, "=DIVRATIO("))[0][0]), risk.divratio, rtol=RTOL)
     assert_allclose(risk.divratio, 1 / f.lev.clm, rtol=1e-12)
+    parts = _block(wb, find(desk_cells, R, '=VALUEATRISK(Positions,CovTable,Confidence,HorizonDays,"parametric",,'
+                                           '"components")'))
+    assert [r[0] for r in parts[1:]] == f.book.symbols
+    assert_allclose(numbers([r[1:] for r in parts[1:]])[:, 0], risk.var_parts, rtol=RTOL)
+    assert_allclose(risk.var_parts.sum(), risk.tail["VaR parametric"], rtol=1e-12)  # Euler: they add up
     var_tile = find(desk_cells, D, "=VALUEATRISK(")
     assert_allclose(float(_block(wb, var_tile)[0][0]), risk.tail["VaR parametric"], rtol=RTOL)
     hist = _block(wb, find(desk_cells, R, "=EFFLEVHIST("))
@@ -408,6 +413,8 @@ def _expected_checks() -> dict[str, float]:
         "Margin safety index MSI (MARGIN)": f.risk.margin.safety_index,
         "VaR, parametric (USD)": f.risk.tail["VaR parametric"],
         "Exp. shortfall, parametric (USD)": f.risk.tail["ES parametric"],
+        "VaR by instrument, sum (Euler)": f.risk.tail["VaR parametric"],
+        "VaR contribution of NAS100": f.risk.var_parts[f.book.symbols.index("NAS100")],
     }
 
 
