@@ -86,7 +86,7 @@ def test_the_risk_report_replaces_only_its_own_pictures():
     data = existing_outputs()
     _, actions = run("risk_report", data)
     assert after(data, actions).sheet(N.SHEET_REPORT).pictures == [
-        "my logo", "corrlev-xl heatmap 2", "corrlev-xl contributions 2"]
+        "my logo", "corrlev-xl heatmap 2", "corrlev-xl contributions 2", "corrlev-xl stress 1"]
     funcs = [a["func"] for a in actions]
     assert funcs[-2:] == ["deletePicture", "deletePicture"] and "deletePicture" not in funcs[:-2]
 

@@ -230,7 +230,7 @@ def test_other_macros_through_the_scripts_endpoint(server):
     r = server.script("risk_report", desk())
     assert r.status_code == 200
     funcs = [a["func"] for a in r.json()["actions"]]
-    assert "alert" not in funcs and funcs.count("addPicture") == 2, funcs
+    assert "alert" not in funcs and funcs.count("addPicture") == 3, funcs  # heatmap, contributions, stress
 
 
 # --------------------------------------------------------------------------- #
