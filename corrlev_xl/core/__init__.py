@@ -19,7 +19,8 @@ leverage     NOMLEV, PORTVOL, CLM, EFFLEV (one book, or K books: leverage_batch)
 baskets      correlation baskets (complete linkage), per-basket leverage
 rebalance    headroom under a cap, correlation-first and proportional rebalance
 pairs        hedge weights, lots, spread, rolling correlation, currency exposure
-levmodel     the integrated multiplicative leverage model
+levmodel     the integrated multiplicative leverage model; its inputs from data (trend signals,
+             ATR ratio, time-of-day factors)
 history      today's book's EFFLEV/CLM through time (rolling, EWMA); correlation regimes
 stress       the book's figures under correlation and volatility stress scenarios
 diversification  effective number of bets (Meucci), diversification ratio (Choueifaty–Coignard)
@@ -55,7 +56,16 @@ from .leverage import (
     portvol,
     risk_contributions,
 )
-from .levmodel import LeverageModel, leverage_model
+from .levmodel import (
+    AtrRatio,
+    LeverageModel,
+    TimeFactors,
+    TrendSignals,
+    atr_ratio,
+    leverage_model,
+    time_factors,
+    trend_signals,
+)
 from .margin import MarginFigures, margin
 from .pairs import (
     CorrBreak,
@@ -90,4 +100,5 @@ __all__ = [
     "StressResult", "StressRow", "diversification_ratio", "enb", "stress",
     "CorrelationRegimes", "LeverageHistory", "correlation_regimes", "efflev_history",
     "MarginFigures", "margin",
+    "AtrRatio", "TimeFactors", "TrendSignals", "atr_ratio", "time_factors", "trend_signals",
 ]

@@ -69,6 +69,9 @@ __all__ = [
     "EFFLEVHIST",
     "CORRREGIME",
     "MARGIN",
+    "TRENDSIGNALS",
+    "ATRRATIO",
+    "TIMEFACTOR",
 ]
 
 
@@ -438,5 +441,6 @@ def LEVMODEL(base, time_factor=1, atr=None, atr_norm=None, trend=None, clm_indep
 
 from .udfs_history import CORRREGIME, EFFLEVHIST  # noqa: E402
 from .udfs_margin import MARGIN  # noqa: E402
+from .udfs_model import ATRRATIO, TIMEFACTOR, TRENDSIGNALS  # noqa: E402
 from .udfs_stress import DIVRATIO, ENB, STRESS  # noqa: E402
 from .udfs_tail import EXPSHORTFALL, VALUEATRISK  # noqa: E402

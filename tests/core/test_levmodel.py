@@ -1,9 +1,11 @@
-"""corrlev_xl.core.levmodel: the integrated multiplicative leverage model.
+"""corrlev_xl.core.levmodel: the integrated multiplicative leverage model, and its inputs from data.
 
 Tied to: section 8 of the first document ("complete leverage model": time of
 day, ATR, multi-timeframe trend and correlation-surplus factors) as read in
 docs/figures.md, the function's docstring example, and the leverage figures of the
-document's "correlation bomb".
+document's "correlation bomb".  The inputs from data (trend signals, ATR ratio,
+time-of-day factors) are tied to pandas' rolling means and std, a seeded
+pandas ewm for Wilder's ATR, and naive loops (docs/model.md).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from corrlev_xl.core import CorrLevError, leverage, leverage_model
-from corrlev_xl.core.levmodel import DEFAULT_BOUNDS
+from corrlev_xl.core import CorrLevError, atr, atr_ratio, leverage, leverage_model, time_factors, trend_signals
+from corrlev_xl.core.levmodel import DEAD_BAND_DEFAULT, DEFAULT_BOUNDS
 
 
 def test_docstring_example():
@@ -138,3 +141,187 @@ def test_trend_signals_are_whole_directions_and_a_missing_trend_respects_the_bou
     m = leverage_model(2.0, bounds={"trend": (1.1, 1.3)})
     trend = next(f for f in m.factors if f.name == "trend")
     assert trend.applied == 1.1  # neutral 1 clipped into the bounds, as for the other factors
+
+
+# --------------------------------------------------------------------------- #
+# the inputs from data: trend_signals, atr_ratio, time_factors
+# (tied to pandas' rolling means, std and a seeded ewm, and to naive loops)
+
+
+def walk(seed, T=300, drift=0.0, N=1):
+    rng = np.random.default_rng(seed)
+    return 100 * np.exp(np.cumsum(rng.normal(drift, 0.01, (T, N)), axis=0))
+
+
+def pandas_trend(P, L, band):
+    s = pd.Series(P).dropna()
+    ma = s.rolling(L).mean()
+    slope = ma.iloc[-1] / ma.iloc[-2] - 1
+    sigma = np.log(s).diff().std()  # pandas: ddof 1, NaN skipped
+    strength = slope * math.sqrt(L) / sigma
+    return ma.iloc[-1], slope, strength, 1.0 if strength > band else (-1.0 if strength < -band else 0.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_trend_signals_equal_pandas_rolling_means(seed):
+    P = walk(seed, drift=(seed - 3) * 4e-4)[:, 0]
+    frames = [1, 5, 20, 60, 240]
+    band = [0.0, 0.25, 0.5][seed % 3]
+    s = trend_signals(P, frames, dead_band=band)
+    assert s.timeframes.tolist() == frames and s.dead_band == band and s.prices == P.size
+    for k, L in enumerate(frames):
+        ma, slope, strength, signal = pandas_trend(P, L, band)
+        assert s.average[k] == pytest.approx(ma, rel=1e-12)
+        assert s.slope[k] == pytest.approx(slope, rel=1e-9, abs=1e-15)
+        assert s.strength[k] == pytest.approx(strength, rel=1e-9, abs=1e-12)
+        assert s.signal[k] == signal
+
+
+def test_trend_signals_naive_loop_with_gaps():
+    P = walk(11, T=80)[:, 0]
+    P[[3, 40, 41, 79]] = np.nan  # blanks are skipped: the timeframe counts quotes
+    s = trend_signals(P, [10, 30])
+    q = [v for v in P if not math.isnan(v)]
+    rets = [math.log(q[i] / q[i - 1]) for i in range(1, len(q))]
+    mean = sum(rets) / len(rets)
+    sigma = math.sqrt(sum((r - mean) ** 2 for r in rets) / (len(rets) - 1))
+    for k, L in enumerate([10, 30]):
+        now = sum(q[-L:]) / L
+        before = sum(q[-L - 1:-1]) / L
+        assert s.slope[k] == pytest.approx(now / before - 1, rel=1e-10)
+        assert s.strength[k] == pytest.approx((now / before - 1) * math.sqrt(L) / sigma, rel=1e-10)
+    assert s.sigma == pytest.approx(sigma, rel=1e-12) and s.prices == 76
+
+
+def test_trend_signal_properties():
+    P = walk(5)[:, 0]
+    base = trend_signals(P, [5, 50])
+    scaled = trend_signals(P * 37.5, [5, 50])  # units do not matter
+    np.testing.assert_allclose(scaled.strength, base.strength, rtol=1e-9)
+    assert scaled.signal.tolist() == base.signal.tolist()
+    assert trend_signals(P, [5, 50], dead_band=0).signal.tolist() == np.sign(base.slope).tolist()
+    assert trend_signals(P, [5, 50], dead_band=1e9).signal.tolist() == [0.0, 0.0]
+    up = trend_signals(np.arange(100.0, 160.0) + np.sin(np.arange(60)), [3, 10, 40], dead_band=0)
+    assert up.signal.tolist() == [1.0, 1.0, 1.0]
+    flat = trend_signals([100.0] * 10, [3])
+    assert flat.slope[0] == 0 and flat.strength[0] == 0 and flat.signal[0] == 0 and flat.sigma == 0
+    assert DEAD_BAND_DEFAULT == 0.5 and base.dead_band == 0.5
+    # the signal column is what leverage_model's trend takes
+    m = leverage_model(2.0, trend=base.signal)
+    assert m.factors[2].raw == pytest.approx(abs(base.signal.mean()))
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    (([100.0] * 10, [10]), "timeframe 10 needs 11 prices; the series has 10 — supply a longer history"),
+    (([100.0] * 10, [0]), r"each timeframe must be a whole number >= 1; got 0"),
+    (([100.0] * 10, [2.5]), r"each timeframe must be a whole number >= 1; got 2.5"),
+    (([100.0, -1.0, 100.0, 101.0], [2]), r"prices must be positive; got -1"),
+    (([100.0] * 10, []), "timeframes must be at least one number"),
+    (([100.0, 101.0], [1]), "timeframe 1 needs 3 prices; the series has 2"),
+])
+def test_trend_signals_bad_input(args, match):
+    with pytest.raises(CorrLevError, match=match):
+        trend_signals(*args)
+    with pytest.raises(CorrLevError, match=r"dead_band must be a number >= 0"):
+        trend_signals([100.0] * 10, [2], dead_band=-0.1)
+
+
+def pandas_wilder(close, high=None, low=None, period=14):
+    """Wilder's ATR with pandas: the first ATR the mean of `period` true ranges, then ewm(alpha=1/period)."""
+    c = pd.Series(close)
+    prev = c.shift(1)
+    if high is None:
+        tr = (c - prev).abs()
+    else:
+        h, lo = pd.Series(high), pd.Series(low)
+        tr = pd.concat([h - lo, (h - prev).abs(), (lo - prev).abs()], axis=1).max(axis=1, skipna=False)
+    seed = tr.iloc[1:period + 1].mean()
+    seq = pd.concat([pd.Series([seed], index=[period]), tr.iloc[period + 1:]])
+    return seq.ewm(alpha=1 / period, adjust=False).mean()
+
+
+@pytest.mark.parametrize(("period", "lookback", "norm"), [(14, None, "median"), (14, 100, "mean"),
+                                                          (5, 1, "median"), (20, 250, "median")])
+def test_atr_ratio_equals_pandas_wilder(period, lookback, norm):
+    P = walk(21, N=2)
+    r = atr_ratio(P, period=period, lookback=lookback, norm=norm)
+    for j in range(2):
+        a = pandas_wilder(P[:, j], period=period)
+        vals = a.to_numpy() if lookback is None else a.to_numpy()[-lookback:]
+        want = np.median(vals) if norm == "median" else vals.mean()
+        assert r.atr[j] == pytest.approx(a.iloc[-1], rel=1e-10)
+        assert r.norm[j] == pytest.approx(want, rel=1e-10)
+        assert r.ratio[j] == pytest.approx(a.iloc[-1] / want, rel=1e-10)
+        assert r.count[j] == (len(a) if lookback is None else lookback)
+    assert (r.period, r.lookback, r.method) == (period, lookback, norm)
+    if lookback == 1:
+        np.testing.assert_allclose(r.ratio, 1.0, rtol=1e-15)
+
+
+def test_atr_ratio_with_high_low_and_gaps():
+    C = walk(4, T=120)[:, 0]
+    H, L = C * 1.004, C * 0.995
+    r = atr_ratio(C, H, L, period=10, lookback=50)
+    a = pandas_wilder(C, H, L, period=10)
+    assert r.atr[0] == pytest.approx(a.iloc[-1], rel=1e-10)
+    assert r.norm[0] == pytest.approx(a.iloc[-50:].median(), rel=1e-10)
+    G = walk(8, T=120, N=2)
+    G[[30, 31, 119], 1] = np.nan  # the second instrument's last quote is missing: its latest ATR is current
+    r = atr_ratio(G, period=14, lookback=60, norm="mean")
+    series = atr(G, period=14)[:, 1]
+    vals = series[~np.isnan(series)][-60:]
+    assert r.atr[1] == pytest.approx(vals[-1], rel=1e-12)
+    assert r.norm[1] == pytest.approx(vals.mean(), rel=1e-12)
+
+
+def test_atr_ratio_bad_input():
+    P = walk(1, T=30)
+    with pytest.raises(CorrLevError, match=r"lookback is 20 ATR values but NAS100 has 16 \(ATR needs 14 prices"):
+        atr_ratio(P, lookback=20, names=["NAS100"])
+    with pytest.raises(CorrLevError, match=r"norm must be one of 'median', 'mean'; got 'mode'"):
+        atr_ratio(P, norm="mode")
+    with pytest.raises(CorrLevError, match=r"lookback must be a whole number >= 1; got 0"):
+        atr_ratio(P, lookback=0)
+    with pytest.raises(CorrLevError, match=r"ATR needs more than 14 prices; got 10"):
+        atr_ratio(P[:10])
+    flat = atr_ratio(np.full((20, 1), 100.0), period=3)
+    assert flat.atr[0] == 0 and flat.norm[0] == 0 and math.isnan(flat.ratio[0])
+
+
+def test_time_factors_equal_the_naive_normalisation():
+    rng = np.random.default_rng(3)
+    hours = rng.permutation(24)
+    liq, vol = rng.uniform(0.1, 5, 24), rng.uniform(0.2, 3, 24)
+    tf = time_factors(hours, liq, vol)
+    raw = [a / b for a, b in zip(liq, vol)]
+    mean = sum(raw) / 24
+    np.testing.assert_allclose(tf.factor, [x / mean for x in raw], rtol=1e-13)
+    assert tf.factor.mean() == pytest.approx(1.0, rel=1e-13)  # the day's average is 1
+    for k in (0, 7, 23):
+        assert tf.at(hours[k]) == tf.factor[k]
+        assert tf.at(float(hours[k])) == tf.factor[k]
+    # units do not matter: each column scaled leaves the factors unchanged
+    np.testing.assert_allclose(time_factors(hours, liq * 1e6, vol * 0.01).factor, tf.factor, rtol=1e-12)
+    # more liquidity → more, more volatility → less
+    assert time_factors([0, 1], [2, 1], [1, 1]).at(0) > 1 > time_factors([0, 1], [1, 1], [2, 1]).at(0)
+    assert time_factors([9], [3.0], [7.0]).at(9) == 1.0
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    (([1, 2, 1], [1, 1, 1], [1, 1, 1]), r"hour 1 is listed twice \(rows 1 and 3\)"),
+    (([1, 24], [1, 1], [1, 1]), r"hour must be a whole number from 0 to 23; got 24"),
+    (([1, 2.5], [1, 1], [1, 1]), r"hour must be a whole number from 0 to 23; got 2.5"),
+    (([0.5], [1], [1]), r"hour must be a whole number from 0 to 23 \(an Excel time\? use HOUR\(...\)\); got 0.5"),
+    (([1, 2], [1, 0], [1, 1]), r"liquidity of hour 2 is 0; expected a positive number \(leave closed hours out"),
+    (([1, 2], [1, 1], [-1, 1]), r"volatility of hour 1 is -1"),
+    (([1, 2], [1, 1, 1], [1, 1]), r"liquidity has 3 values but there are 2 hours"),
+])
+def test_time_factors_bad_input(args, match):
+    with pytest.raises(CorrLevError, match=match):
+        time_factors(*args)
+
+
+def test_time_factor_of_an_hour_not_listed():
+    tf = time_factors([9, 10, 11], [1, 2, 3], [1, 1, 1])
+    with pytest.raises(CorrLevError, match=r"hour 3 is not in the table \(it lists hours 9, 10, 11\)"):
+        tf.at(3)

@@ -145,8 +145,19 @@ OPTIONS = {
     "baseline": {"CLM": "standalone independent"}, "linkage": {"BASKETS": "complete single"},
     "mode": {"LOTS": "nearest floor ceil best"},
     "output": {"HEDGERATIO": "table a b ratio variance", "VALUEATRISK": "total components",
-               "EXPSHORTFALL": "total components"},
+               "EXPSHORTFALL": "total components", "TRENDSIGNALS": "table signals", "TIMEFACTOR": "factor table"},
+    "norm": {"ATRRATIO": "median mean"},
 }
+
+
+@st.composite
+def hour_table(draw):
+    """TIMEFACTOR's table: some hours 0-23 with positive liquidity and volatility, maybe a header."""
+    hours = draw(st.lists(st.integers(0, 23), min_size=1, max_size=24, unique=True))
+    rows: list[list] = [[h, draw(st.floats(0.01, 10)), draw(st.floats(0.01, 10))] for h in hours]
+    if draw(st.booleans()):
+        rows = [["hour", "liquidity", "volatility"], *rows]
+    return rows
 
 
 def plausible(func: str, arg: str, T: int, N: int):
@@ -181,6 +192,8 @@ def plausible(func: str, arg: str, T: int, N: int):
         "horizon": one(st.integers(1, 20)), "top": one(st.integers(1, 20)),
         "margin_rates": st.one_of(vec(st.floats(0, 0.5), N), one(st.floats(0, 1))),
         "call_level": one(st.floats(0.1, 2)),
+        "timeframes": vec(st.integers(1, max(1, T - 1)), min(N, 4)), "dead_band": one(st.floats(0, 2)),
+        "lookback": one(st.integers(1, max(1, T - 14))), "table": hour_table(), "hour": one(st.integers(0, 23)),
     }
     if arg in table:
         return table[arg]
