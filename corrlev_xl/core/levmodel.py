@@ -381,6 +381,6 @@ def _hour(value: object) -> int:
     except (TypeError, ValueError):
         raise CorrLevError(f"hour must be a whole number from 0 to 23; got {value!r}") from None
     if not (x == int(x) and 0 <= x <= 23):
-        hint = " (an Excel time? use HOUR(...))" if 0 < x < 1 else ""
+        hint = " (an Excel time or date? use HOUR(...))" if x != int(x) and x > 0 else ""
         raise CorrLevError(f"hour must be a whole number from 0 to 23{hint}; got {x:g}")
     return int(x)

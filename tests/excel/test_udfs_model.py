@@ -173,7 +173,9 @@ def test_timefactor_feeds_levmodel():
 
 @pytest.mark.parametrize(("table", "hour", "text"), [
     (HOURS, 24, "hour must be a whole number from 0 to 23; got 24"),
-    (HOURS, 0.5, "hour must be a whole number from 0 to 23 (an Excel time? use HOUR(...)); got 0.5"),
+    (HOURS, 46000.375,
+     "hour must be a whole number from 0 to 23 (an Excel time or date? use HOUR(...)); got 46000.4"),
+    (HOURS, 0.5, "hour must be a whole number from 0 to 23 (an Excel time or date? use HOUR(...)); got 0.5"),
     (HOURS[:10], 15, "hour 15 is not in the table (it lists hours 0, 1, 2, 3, 4, 5, 6, 7, 8); add a row for it"),
     ([["hour", "liq", "spread"], [1, 1, 1]], 1,
      "table's header must name the columns hour, liquidity and volatility once each; got 'hour', 'liq', 'spread'"),
