@@ -55,6 +55,13 @@ CAP = 2.0
 THRESHOLD = 0.75
 BASKET_CAP = 1.2
 
+# An hour-by-hour (UTC) table of relative liquidity and volatility, SYNTHETIC: thin in Asian hours,
+# deepest in the London / New York overlap; the input of TIMEFACTOR on the desk template.
+HOURLY_LIQUIDITY = (0.35, 0.35, 0.40, 0.45, 0.45, 0.50, 0.60, 0.90, 1.20, 1.30, 1.25, 1.20,
+                    1.30, 1.60, 1.80, 1.70, 1.40, 1.10, 0.90, 0.70, 0.60, 0.50, 0.40, 0.35)
+HOURLY_VOLATILITY = (0.60, 0.60, 0.65, 0.65, 0.60, 0.60, 0.70, 1.00, 1.20, 1.10, 1.00, 1.00,
+                     1.10, 1.50, 1.60, 1.40, 1.20, 1.00, 0.90, 0.80, 0.70, 0.65, 0.60, 0.60)
+
 _STATED = {
     ("NAS100", "SP500"): 0.90,
     ("SP500", "US30"): 0.95,

@@ -30,7 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .. import names as N
 from ..core.covariance import COV_METHODS
 from ..core.rebalance import REBALANCE_METHODS
-from ..sample import SampleBook, sample_book
+from ..sample import HOURLY_LIQUIDITY, HOURLY_VOLATILITY, SampleBook, sample_book
 from ._sheets import (
     BOLD,
     BOOL,
@@ -98,7 +98,7 @@ def _about(b: Book, book: SampleBook, inputs: InputNotes) -> None:
         ("", f"{N.SHEET_DASHBOARD}: leverage, margin and diversification tiles, correlation heatmap, covariance, "
              "risk contributions, baskets, headroom."),
         ("", f"{N.SHEET_RISK}: the margin table, stress scenarios, VaR and expected shortfall, correlation "
-             "regimes, and EFFLEV / CLM of today's book through time (chart)."),
+             "regimes, EFFLEV / CLM of today's book through time (chart), LEVMODEL fed from the data."),
         ("", f"{N.SHEET_CHECKS}: the same figures recomputed from the inputs with built-in formulas only; "
              "differences ~0."),
         ("", f"{N.SHEET_PRICES}: {len(book.dates)} daily closes of {len(book.symbols)} instruments, oldest "
@@ -452,12 +452,14 @@ class RiskSheet:
     tail: dict[str, str]  # "VaR parametric" … -> cell
     parts: Block  # the parametric VaR's Euler contributions
     history: Block
+    model: Block  # LEVMODEL, fed by TRENDSIGNALS, ATRRATIO and TIMEFACTOR
+    hours: dict[str, str]  # TIMEFACTOR's cell ("time"), its hour ("hour") and the table's columns
 
 
 HIST_CHART_ROWS = 20  # the EFFLEV history chart's height in rows
 
 
-def _risk_sheet(b: Book, book: SampleBook) -> RiskSheet:
+def _risk_sheet(b: Book, book: SampleBook, dash: Dashboard) -> RiskSheet:
     """The second dashboard: margin, stress, VaR / ES, correlation regimes and EFFLEV through time."""
     ws = b.sheet(N.SHEET_RISK)
     title(ws, "Risk detail — margin, stress, tail risk and history of today's book",
@@ -558,13 +560,85 @@ def _risk_sheet(b: Book, book: SampleBook) -> RiskSheet:
                         Lit("parametric"), None, Lit("components"))
     style_block(ws, parts, fmts=[None, MONEY])
     ws.cell(row=parts.r2 + 1, column=P, value="the parts sum to the VaR; < 0: a hedge").font = NOTE
+    model, hours = _leverage_model(b, ws, book, last_row + 2, f"{N.SHEET_DASHBOARD}!{dash.kpi['CLM indep.']}")
+    last_row = model.r2 + 1
 
     widths(ws, {"A": 44, "B": 24, "C": 2, "D": 29, "E": 13, "F": 16, "G": 16, "H": 10, "I": 15, "J": 16,
                 "K": 9, "L": 9, "M": 3, "N": 11, "O": 8, "P": 8, "Q": 8, "R": 9, "S": 8, "T": 7})
     ws.freeze_panes = "A4"
     ws.sheet_view.showGridLines = False
     page(ws, rng(1, 1, stress.c2, last_row))
-    return RiskSheet(margin, stress, tail, parts, hist)
+    return RiskSheet(margin, stress, tail, parts, hist, model, hours)
+
+
+MODEL_LEG = "NAS100"  # the instrument LEVMODEL is fed from: the largest share of the sample book's risk
+TIMEFRAMES = (5, 20, 60)  # trend timeframes in trading days: a week, a month, a quarter
+MODEL_HOUR = 14  # the hour (UTC) TIMEFACTOR looks up: London / New York overlap
+
+
+def _leverage_model(b: Book, ws: Worksheet, book: SampleBook, top: int, clm: str) -> tuple[Block, dict[str, str]]:
+    """LEVMODEL from data: TRENDSIGNALS and ATRRATIO on one instrument's prices, TIMEFACTOR on an hour table.
+
+    ``clm`` is the cell of the book's CLM against independence (the Dashboard's tile).
+    """
+    ws.cell(row=top, column=1, value=f"Leverage model from data (LEVMODEL), fed from {MODEL_LEG}'s prices "
+                                     f"and the hour table (right of the page)").font = SECTION
+    k = book.symbols.index(MODEL_LEG)
+    n_rows = 1 + len(book.dates)
+    leg = f"{N.SHEET_PRICES}!{absolute(2 + k, 1, 2 + k, n_rows)}"
+
+    # the hour table: inputs, right of the printed page (beside the history's data)
+    H = 23  # column W
+    ws.cell(row=4, column=H, value="Hour table (UTC), SYNTHETIC: TIMEFACTOR's input").font = SECTION
+    header_row(ws, 5, H, ["hour", "liquidity", "volatility"], lambda j: Alignment(horizontal="center"))
+    for h, (liq, vol) in enumerate(zip(HOURLY_LIQUIDITY, HOURLY_VOLATILITY)):
+        for j, v in enumerate((h, liq, vol)):
+            c = ws.cell(row=6 + h, column=H + j, value=v)
+            c.fill = INPUT_FILL
+            c.number_format = "0" if j == 0 else "0.00"
+    table = absolute(H, 5, H + 2, 5 + len(HOURLY_LIQUIDITY))
+    cells: dict[str, str] = {what: absolute(H + j, 6, H + j, 5 + len(HOURLY_LIQUIDITY))
+                             for j, what in enumerate(("hours", "liquidity", "volatility"))}
+
+    # inputs (yellow) and the single-cell figures on the left
+    r0 = top + 2
+    header_row(ws, r0 - 1, 1, ["model input", "value"], lambda j: Alignment(horizontal="left" if j == 0
+                                                                            else "right"))
+    for j, days in enumerate(TIMEFRAMES):
+        ws.cell(row=r0 + j, column=1, value=f"trend timeframe {j + 1} (days)").font = BOLD
+        c = ws.cell(row=r0 + j, column=2, value=days)
+        c.fill = INPUT_FILL
+    frames = absolute(2, r0, 2, r0 + len(TIMEFRAMES) - 1)
+    r = r0 + len(TIMEFRAMES)
+    ws.cell(row=r, column=1, value="hour of the day (UTC)").font = BOLD
+    ws.cell(row=r, column=2, value=MODEL_HOUR).fill = INPUT_FILL
+    hour = cells["hour"] = a1(2, r)
+    ws.cell(row=r + 1, column=1, value="time-of-day factor (TIMEFACTOR)").font = BOLD
+    cells["time"] = a1(2, r + 1)
+    b.udf(ws, cells["time"], "TIMEFACTOR", table, hour, fmt="0.000")
+    ws.cell(row=r + 2, column=1, value=f"base leverage (the {N.NAME_CAP})").font = BOLD
+    b.formula(ws, a1(2, r + 2), b.ref(ws, N.NAME_CAP), LEV)
+    ws.cell(row=r + 3, column=1, value="CLM against independence (Dashboard)").font = BOLD
+    b.formula(ws, a1(2, r + 3), b.ref(ws, clm), RATIO)
+
+    # the tables in the middle: trend per timeframe, ATR against its norm, then the model
+    M = 4  # column D
+    trend = b.udf_block(ws, a1(M, r0 - 1), "TRENDSIGNALS", leg, frames)
+    style_block(ws, trend, labels=False, fmts=["0", "0.0000", "+0;-0;0", "+0.00;-0.00", "#,##0.0"])
+    _wrap_header(ws, trend)
+    atr = b.udf_block(ws, a1(M, trend.r2 + 2), "ATRRATIO", leg)
+    style_block(ws, atr, fmts=[None, "#,##0.0", "#,##0.0", RATIO, "0"])
+    _wrap_header(ws, atr)
+    signals = absolute(trend.c1 + 2, trend.r1 + 1, trend.c1 + 2, trend.r2)
+    model = b.udf_block(ws, a1(M, atr.r2 + 2), "LEVMODEL", a1(2, r + 2), cells["time"],
+                        a1(atr.c1 + 1, atr.r1 + 1), a1(atr.c1 + 2, atr.r1 + 1), signals, a1(2, r + 3))
+    style_block(ws, model, fmts=[None, RATIO, RATIO, RATIO, RATIO])
+    last = model.r2
+    ws.cell(row=last, column=model.c2).number_format = LEV
+    ws.cell(row=last, column=model.c2).font = Font(bold=True, color=NAVY)
+    ws.cell(row=last + 1, column=M, value="recommended = base x the applied factors, each clipped to its "
+                                          "low..high (docs/functions.md, LEVMODEL).").font = NOTE
+    return Block(model.c1, top, model.c2, last + 1, model.rows), cells
 
 
 def _wrap_header(ws: Worksheet, blk: Block) -> None:
@@ -633,7 +707,7 @@ def returns_formula(prices: str, col: str, r: int) -> str:
     return f'=IF(ISNUMBER({here}),IF(ISNA({last}),"",LN({here}/{last})),"")'
 
 
-CHECK_ROWS = 19  # rows of the Checks sheet's figures table (10 without the risk sheet)
+CHECK_ROWS = 20  # rows of the Checks sheet's figures table (10 without the risk sheet)
 
 
 def _margin_cell(risk: RiskSheet, starts: str) -> str:
@@ -651,6 +725,7 @@ def _risk_checks(dash: Dashboard, risk: RiskSheet, row: dict[str, int],
     """The Checks rows of the second row of tiles and the risk sheet (``row``: where NOMLEV, PORTVOL … are)."""
     D, kpi, st, pt, eq = sheet_ref(N.SHEET_DASHBOARD), dash.kpi, risk.stress, risk.parts, N.NAME_EQUITY
     pos = N.NAME_POSITIONS
+    t = {k: f"{RS}!{v}" for k, v in risk.hours.items()}
     var_row = row["nom"] + 15  # the parametric VaR: after the 10 leverage rows and the first 5 of these
     leg = [r[0] for r in pt.rows].index(VAR_LEG) - 1
     leg_row = row["nom"] + CHECK_ROWS + 3 + leg  # its line in the per-instrument table
@@ -678,6 +753,10 @@ def _risk_checks(dash: Dashboard, risk: RiskSheet, row: dict[str, int],
          f"=C{var_row}", "#,##0.00", "the parametric VaR above: the contributions add up to it"),
         (f"VaR contribution of {VAR_LEG}", f"{RS}!{a1(pt.c2, pt.r1 + 1 + leg)}", f"=C{var_row}*F{leg_row}",
          "#,##0.00", f"VaR x {VAR_LEG}'s share of risk (built-in, per-instrument table below)"),
+        ("Time-of-day factor (TIMEFACTOR)", f"{RS}!{risk.hours['time']}",
+         f"=(INDEX({t['liquidity']},MATCH({t['hour']},{t['hours']},0))/INDEX({t['volatility']},MATCH({t['hour']},"
+         f"{t['hours']},0)))/(SUMPRODUCT({t['liquidity']}/{t['volatility']})/COUNT({t['hours']}))", "0.000000",
+         "(liquidity / volatility at the hour) / its average over the hours (Risk detail's hour table)"),
     ]
 
 
@@ -811,7 +890,7 @@ def build_desk(dest: Path, book: SampleBook | None = None) -> Path:
     prices = b.wb[N.SHEET_PRICES]
     b.define(N.NAME_PRICE_TABLE, prices, absolute(1, 1, 1 + len(book.symbols), 1 + len(book.dates)))
     dash = _dashboard(b, book)
-    risk = _risk_sheet(b, book)
+    risk = _risk_sheet(b, book, dash)
     _margin_tiles(b, dash, risk.margin)
     _checks(b, book, dash, risk)
     conf_sheet(b)

@@ -47,11 +47,12 @@ from numpy.testing import assert_allclose
 from corrlev_xl import core
 from corrlev_xl import names as N
 from corrlev_xl.core.rebalance import REBALANCE_METHODS
+from corrlev_xl.sample import HOURLY_LIQUIDITY, HOURLY_VOLATILITY
 from corrlev_xl.templates import render
 from corrlev_xl.templates._sheets import NO_VALUE
 from corrlev_xl.templates._xlsx import freeze_arrays
 from corrlev_xl.templates.compare import compare
-from corrlev_xl.templates.desk import CHECK_ROWS, returns_formula
+from corrlev_xl.templates.desk import CHECK_ROWS, MODEL_HOUR, MODEL_LEG, TIMEFRAMES, returns_formula
 from corrlev_xl.templates.workbooks import DESK_FILE, LOT_UNITS, PAIRS_FILE, build_templates
 
 # openpyxl cannot read back the line chart LibreOffice writes into its converted copies (the charts
@@ -287,6 +288,28 @@ def test_desk_risk_figures_match_core(desk_cells: list[FormulaCell], stored: dic
                     rtol=RTOL)
 
 
+def test_desk_leverage_model_matches_core(desk_cells: list[FormulaCell], stored: dict[str, Any]) -> None:
+    """LEVMODEL on the Risk detail sheet, fed by TRENDSIGNALS, ATRRATIO and TIMEFACTOR, against the core."""
+    f, wb, R = desk_figures(), stored[DESK_FILE], N.SHEET_RISK
+    nas = f.book.prices[:, f.book.symbols.index(MODEL_LEG)]
+    trend = _block(wb, find(desk_cells, R, "=TRENDSIGNALS("))
+    ts = core.trend_signals(nas[~np.isnan(nas)], list(TIMEFRAMES))
+    assert [r[0] for r in trend[1:]] == list(TIMEFRAMES)
+    assert [r[2] for r in trend[1:]] == ts.signal.tolist()
+    assert_allclose(numbers([[r[1], r[4]] for r in trend[1:]]), np.column_stack([ts.slope, ts.average]), rtol=RTOL)
+    atr = _block(wb, find(desk_cells, R, "=ATRRATIO("))
+    ar = core.atr_ratio(nas[:, None])
+    assert_allclose(numbers([atr[1][1:4]]), [[ar.atr[0], ar.norm[0], ar.ratio[0]]], rtol=RTOL)
+    tf = core.time_factors(range(24), HOURLY_LIQUIDITY, HOURLY_VOLATILITY).at(MODEL_HOUR)
+    assert_allclose(float(_block(wb, find(desk_cells, R, "=TIMEFACTOR("))[0][0]), tf, rtol=RTOL)
+    model = _block(wb, find(desk_cells, R, "=LEVMODEL("))
+    want = core.leverage_model(f.book.cap, time_factor=tf, atr=ar.atr[0], atr_norm=ar.norm[0], trend=ts.signal,
+                               clm_independent=f.lev.clm_independent)
+    assert model[-1][0] == "recommended"
+    assert_allclose(model[-1][4], want.recommended, rtol=RTOL)
+    assert_allclose(numbers([r[4:] for r in model[2:-1]])[:, 0], [x.applied for x in want.factors], rtol=RTOL)
+
+
 def test_the_margin_tiles_show_the_margin_table(desk: Path, desk_cells: list[FormulaCell],
                                                 stored: dict[str, Any]) -> None:
     """Next to EFFLEV: MU, MSI, days and cushion, plain references into the MARGIN table (one computation)."""
@@ -415,6 +438,7 @@ def _expected_checks() -> dict[str, float]:
         "Exp. shortfall, parametric (USD)": f.risk.tail["ES parametric"],
         "VaR by instrument, sum (Euler)": f.risk.tail["VaR parametric"],
         "VaR contribution of NAS100": f.risk.var_parts[f.book.symbols.index("NAS100")],
+        "Time-of-day factor (TIMEFACTOR)": core.time_factors(range(24), HOURLY_LIQUIDITY, HOURLY_VOLATILITY).at(14),
     }
 
 
