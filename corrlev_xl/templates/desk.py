@@ -630,8 +630,10 @@ def _leverage_model(b: Book, ws: Worksheet, book: SampleBook, top: int, clm: str
     style_block(ws, atr, fmts=[None, "#,##0.0", "#,##0.0", RATIO, "0"])
     _wrap_header(ws, atr)
     signals = absolute(trend.c1 + 2, trend.r1 + 1, trend.c1 + 2, trend.r2)
-    model = b.udf_block(ws, a1(M, atr.r2 + 2), "LEVMODEL", a1(2, r + 2), cells["time"],
-                        a1(atr.c1 + 1, atr.r1 + 1), a1(atr.c1 + 2, atr.r1 + 1), signals, a1(2, r + 3))
+    # the Cap and the CLM tile themselves, not the cells that show them here: the report then computes
+    # LEVMODEL after the CLM it reads
+    model = b.udf_block(ws, a1(M, atr.r2 + 2), "LEVMODEL", N.NAME_CAP, cells["time"],
+                        a1(atr.c1 + 1, atr.r1 + 1), a1(atr.c1 + 2, atr.r1 + 1), signals, _absolute_ref(clm))
     style_block(ws, model, fmts=[None, RATIO, RATIO, RATIO, RATIO])
     last = model.r2
     ws.cell(row=last, column=model.c2).number_format = LEV
@@ -639,6 +641,13 @@ def _leverage_model(b: Book, ws: Worksheet, book: SampleBook, top: int, clm: str
     ws.cell(row=last + 1, column=M, value="recommended = base x the applied factors, each clipped to its "
                                           "low..high (docs/functions.md, LEVMODEL).").font = NOTE
     return Block(model.c1, top, model.c2, last + 1, model.rows), cells
+
+
+def _absolute_ref(ref: str) -> str:
+    """``Sheet!J5`` as ``Sheet!$J$5``."""
+    sheet, _, cell = ref.rpartition("!")
+    col = "".join(ch for ch in cell if ch.isalpha())
+    return f"{sheet}!${col}${cell[len(col):]}"
 
 
 def _wrap_header(ws: Worksheet, blk: Block) -> None:
