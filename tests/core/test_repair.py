@@ -254,3 +254,53 @@ def test_repair_tolerance_is_the_documented_one():
     loose = nearest(A, tol=1e-2)
     assert loose.eigendecompositions < r.eigendecompositions  # the tolerance is what stops it
     assert loose.distance <= (1 + 1e-2) * loose.lower and loose.distance >= r.distance
+
+
+@pytest.mark.parametrize("T,N", [(40, 12), (16, 24)])  # fewer / more negative eigenvalues: both product forms
+def test_newton_jacobian_and_its_preconditioner_against_the_definition(T, N):
+    # The generalised Jacobian of y -> diag((G + Diag y)_+), formula by formula:
+    # J h = diag(V (Omega o (V' Diag(h) V)) V'), Omega_ab = 1 for two positive
+    # eigenvalues, 0 for two non-positive ones, lambda_a / (lambda_a - lambda_b)
+    # across.  The products and the diagonal preconditioner are single precision.
+    from corrlev_xl.core.nearest import _Jacobian
+
+    A = gappy_corr(np.random.default_rng(1), T, N)
+    w, V = np.linalg.eigh(A)
+    assert 0 < (w <= 0).sum() < N
+    pos = w > 0
+    Om = np.zeros((N, N))
+    Om[np.ix_(pos, pos)] = 1.0
+    lp, ln = w[pos], w[~pos]
+    cross = lp[:, None] / (lp[:, None] - ln[None, :])
+    Om[np.ix_(pos, ~pos)] = cross
+    Om[np.ix_(~pos, pos)] = cross.T
+
+    def J_def(h: np.ndarray) -> np.ndarray:
+        return np.diag(V @ (Om * (V.T @ (h[:, None] * V))) @ V.T)
+
+    jac = _Jacobian(w, V)
+    dense = np.column_stack([J_def(e) for e in np.eye(N)])
+    assert_allclose(jac.diag, np.maximum(np.diag(dense), 1e-10), rtol=1e-4, atol=1e-6)
+    h = np.random.default_rng(1).standard_normal(N)
+    assert_allclose(jac(h), dense @ h + 1e-10 * h, rtol=0, atol=1e-5 * np.abs(dense @ h).max())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_first_shift_is_the_best_multiple_of_the_identity(seed):
+    # y = t·1 minimises the dual objective 1/2 sum (w + t)_+^2 - n t on that line:
+    # against a bounded scalar minimiser (scipy) and the root condition.
+    from scipy.optimize import minimize_scalar
+
+    from corrlev_xl.core.nearest import _best_shift
+
+    w = np.sort(np.random.default_rng(seed).normal(0.5, 2.0, 30))
+    n = float(w.size) * (0.3 + seed / 2)
+
+    def theta(t: float) -> float:
+        return 0.5 * float(np.sum(np.maximum(w + t, 0) ** 2)) - n * t
+
+    t = _best_shift(w, n)
+    ref = minimize_scalar(theta, bounds=(-50, 50), method="bounded", options={"xatol": 1e-12}).x
+    assert abs(t - ref) <= 1e-7
+    assert abs(np.sum(np.maximum(w + t, 0)) - n) <= 1e-12 * n
+    assert theta(t) <= theta(ref) + 1e-12
