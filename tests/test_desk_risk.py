@@ -105,7 +105,7 @@ def test_enb_dr_regimes_margin_equal_the_core(book):
     cov = core.covariance(log).matrix
     assert a.enb == pytest.approx(core.enb(n, cov), rel=1e-9)
     assert a.leverage.diversification_ratio == pytest.approx(core.diversification_ratio(n, cov), rel=1e-9)
-    reg = core.correlation_regimes(log, short=20, long=120, threshold=0.3, top=10)
+    reg = core.correlation_regimes(log, short=20, long=120, threshold=0.3, top=8)
     np.testing.assert_array_equal(a.regimes.first, reg.first)
     np.testing.assert_array_equal(a.regimes.second, reg.second)
     np.testing.assert_allclose(a.regimes.change, reg.change, rtol=1e-9, atol=1e-12)

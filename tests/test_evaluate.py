@@ -27,22 +27,24 @@ def test_desk_template_formulas_equal_the_core():
     wb = openpyxl.load_workbook(DESK)
     results, skipped = evaluate(wb, openpyxl.load_workbook(DESK, data_only=True))
     assert skipped == []
-    assert len(results) == 10  # 5 headline cells and 5 tables on the Dashboard
+    # the Dashboard's headline cells and tables, the Risk detail sheet's tables and tiles
+    assert len(results) == 26
+    assert {s for s, _ in results} == {"Dashboard", "Risk detail"}
     b = sample_book()
     cov = core.covariance(core.returns(b.prices)).matrix
     lev = core.leverage(b.positions, cov, b.equity)
     by_anchor = {(s, blk[0], blk[1]): rows for (s, blk), rows in results.items()}
     assert by_anchor[("Dashboard", 4, 5)][0][0] == pytest.approx(lev.efflev, rel=1e-12)  # D5
     assert by_anchor[("Dashboard", 2, 5)][0][0] == pytest.approx(lev.nomlev, rel=1e-12)  # B5
-    corr = np.array([r[1:] for r in by_anchor[("Dashboard", 1, 10)][1:]], float)
+    corr = np.array([r[1:] for r in by_anchor[("Dashboard", 1, 15)][1:]], float)
     np.testing.assert_allclose(corr, core.correlation(core.returns(b.prices)).matrix, rtol=1e-12)
 
     freeze(wb, results)
     ws = wb["Dashboard"]
     assert ws["D5"].value == pytest.approx(lev.efflev, rel=1e-12)
-    assert not isinstance(ws["A10"].value, ArrayFormula) and ws["A10"].value.startswith("corr ")
+    assert not isinstance(ws["A15"].value, ArrayFormula) and ws["A15"].value.startswith("corr ")
     assert wb["Checks"]["C7"].value.startswith("=SQRT(SUMPRODUCT(MMULT(")  # built-in formulas stay formulas
-    assert isinstance(wb["Checks"]["F19"].value, ArrayFormula)
+    assert isinstance(wb["Checks"]["F29"].value, ArrayFormula)
 
 
 def test_inputs_saved_without_calculated_values_are_reported(tmp_path):
@@ -50,7 +52,7 @@ def test_inputs_saved_without_calculated_values_are_reported(tmp_path):
     path = tmp_path / "desk.xlsx"
     openpyxl.load_workbook(DESK).save(path)
     results, skipped = evaluate(openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True))
-    assert results == {} or all(s == "Dashboard" for s, _ in results)
+    assert results == {} or all(s in ("Dashboard", "Risk detail") for s, _ in results)
     assert any("Positions has formulas without calculated values (Book!" in p and
                "open and save the workbook in Excel or LibreOffice first" in p for p in skipped)
 
@@ -77,13 +79,18 @@ def test_libreoffice_shows_the_report_copy_figures(tmp_path):
     b = sample_book()
     lev = core.leverage(b.positions, core.covariance(core.returns(b.prices)).matrix, b.equity)
     assert dash["D5"].value == pytest.approx(lev.efflev, rel=1e-12)
-    assert dash["B11"].value == pytest.approx(1.0)  # corr(USDJPY, USDJPY) in the table
-    values = [c.value for row in dash["A10:N23"] for c in row]
+    assert dash["B16"].value == pytest.approx(1.0)  # corr(USDJPY, USDJPY) in the table
+    values = [c.value for row in dash["A15:N28"] for c in row]
     assert not any(isinstance(v, str) and v.startswith("#") for v in values)
     assert checks["C7"].value == pytest.approx(lev.portvol, rel=1e-9)  # LibreOffice's own MMULT
     # the corrlev column of the checks reads the copy's values, so every difference is a number ~0
     assert checks["A12"].value.startswith("Correlation") and isinstance(checks["B12"].value, float)
     assert [abs(checks[f"D{r}"].value) < 1e-12 for r in range(12, 16)] == [True] * 4
+    # the risk checks (DIVRATIO, stress, margin, VaR / ES, time of day): LibreOffice's built-in value equals
+    # the copy's corrlev value, relative to the figure
+    for r in range(16, 26):
+        assert isinstance(checks[f"B{r}"].value, float), (r, checks[f"A{r}"].value, checks[f"B{r}"].value)
+        assert abs(checks[f"D{r}"].value) <= 1e-9 * max(1.0, abs(checks[f"B{r}"].value)), checks[f"A{r}"].value
 
 
 @needs_libreoffice

@@ -368,7 +368,8 @@ def output_sheet(name: str, sheets: Iterable[tuple[str, Callable[[], Sequence[An
 
 
 VOL_SHOCK = 2.0  # k of the stress table's "volatility × k" row
-REGIME_SHORT, REGIME_LONG, REGIME_THRESHOLD, REGIME_TOP = 20, 120, 0.3, 10  # the correlation regimes table
+# the correlation regimes table: the same windows, threshold and length in the report, the macros and the template
+REGIME_SHORT, REGIME_LONG, REGIME_THRESHOLD, REGIME_TOP = 20, 120, 0.3, 8
 
 
 @dataclass(frozen=True)

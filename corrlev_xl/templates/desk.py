@@ -30,6 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .. import names as N
 from ..core.covariance import COV_METHODS
 from ..core.rebalance import REBALANCE_METHODS
+from ..excel.deskbook import REGIME_LONG, REGIME_SHORT, REGIME_THRESHOLD, REGIME_TOP
 from ..sample import HOURLY_LIQUIDITY, HOURLY_VOLATILITY, SampleBook, sample_book
 from ._sheets import (
     BOLD,
@@ -525,9 +526,10 @@ def _risk_sheet(b: Book, book: SampleBook, dash: Dashboard) -> RiskSheet:
                   "returns, lower-quantile rule (docs/tailrisk.md).").font = NOTE
 
     g_top = t_top + 5
-    ws.cell(row=g_top - 1, column=S, value="Correlation regimes: pairs whose last-20-day correlation moved "
-                                           "furthest from the last 120 days").font = SECTION
-    regimes = b.udf_block(ws, a1(S, g_top), "CORRREGIME", N.NAME_PRICES, 20, 120, 0.3, 8)
+    ws.cell(row=g_top - 1, column=S, value=f"Correlation regimes: pairs whose last-{REGIME_SHORT}-day correlation "
+                                           f"moved furthest from the last {REGIME_LONG} days").font = SECTION
+    regimes = b.udf_block(ws, a1(S, g_top), "CORRREGIME", N.NAME_PRICES, REGIME_SHORT, REGIME_LONG,
+                          REGIME_THRESHOLD, REGIME_TOP)
     style_block(ws, regimes, labels=False, fmts=[None, None, CORR, CORR, "+0.00;-0.00", BOOL])
     _wrap_header(ws, regimes)
     for i in range(regimes.r1 + 1, regimes.r2 + 1):

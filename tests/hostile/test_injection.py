@@ -156,7 +156,8 @@ def test_text_that_reads_like_a_corrlev_formula_is_not_computed():
     wb = openpyxl.load_workbook(DESK)
     text(wb[N.SHEET_DASHBOARD]["H2"], "=EFFLEV(Positions,CovTable,Equity)")
     results, skipped = evaluate.evaluate(wb, openpyxl.load_workbook(DESK, data_only=True))
-    assert skipped == [] and len(results) == 10  # the template's own ten, not the text
+    assert skipped == [] and len(results) == 26  # the template's own 26 (Dashboard and Risk detail), not the text
+    assert not any(sheet == N.SHEET_DASHBOARD and blk[:2] == (8, 2) for sheet, blk in results)  # H2: text
     evaluate.freeze(wb, results)
     cell = wb[N.SHEET_DASHBOARD]["H2"]
     assert (cell.value, cell.data_type) == ("=EFFLEV(Positions,CovTable,Equity)", "s")

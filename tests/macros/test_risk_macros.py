@@ -131,7 +131,7 @@ def test_refresh_correlations_writes_the_regimes_below_the_snapshot():
     book, actions = run("refresh_correlations", data)
     snap = actions[-1]["values"]
     inp, r, _ = direct(data)
-    reg = core.correlation_regimes(r, short=20, long=120, threshold=0.3, top=10, names=inp.symbols)
+    reg = core.correlation_regimes(r, short=20, long=120, threshold=0.3, top=8, names=inp.symbols)
     title = layouts.regime_title(deskbook.analyse(inp))
     k = next(i for i, row in enumerate(snap) if row and row[0] == title)
     assert k > 2 + len(inp.symbols)  # under the matrix and its drift line
