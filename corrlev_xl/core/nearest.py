@@ -28,10 +28,7 @@ lower one: the returned matrix is then *provably* no farther from ``G`` than
 spectral repair (clip the negative eigenvalues, rescale to unit diagonal),
 which is accepted as it is whenever the certificate already holds, and its
 eigendecomposition is the one the positive-semi-definiteness check can hand
-over.  Otherwise the second iterate is ``y = t·1``, the best multiple of the
-identity (one scalar root from the same eigenvalues; the eigenvectors are
-``G``'s, so it costs no eigendecomposition), and the next are generalised
-Newton steps (the
+over.  Otherwise the next iterates are generalised Newton steps (the
 semismooth Newton method of Qi & Sun 2006 as in Borsdorf & Higham 2010): the
 Newton system is solved by conjugate gradients with a diagonal preconditioner,
 each matrix–vector product costing ``O(N²·min(r, N − r))`` for ``r`` positive
@@ -139,7 +136,6 @@ def nearest(G: FloatArray, *, tol: float = 1e-12, max_iter: int = 100, eig: Eige
     lower = 0.0
     newton = 0
     stuck = False
-    shifted = False
     theta = _theta(w, y)
     floor = _ROUNDING * float(np.linalg.norm(G))  # distances are known to about this much
     while True:
@@ -156,8 +152,7 @@ def nearest(G: FloatArray, *, tol: float = 1e-12, max_iter: int = 100, eig: Eige
         # Later iterates are not such projections, but the gap behaves alike
         # (measured: 7–41× ‖F‖²/(2·lower²)); a margin of _TRY_CERTIFICATE for them.
         room = ((1.0 + tol) ** 2 - 1.0) * lower**2
-        at_zero = newton == 0 and not shifted
-        hopeful = norm_F**2 <= (1.0 if at_zero else _TRY_CERTIFICATE) * room + floor**2
+        hopeful = norm_F**2 <= (1.0 if newton == 0 else _TRY_CERTIFICATE) * room + floor**2
         if hopeful or last:
             X = _feasible(G, w, V, y)
             dist = float(np.linalg.norm(G - X))
@@ -167,16 +162,6 @@ def nearest(G: FloatArray, *, tol: float = 1e-12, max_iter: int = 100, eig: Eige
                 return Repair(best[1], best[0], lower, n_eig, newton, True)
         if last:
             break
-        if at_zero:
-            # Before Newton, the best multiple of the identity: y = t·1 minimises θ
-            # on that line and shares G's eigenvectors, so it costs no
-            # eigendecomposition (and saves one or two Newton steps).
-            t = _best_shift(w, float(G.shape[0]))
-            shifted = True
-            if t != 0.0:
-                y, w = np.full(G.shape[0], t), w + t
-                theta = _theta(w, y)
-                continue
         # Generalised Newton direction: (J + εI) d = −F by preconditioned CG.
         jac = _Jacobian(w, V)
         d = _pcg(jac, -F, rtol=min(0.1, norm_F), maxit=200)
@@ -199,21 +184,6 @@ def nearest(G: FloatArray, *, tol: float = 1e-12, max_iter: int = 100, eig: Eige
         newton += 1
     assert best is not None
     return Repair(best[1], best[0], lower, n_eig, newton, False)
-
-
-def _best_shift(w: FloatArray, n: float) -> float:
-    """The ``t`` minimising ``θ(t·1)``: the root of ``Σ (w_i + t)₊ = n`` (0 if none is found).
-
-    ``θ(t·1) = ½ Σ (w_i + t)₊² − n·t`` is convex and piecewise quadratic in
-    ``t``; with the top ``k`` eigenvalues positive its root is
-    ``t = (n − Σ_top k w) / k``, taken for the ``k`` at which exactly those are.
-    """
-    ws = w[::-1]  # descending
-    k = np.arange(1, ws.size + 1)
-    t = (n - np.cumsum(ws)) / k
-    below = np.append(ws[1:], -np.inf)
-    ok = np.flatnonzero((ws + t > 0) & (below + t <= 0))
-    return float(t[ok[0]]) if ok.size else 0.0
 
 
 def _theta(w: FloatArray, y: FloatArray) -> float:

@@ -284,23 +284,3 @@ def test_newton_jacobian_and_its_preconditioner_against_the_definition(T, N):
     h = np.random.default_rng(1).standard_normal(N)
     assert_allclose(jac(h), dense @ h + 1e-10 * h, rtol=0, atol=1e-5 * np.abs(dense @ h).max())
 
-
-@pytest.mark.parametrize("seed", range(4))
-def test_first_shift_is_the_best_multiple_of_the_identity(seed):
-    # y = t·1 minimises the dual objective 1/2 sum (w + t)_+^2 - n t on that line:
-    # against a bounded scalar minimiser (scipy) and the root condition.
-    from scipy.optimize import minimize_scalar
-
-    from corrlev_xl.core.nearest import _best_shift
-
-    w = np.sort(np.random.default_rng(seed).normal(0.5, 2.0, 30))
-    n = float(w.size) * (0.3 + seed / 2)
-
-    def theta(t: float) -> float:
-        return 0.5 * float(np.sum(np.maximum(w + t, 0) ** 2)) - n * t
-
-    t = _best_shift(w, n)
-    ref = minimize_scalar(theta, bounds=(-50, 50), method="bounded", options={"xatol": 1e-12}).x
-    assert abs(t - ref) <= 1e-7
-    assert abs(np.sum(np.maximum(w + t, 0)) - n) <= 1e-12 * n
-    assert theta(t) <= theta(ref) + 1e-12
