@@ -14,9 +14,25 @@ Rebalance, method ``"correlation"`` (default)
     the caps are never met, the proposal is the book with the lowest excess
     met on the way.
 
+    The correlation-first cut is where the search of every other method
+    starts; the search then goes on to the method's own optimum
+    (:mod:`.rebalance_methods`), each objective over books ``n'`` that meet
+    every cap (``Δ_i = n'_i − n_i``):
+
+    ``"correlation"``  least notional cut      minimise Σ |Δ_i|
+    ``"spread"``       cut spread over a basket minimise Σ (Δ_i / |n_i|)²
+    ``"risk"``         least risk removed       minimise √(nᵀΣn) − √(n'ᵀΣn')
+
 Rebalance, method ``"proportional"``
     Scale every unlocked position by the same factor (the largest that meets
     every cap), each cut rounded up to whole lots.
+
+Hedge
+    When no book of cuts meets the caps (a locked position breaks one on its
+    own), the proposal may add lots to unlocked positions in their own
+    direction and open or add to the instruments named in ``hedge`` (either
+    direction when flat), for the least notional traded; ``hedged`` marks
+    those lines.  ``hedging=False`` only cuts.
 
 Headroom
     For each instrument, the notional that can be added in its current
@@ -32,6 +48,7 @@ from typing import get_args
 
 import numpy as np
 
+from . import rebalance_methods as _methods
 from ._types import BoolArray, FloatArray, IntArray, RebalanceMethod
 from ._validation import CorrLevError, choice, flags, positions_and_cov, positive, pow2_scale, vector
 from .baskets import BasketFigures, _basket_caps, _basket_leverage, basket_labels
@@ -156,10 +173,14 @@ def _first_crossing(
 class RebalanceResult:
     """A rebalance proposal: every cut and the before/after figures.
 
-    ``cuts`` and ``lots_cut`` are reductions of the absolute position (>= 0);
-    ``positions`` is the proposed book.  ``status`` is ``"within cap"`` (no
-    cut needed; see ``headroom``), ``"rebalanced"``, or ``"cap not reachable"``
-    (locked positions alone break a cap; ``message`` says which).
+    ``cuts`` and ``lots_cut`` are reductions of the absolute position (> 0
+    for a cut, < 0 for lots added as a hedge); ``positions`` is the proposed
+    book; ``hedged`` is True for the lines whose absolute position grew or
+    was opened as a hedge (only when cutting alone cannot meet the caps).
+    ``status`` is ``"within cap"`` (no cut needed; see ``headroom``),
+    ``"rebalanced"`` (with or without a hedge), or
+    ``"cap not reachable"`` (``message`` says which cap and what to do).
+    ``objective`` is the chosen method's objective in words.
     """
 
     method: RebalanceMethod
@@ -177,6 +198,8 @@ class RebalanceResult:
     baskets_before: BasketFigures
     baskets_after: BasketFigures
     headroom: Headroom | None = field(default=None)
+    hedged: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    objective: str = ""
 
 
 def rebalance(
@@ -190,6 +213,8 @@ def rebalance(
     baskets: object | None = None,
     basket_caps: object | None = None,
     method: RebalanceMethod = "correlation",
+    hedge: object | None = None,
+    hedging: bool = True,
 ) -> RebalanceResult:
     """Cut the book until EFFLEV ≤ ``cap`` and every basket is under its cap.
 
@@ -211,7 +236,18 @@ def rebalance(
         Basket number per instrument (from :func:`baskets`); needed for basket caps.
     basket_caps : float or array-like, optional
         One effective-leverage cap for every basket, or one per basket.
-    method : {"correlation", "proportional"}, default "correlation"
+    method : {"correlation", "spread", "risk", "proportional"}, default "correlation"
+        The objective (see the module docstring): the least notional cut
+        (Σ|Δ_i|); the cut spread across the basket (Σ(Δ_i/n_i)²); the least
+        risk removed (the most σ_p = √(nᵀΣn) left under the caps); or every
+        unlocked position scaled by one factor.
+    hedge : array-like of bool, shape (N,), optional
+        True for instruments that may be opened or added to as a hedge in
+        either direction (a flat one included), when cutting alone cannot
+        meet the caps.  Unlocked open positions may always be added to in
+        their own direction then.
+    hedging : bool, default True
+        False: never add, only cut (the caps may then stay out of reach).
 
     Returns
     -------
@@ -234,9 +270,14 @@ def rebalance(
     cap = positive(cap, "cap", " (effective leverage)")
     N = n.size
     lot = _lots(lots, n)
-    if method == "correlation":
+    if method != "proportional":
         check_work(n, lot)  # the bound of its work, on every input path
     lock = _locked(locked, N)
+    hedge_f = np.zeros(N, dtype=bool) if hedge is None else flags(hedge, N, "hedge")
+    if (hedge_f & lock).any():
+        i = int(np.flatnonzero(hedge_f & lock)[0]) + 1
+        raise CorrLevError(f"instrument {i} is both locked and named as a hedge; unlock it or name another")
+    objective = _methods.OBJECTIVES[method]
     labels = np.arange(1, N + 1, dtype=np.int64) if baskets is None else basket_labels(baskets, N)
     ids = np.unique(labels)
     bcap = _basket_caps(basket_caps, ids.size)
@@ -250,39 +291,68 @@ def rebalance(
             method, cap, "within cap",
             f"EFFLEV {before.efflev:.3f} is within the cap {cap:g}; nothing to cut",
             n, n.copy(), np.zeros(N), np.zeros(N), np.zeros(0, dtype=np.int64),
-            before, before, labels, b_before, b_before, room,
+            before, before, labels, b_before, b_before, room, np.zeros(N, dtype=bool), objective,
         )
     k, kc = _scales(n, cov_m, E, lot)  # exact units (see _headroom): no overflow for huge books
-    if method == "correlation":
-        new, order = _correlation_first(n / k, cov_m / kc, E / k, cap, lot / k, lock, labels, bcap_of)
+    ns, covs, Es, lots_ = n / k, cov_m / kc, E / k, lot / k
+    hedged_any = False
+    if method == "proportional":
+        new, order = _proportional(ns, covs, Es, cap, lots_, lock, labels, bcap)
     else:
-        new, order = _proportional(n / k, cov_m / kc, E / k, cap, lot / k, lock, labels, bcap)
+        new, order = _correlation_first(ns, covs, Es, cap, lots_, lock, labels, bcap_of)
+        starts = [new, _proportional(ns, covs, Es, cap, lots_, lock, labels, bcap)[0]]
+        new, hedged_any = _methods.optimise(
+            ns, covs, Es, cap, lots_, lock, labels, bcap_of, method, starts, hedge_f, hedging=hedging
+        )
+        order = _cut_order(ns, new, order)
     new = new * k
     after = _figures(new, cov_m, E)
     b_after = _basket_leverage(new, cov_m, E, labels, bcap)
     cuts = np.abs(n) - np.abs(new)
+    hedged = cuts < -1e-9 * lot
+    lots_cut = np.where(hedged, -np.rint(-cuts / lot), np.maximum(np.ceil(cuts / lot - 1e-9), 0.0)) + 0.0
     if after.efflev <= cap + 1e-9 and not (b_after.efflev > b_after.cap + 1e-9).any():
         status = "rebalanced"
         msg = (
             f"EFFLEV {before.efflev:.3f} -> {after.efflev:.3f} (cap {cap:g}) by cutting "
-            f"{int(np.count_nonzero(cuts))} position(s)"
+            f"{int(np.count_nonzero(cuts > 1e-9 * lot))} position(s)"
         )
+        if hedged.any():
+            msg += (
+                f" and adding to {int(hedged.sum())} as a hedge (cutting alone cannot meet the caps; "
+                "the hedge is the least notional traded)"
+            )
     else:
         status = "cap not reachable"
-        msg = _unreachable_message(after, b_after, cap, lock)
+        msg = _unreachable_message(after, b_after, cap, lock, hedging=hedging)
+    if hedged_any and not hedged.any():  # pragma: no cover - optimise reports additions it made
+        raise AssertionError("a hedge was reported without an addition")
     return RebalanceResult(
-        method, cap, status, msg, n, new, cuts, np.maximum(np.ceil(cuts / lot - 1e-9), 0.0) + 0.0, order,
-        before, after, labels, b_before, b_after, None,
+        method, cap, status, msg, n, new, cuts, lots_cut, order,
+        before, after, labels, b_before, b_after, None, hedged, _methods.HEDGE_OBJECTIVE if hedged.any() else objective,
     )
 
 
-def _unreachable_message(after: Leverage, b_after: BasketFigures, cap: float, lock: BoolArray) -> str:
+def _cut_order(n: FloatArray, new: FloatArray, first: IntArray) -> IntArray:
+    """The changed lines: in the correlation-first order where it cut them, then the others by size of change."""
+    changed = np.flatnonzero(np.abs(new - n) > 0)
+    seen = [int(i) for i in dict.fromkeys(first.tolist()) if i in set(changed.tolist())]
+    rest = [int(i) for i in changed[np.argsort(-np.abs(new - n)[changed], kind="stable")] if int(i) not in seen]
+    return np.asarray(seen + rest, dtype=np.int64)
+
+
+def _unreachable_message(
+    after: Leverage, b_after: BasketFigures, cap: float, lock: BoolArray, *, hedging: bool = True
+) -> str:
     over = b_after.basket[b_after.efflev > b_after.cap + 1e-9]
     what = f"EFFLEV {after.efflev:.3f} vs cap {cap:g}"
     if after.efflev <= cap + 1e-9 and over.size:
         what = f"basket {int(over[0])} EFFLEV {b_after.efflev[b_after.basket == over[0]][0]:.3f} vs its cap"
     hint = "unlock positions or raise the cap" if lock.any() else "raise the cap"
-    return f"cannot meet the caps by cutting: best reached {what}; {hint}"
+    how = "cutting or hedging with the open positions" if hedging else "cutting"
+    if hedging:
+        hint = "name a hedge instrument, " + hint
+    return f"cannot meet the caps by {how}: best reached {what}; {hint}"
 
 
 def _lots(lots: object | None, n: FloatArray) -> FloatArray:

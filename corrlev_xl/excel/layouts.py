@@ -86,11 +86,16 @@ def basket_rows(
 
 
 def figure_rows(res: core.RebalanceResult) -> Rows:
-    """The book's NOMLEV, EFFLEV and CLM before and after a rebalance, under a header."""
+    """The book's NOMLEV, EFFLEV, CLM and PORTVOL before and after a rebalance, under a header.
+
+    PORTVOL (the book's volatility over equity) is what the "risk" method keeps
+    as high as the caps allow.
+    """
     return [["figure", "before", "after"],
             ["NOMLEV", res.before.nomlev, res.after.nomlev],
             ["EFFLEV", res.before.efflev, res.after.efflev],
-            ["CLM", res.before.clm, res.after.clm]]
+            ["CLM", res.before.clm, res.after.clm],
+            ["daily vol / equity (PORTVOL)", res.before.portvol, res.after.portvol]]
 
 
 # --------------------------------------------------------------------------- #
@@ -510,8 +515,10 @@ def desk_basket_rows(a: DeskAnalysis) -> Rows:
 
 
 METHOD_TEXT: dict[str, str] = {  # what each rebalance method does, as the Proposal sheet says it
-    "correlation": "correlation-first: one lot at a time, the cut that lowers the excess over the caps most per "
-                   "notional",
+    "correlation": "correlation: the least notional cut (the cuts that lower the excess over the caps most per "
+                   "notional, the most correlated names first)",
+    "spread": "spread: the cut spread across the correlated basket (the least sum of squared fractional cuts)",
+    "risk": "risk: the least risk removed beyond what the caps need (the most portfolio volatility left)",
     "proportional": "proportional: every unlocked position scaled down by one common factor",
 }
 
@@ -525,6 +532,7 @@ def proposal_sections(a: DeskAnalysis, when: dt.datetime) -> list[Section]:
         ["rebalance method", METHOD_TEXT.get(res.method, res.method)],
         ["status", res.status],
         ["result", res.message],
+        ["objective", res.objective],
     ], header=0)
     figures = Section("figures", "The book before and after the proposed cuts", [
         ["figure", "before", "after the proposed cuts"], *figure_rows(res)[1:], [CAP, res.cap, res.cap]])
@@ -532,11 +540,17 @@ def proposal_sections(a: DeskAnalysis, when: dt.datetime) -> list[Section]:
                       where=res.positions_before != 0)
     cut = "lots cut" if inp.lot_units is not None else "1 % steps cut"  # no lot sizes: 1 % steps
     body: Rows = [["instrument", "units now", "units proposed", cut, NOTIONAL_NOW, NOTIONAL_PROPOSED, "locked",
-                   "basket"]]
+                   "basket", "hedge"]]
+    hedged = res.hedged if res.hedged.size else np.zeros(len(inp.symbols), dtype=bool)
     for i, s in enumerate(inp.symbols):
-        body.append([s, inp.units[i], inp.units[i] * scale[i], res.lots_cut[i], res.positions_before[i],
-                     res.positions[i], bool(inp.locked[i]), int(res.baskets[i])])
-    instruments = Section("instruments", "Each instrument: the proposed cut (locked positions are never cut)", body)
+        per_unit = inp.price[i] * inp.contract[i] * inp.fx[i]  # notional of one unit (a flat hedge line)
+        units = inp.units[i] * scale[i] if res.positions_before[i] != 0 else res.positions[i] / per_unit
+        body.append([s, inp.units[i], units, res.lots_cut[i], res.positions_before[i],
+                     res.positions[i], bool(inp.locked[i]), int(res.baskets[i]), bool(hedged[i])])
+    title = "Each instrument: the proposed cut (locked positions are never cut)"
+    if hedged.any():
+        title += "; hedge TRUE: a line added to as a hedge (negative lots cut are lots added)"
+    instruments = Section("instruments", title, body)
     fb, fa = res.baskets_before, res.baskets_after
     baskets: Rows = [["basket", "EFFLEV before", "EFFLEV after", BASKET_CAP]]
     baskets += [[int(b), fb.efflev[k], fa.efflev[k], _cap(fb.cap[k])] for k, b in enumerate(fb.basket)]

@@ -311,10 +311,13 @@ def HEADROOM(positions, cov, equity, cap=2.0):
                             inf_text=layouts.UNLIMITED)
 
 
-@udf(method='"correlation" (default: most correlated first) or "proportional"')
+@udf(method='"correlation" (default: least notional cut), "spread" (cut spread across the basket: least sum of '
+            'squared fractional cuts), "risk" (least risk removed: most volatility left) or "proportional"',
+     hedge="when cutting alone cannot meet the caps: an instrument to open or add to as a hedge (its name or "
+           "number, or a TRUE/FALSE column); blank: add only to unlocked open positions, FALSE: never add")
 def REBALANCE(positions, cov, equity, cap=2.0, lots=None, locked=None, threshold=0.75,
-              basket_caps=None, method="correlation"):
-    """Proposed book under the cap: cuts in whole lots, correlated names first, no sign flips."""
+              basket_caps=None, method="correlation", hedge=None):
+    """Proposed book under the cap, in whole lots, no sign flips: the chosen method's objective, a hedge if needed."""
     n, sigma, names = read.book(positions, cov)
     lab, caps = read.basket_setup(n, sigma, threshold, basket_caps, False)
     lot = read.book_vector(lots, "lots", names)
@@ -322,16 +325,44 @@ def REBALANCE(positions, cov, equity, cap=2.0, lots=None, locked=None, threshold
     read.check_lot_steps(n, lot, how)
     lock = read.flags(locked, "locked")
     E = read.equity(equity)
+    hedging, named = _hedge_choice(hedge, names or _numbered(n.size))
     res = core.rebalance(n, sigma, E, cap=cells.scalar(cap, "cap"), lots=lot, locked=lock, baskets=lab,
-                         basket_caps=caps, method=how)
+                         basket_caps=caps, method=how, hedge=named, hedging=hedging)
     room = layouts.room_to_add(res, sigma, E)
+    hedged = res.hedged.any()  # a "hedge" column (negative cuts are additions) only when the proposal hedges
     rows: list[list[Any]] = [["instrument", "position", "proposed", "cut", "lots cut", "room same",
-                              "room opposite"]]
-    rows += [[lbl, a, b, c, k, layouts.room(hs), layouts.room(ho)] for lbl, a, b, c, k, hs, ho in
+                              "room opposite", *(["hedge"] if hedged else [])]]
+    rows += [[lbl, a, b, c, k, layouts.room(hs), layouts.room(ho), *([bool(h)] if hedged else [])]
+             for lbl, a, b, c, k, hs, ho, h in
              zip(names or _numbered(n.size), res.positions_before, res.positions, res.cuts, res.lots_cut,
-                 room.same, room.opposite)]
-    rows += [[], *layouts.figure_rows(res), ["status", res.status, res.message]]
+                 room.same, room.opposite, res.hedged)]
+    rows += [[], *layouts.figure_rows(res), ["method", res.method, res.objective],
+             ["status", res.status, res.message]]
     return cells.table(rows)
+
+
+def _hedge_choice(value: Any, names: list[str]) -> tuple[bool, Any]:
+    """REBALANCE's ``hedge``: (may add at all, the flags of the named hedge instruments or None)."""
+    if cells.is_omitted(value):
+        return True, None
+    items = read.refuse_errors(cells.cells(value), "hedge")
+    if len(items) == 1 and isinstance(items[0], bool):
+        return bool(items[0]), None
+    if len(items) != 1:
+        return True, items  # one TRUE/FALSE per instrument (the core checks the count)
+    v = items[0]
+    if isinstance(v, str):
+        key = v.strip().casefold()
+        hit = [i for i, nm in enumerate(names) if nm.strip().casefold() == key]
+        if not hit:
+            raise CorrLevError(f"hedge {v!r} is not an instrument of the book; expected one of {', '.join(names)}")
+        i = hit[0]
+    else:
+        k = cells.scalar(v, "hedge")
+        if k != int(k) or not 1 <= k <= len(names):
+            raise CorrLevError(f"hedge must be an instrument's name or number 1–{len(names)}; got {k:g}")
+        i = int(k) - 1
+    return True, [j == i for j in range(len(names))]
 
 
 # --------------------------------------------------------------------------- #
