@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -72,20 +71,22 @@ def read_openpyxl(path: Path) -> int:
 
 
 def run_report(path: Path, out: Path) -> tuple[float, float, dict, str]:
-    """Wall time, peak RSS (MB) of the child, its --json object, its stderr."""
+    """Wall time, peak RSS (MB) of this child alone (``wait4``), its --json object, its stderr."""
     exe = Path(sys.executable).with_name("corrlev-xl")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "corrlev_xl.cli"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    done = subprocess.run([*cmd, "report", str(path), "-o", str(out), "--force", "--json"],
-                          capture_output=True, text=True, timeout=3600)
-    wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode != 0:
-        raise SystemExit(f"report failed ({done.returncode}): {done.stderr}")
-    if peak < before:
-        peak = before
-    return wall, peak / 1024.0, json.loads(done.stdout), done.stderr
+    with tempfile.TemporaryFile() as so, tempfile.TemporaryFile() as se:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([*cmd, "report", str(path), "-o", str(out), "--force", "--json"],
+                                stdout=so, stderr=se)
+        _pid, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not the largest of any child so far
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        so.seek(0)
+        se.seek(0)
+        stdout, stderr = so.read().decode(), se.read().decode()
+    if proc.returncode != 0:
+        raise SystemExit(f"report failed ({proc.returncode}): {stderr}")
+    return wall, usage.ru_maxrss / 1024.0, json.loads(stdout), stderr
 
 
 def independent(path: Path) -> dict[str, float]:

@@ -379,6 +379,8 @@ def _fmt(section: Section, header: Sequence[Any], row: Sequence[Any], col: int, 
     return fmt
 
 
+_STYLE_KEYS = {"number_format": "numFmtId", "alignment": "alignmentId", "font": "fontId"}  # StyleArray fields
+
 BULK_ATTR = "_corrlev_bulk"  # on the small workbook copy_parts lays the report's sheets out in
 
 
@@ -433,6 +435,7 @@ class _Sheet:
         self.prose: list[tuple[int, int]] = []  # (row, column) of text wrapped across to the widest table's edge
         self.wide: list[tuple[int, int]] = []  # (row, column) of a header over such text
         self.row, self.right = 1, 1
+        self.ids: dict[tuple[str, Any], tuple[int, Any]] = {}  # see :meth:`_set`
         _put_rows(ws, 1, [title])
         ws.cell(1, 1).font = Font(size=14, bold=True, color=NAVY)
         ws.row_dimensions[1].height = 22
@@ -501,11 +504,11 @@ class _Sheet:
                 cell = ws.cell(r, c)
                 fmt = _fmt(s, header, row, c - 1, v)
                 if fmt:
-                    cell.number_format = fmt
+                    self._set(cell, "number_format", fmt)
                 if s.header:
-                    cell.alignment = aligned[c]
+                    self._set(cell, "alignment", aligned[c])
                     if c == 1:
-                        cell.font = bold
+                        self._set(cell, "font", bold)
                 if v is None or v == "":
                     continue
                 if s.header == 0 and c > 1 and (c > 2 or (isinstance(v, str) and len(row) == 2)):
@@ -529,6 +532,26 @@ class _Sheet:
         body = s.rows[s.header:]
         return Placed(start + s.header - 1, start + s.header, start + len(s.rows) - 1,
                       tuple(str(h) for h in header), tuple(_value(r[0]) if r else None for r in body))
+
+    def _set(self, cell: Any, attr: str, value: Any) -> None:
+        """``setattr(cell, attr, value)``, as openpyxl does it, without hashing the same style again.
+
+        openpyxl looks each assigned style up in the workbook's list of styles
+        (hashing every field); a body cell takes one of a few.  The first cell
+        given ``value`` goes through openpyxl, which registers it in the same
+        order as before; the others take the index it got.
+        """
+        from openpyxl.styles.cell_style import StyleArray
+
+        key = (attr, value if isinstance(value, str) else id(value))
+        known = self.ids.get(key)
+        if known is None:
+            setattr(cell, attr, value)
+            self.ids[key] = (getattr(cell._style, _STYLE_KEYS[attr]), value)  # value kept: its id stays its own
+            return
+        if cell._style is None:
+            cell._style = StyleArray()
+        setattr(cell._style, _STYLE_KEYS[attr], known[0])
 
     def _header(self, s: Section, k: int, r: int, row: Sequence[Any], width: int, style: tuple[Any, ...],
                 align: dict[int, str]) -> None:

@@ -234,3 +234,30 @@ def test_the_correlation_table_written_into_the_xml_reads_as_openpyxl_lays_it_ou
     assert {k: v.width for k, v in a.column_dimensions.items()} == {k: v.width for k, v in b.column_dimensions.items()}
     assert {k: v.height for k, v in a.row_dimensions.items()} == {k: v.height for k, v in b.row_dimensions.items()}
     assert {str(r) for r in a.merged_cells.ranges} == {str(r) for r in b.merged_cells.ranges}
+
+
+
+def test_a_style_given_once_per_value_is_the_one_openpyxl_gives_each_cell():
+    """_Sheet._set registers a style through openpyxl once, then reuses its index: the same style arrays."""
+    from openpyxl.styles import Alignment, Font
+
+    from corrlev_xl.report_sheets import _Sheet
+
+    styles = [("number_format", "0.00%"), ("alignment", Alignment(horizontal="right")), ("font", Font(bold=True)),
+              ("number_format", "#,##0"), ("alignment", Alignment(horizontal="center")), ("number_format", "General")]
+    plain, fast = openpyxl.Workbook(), openpyxl.Workbook()
+    _Sheet(plain.active, ["title"], "a note")
+    sheet = _Sheet(fast.active, ["title"], "a note")
+    for r in range(3, 40):
+        for c, (attr, value) in enumerate(styles * 2, 1):
+            if (r + c) % 3 == 0:
+                setattr(plain.active.cell(r, c), attr, value)
+                sheet._set(fast.active.cell(r, c), attr, value)
+    fast.active.cell(5, 5).alignment = Alignment(vertical="top")  # a later change stays the cell's own
+    plain.active.cell(5, 5).alignment = Alignment(vertical="top")
+    cells = [(r, c) for r in range(1, 40) for c in range(1, 2 * len(styles) + 1)]
+    assert [list(fast.active.cell(r, c)._style or ()) for r, c in cells] == \
+           [list(plain.active.cell(r, c)._style or ()) for r, c in cells]
+    assert fast.active.cell(9, 3).font.bold and fast.active.cell(5, 4).number_format == "#,##0"
+    for attr in ("_number_formats", "_alignments", "_fonts"):
+        assert list(getattr(fast, attr)) == list(getattr(plain, attr))
