@@ -24,10 +24,10 @@ from ._validation import (
     fail,
     positions_and_cov,
     positive,
+    pow2_scale,
     vector,
 )
 from .covariance import cov_to_corr
-from .leverage import _figures
 
 LINKAGES: tuple[Linkage, ...] = get_args(Linkage)
 
@@ -160,15 +160,54 @@ def basket_labels(labels: object, n: int) -> IntArray:
 
 
 def _basket_leverage(n: FloatArray, cov: FloatArray, E: float, lab: IntArray, cap: FloatArray) -> BasketFigures:
-    """:func:`basket_leverage` of checked inputs (``cap`` one per basket)."""
-    ids = np.unique(lab)
-    size = np.zeros(ids.size, dtype=np.int64)
-    nom, eff, clm_b = (np.zeros(ids.size) for _ in range(3))
-    for k, b in enumerate(ids):
-        m = lab == b
-        f = _figures(n[m], cov[np.ix_(m, m)], E)
-        size[k], nom[k], eff[k], clm_b[k] = int(m.sum()), f.nomlev, f.efflev, f.clm
+    """:func:`basket_leverage` of checked inputs (``cap`` one per basket).
+
+    One pass for all baskets: ``nᵀΣ_b n`` from the covariance masked to
+    pairs in the same basket, the sums by basket with ``bincount``.  Books
+    are scaled by powers of two (exact) so huge notionals or tiny variances
+    neither overflow nor underflow; the figures are those of
+    :func:`~corrlev_xl.core.leverage._figures` on each sub-book.
+    """
+    ids, bi = np.unique(lab, return_inverse=True)
+    bi = bi.reshape(-1)
+    B = ids.size
+    size = np.bincount(bi, minlength=B).astype(np.int64)
+    an = np.abs(n)
+    big = float(an.max()) if an.size else 0.0
+    vmax = float(np.diag(cov).max()) if an.size else 0.0
+    kn = pow2_scale(big) if big > 0 else 1.0
+    ks = pow2_scale(vmax, even=True) if vmax > 0 else 1.0
+    m = n / kn
+    sigma = np.sqrt(np.diag(cov) / ks)
+    q = _within_quad(m, cov / ks, bi, B)
+    sa = np.bincount(bi, np.abs(m) * sigma, B)
+    nom = np.bincount(bi, an, B) / E
+    port = np.sqrt(np.maximum(q, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        clm_b = np.where(sa > 0, port / np.where(sa > 0, sa, 1.0), np.nan)
+    eff = np.where(sa > 0, nom * clm_b, 0.0)
     return BasketFigures(ids, size, nom, eff, clm_b, cap)
+
+
+def _within_quad(m: FloatArray, cov: FloatArray, bi: IntArray, B: int) -> FloatArray:
+    """``m_bᵀ Σ_bb m_b`` of each basket b (``bi`` the basket index of each position).
+
+    Small books: one product with the covariance masked to same-basket pairs
+    (O(N²), one BLAS call); large ones: one small product per basket (O(Σ
+    size²)), whichever does less work.
+    """
+    N = m.size
+    if N * N <= 2_700 * B:
+        y = np.where(bi[:, None] == bi[None, :], cov, 0.0) @ m
+        return np.bincount(bi, m * y, B)
+    order = np.argsort(bi, kind="stable")
+    bounds = np.searchsorted(bi[order], np.arange(B + 1))
+    q = np.empty(B)
+    for k in range(B):
+        idx = order[bounds[k] : bounds[k + 1]]
+        mk = m[idx]
+        q[k] = mk @ cov[np.ix_(idx, idx)] @ mk
+    return q
 
 
 def _basket_caps(caps: object | None, k: int) -> FloatArray:

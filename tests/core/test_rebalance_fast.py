@@ -67,26 +67,24 @@ SEEDS = range(240)
 
 @pytest.mark.parametrize("chunk", range(4))
 def test_meets_the_caps_whenever_one_lot_at_a_time_does(chunk):
-    # When the reference meets every cap, so does the fast one.  When neither can
-    # (locked positions alone break a cap), the fast one's lowest excess is within
-    # 0.1 % of the reference's: measured worst +0.02 % (seed 45), mostly equal or
-    # lower — not "never higher" (docs/choices.md).
+    # When the reference meets every cap, so does the fast one; when neither can
+    # (locked positions alone break a cap), the fast one's excess is no higher.
     for seed in SEEDS[chunk::4]:
         n, new, lock, (ex_ref, _), (ex_new, _) = both(seed)
         if ex_ref <= 1e-9:
             assert ex_new <= 1e-9, f"seed {seed}: excess {ex_new}, the reference meets the caps"
         else:
-            assert ex_new <= ex_ref * (1 + 1e-3), f"seed {seed}: excess {ex_new} vs the reference's {ex_ref}"
+            assert ex_new <= ex_ref * (1 + 1e-9) + 1e-12, f"seed {seed}: excess {ex_new} vs the reference's {ex_ref}"
         assert (np.abs(new) <= np.abs(n) + 1e-9).all() and (np.sign(new) * np.sign(n) >= 0).all()
         assert (new[lock] == n[lock]).all()
 
 
 def test_notional_cut_against_one_lot_at_a_time():
-    # Where both meet the caps (194 of these 240 books): the fast rebalance cuts
-    # less notional than the reference on 58 % of them (up to 35 % less), equal
-    # on 31 %, more on 10 %, by at most 1.6 % (measured, θ = 0.97, 8 swap rounds;
-    # mean −0.9 %).  The bounds leave a margin; "never more" is NOT met
-    # (docs/choices.md).
+    # Where both meet the caps (194 of these 240 books) the fast rebalance never
+    # cuts more notional than the reference (measured: less on 115, equal on 79).
+    # These books are small enough for the reference to run as well
+    # (``_GREEDY_WORK``): the better of the two is returned, the reference's
+    # polished by putting back the lots it did not need.
     rel = []
     for seed in SEEDS:
         _, _, _, (ex_ref, cut_ref), (ex_new, cut_new) = both(seed)
@@ -94,10 +92,8 @@ def test_notional_cut_against_one_lot_at_a_time():
             rel.append(cut_new / cut_ref - 1.0)
     rel = np.array(rel)
     assert rel.size > 150
-    assert rel.max() <= 0.03
-    assert np.mean(rel > 1e-9) <= 0.2
+    assert rel.max() <= 1e-9
     assert np.mean(rel < -1e-9) >= 0.4
-    assert rel.mean() < 0
 
 
 @settings(max_examples=40, deadline=None)
