@@ -104,7 +104,7 @@ class _Space:
         a0 = np.abs(self.n0[i])
         s = np.where(self.n0[i] < 0, -1.0, 1.0)
         cut = s * (a0 - np.minimum(k * self.lot[i], a0))
-        return np.where(a0 > 0, cut, -k * self.lot[i])
+        return np.where(a0 > 0, cut, -k * self.lot[i]) + 0.0  # no -0.0 for a closed short
 
 
 def space(n: FloatArray, lot: FloatArray, lock: BoolArray, *, add: bool, hedge: BoolArray) -> _Space:
@@ -300,6 +300,39 @@ def _kicks(st: _State, k_best: IntArray, limit: int, passes: int = 3) -> None:
     st.set(best_k)
 
 
+def _gradient_start(st: _State, lock: BoolArray) -> IntArray:
+    """A start near the spread optimum: cut fractions ``f_i = t·w_i`` (rounded up to lots), ``w_i`` the
+    share of EFFLEV that cutting all of position i would remove at first order (its stationary point,
+    ignoring basket caps), ``t`` the least that meets the caps (bisection); every unlocked position
+    closed if none does."""
+    sp = st.sp
+    st.set(np.zeros(st.N, dtype=np.int64))
+    a0 = np.abs(sp.n0)
+    s = np.where(sp.n0 < 0, -1.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = a0 * (1.0 / st.L + s * st.g / max(st.q, st.tiny) - st.sigma / max(st.S, st.tiny))
+    w = np.where(lock | ~np.isfinite(w), 0.0, np.maximum(w, 0.0))
+    closed = sp.hi.copy()
+    if not w.max(initial=0.0) > 0:
+        return closed
+    w = w / w.max()
+
+    def counts(t: float) -> IntArray:
+        return np.minimum(np.ceil(np.minimum(t * w, 1.0) * a0 / sp.lot - 1e-9).astype(np.int64), sp.hi)
+
+    lo, hi = 0.0, 1.0
+    st.set(counts(hi))
+    if st.excess > _EPS:
+        return closed
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        st.set(counts(mid))
+        lo, hi = (lo, mid) if st.excess <= _EPS else (mid, hi)
+        if hi - lo < 1e-6:
+            break
+    return counts(hi)
+
+
 def _counts(sp: _Space, book: FloatArray) -> IntArray:
     """Lot counts of a book of whole-lot cuts of ``sp.n0``."""
     a0 = np.abs(sp.n0)
@@ -326,6 +359,8 @@ def optimise(
     closed = np.where(lock, 0, sp.hi)
     fallback = None
     tries = [_counts(sp, b) for b in starts] + [closed]
+    if method == "spread":
+        tries.append(_gradient_start(st, lock))
     if n.size > _ALL_STARTS:  # a large book: descend from the best feasible start only
         scored = []
         for k0 in tries:
