@@ -117,7 +117,8 @@ def test_the_risk_figures_in_json_are_the_cores_and_documented(tmp_path):
     assert out["margin"]["required"] == pytest.approx(m.required, rel=1e-12)
     assert out["margin"]["safety_index"] == pytest.approx(m.safety_index, rel=1e-9)
     assert [x["rate"] for x in out["margin"]["per_instrument"]] == rates
-    reg = core.correlation_regimes(core.returns(inp.prices), names=inp.symbols)
+    reg = core.correlation_regimes(core.returns(inp.prices), short=20, long=120, threshold=0.3, top=8,
+                                   names=inp.symbols)
     assert [(p["first"], p["second"]) for p in out["regimes"]["pairs"]] == reg.pair_names()
     assert out["notes"] == {}
     settings = out["mapping"]["settings"]
