@@ -152,3 +152,23 @@ def test_lot_count_grid_is_geometric_cached_and_read_only():
     with pytest.raises(ValueError):
         g[0] = 7  # shared between calls, so it cannot be changed
     assert g[0] == 1 and g[-1] == 1000 and (np.diff(g) > 0).all()
+
+
+@pytest.mark.parametrize("N, B, scale", [(12, 3, 1.0), (200, 26, 1.0), (300, 2, 1.0), (40, 5, 1e150), (40, 5, 1e-150)])
+def test_basket_leverage_in_one_pass_is_each_sub_book_alone(N, B, scale):
+    # The one-pass figures (masked product or one product per basket) against
+    # _figures of each basket's sub-book, huge and tiny notionals included.
+    rng = np.random.default_rng(N)
+    cov = random_cov(rng, N, k=4)
+    n = rng.standard_normal(N) * 1e5 * scale
+    n[:2] = 0.0
+    labels = rng.integers(1, B + 1, N)
+    labels[labels == labels[0]] = labels[0]
+    ids = np.unique(labels)
+    got = _basket_leverage(n, cov, 1e5 * scale, labels, np.full(ids.size, np.inf))
+    for k, b in enumerate(ids):
+        m = labels == b
+        f = _figures(n[m], cov[np.ix_(m, m)], 1e5 * scale)
+        assert got.size[k] == m.sum()
+        np.testing.assert_allclose([got.nomlev[k], got.efflev[k]], [f.nomlev, f.efflev], rtol=1e-9)
+        np.testing.assert_allclose(got.clm[k], f.clm, rtol=1e-9, equal_nan=True)
