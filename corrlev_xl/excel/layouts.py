@@ -155,7 +155,7 @@ FORMATS: dict[str, str] = {
     NOTIONAL: MONEY, RISK_SHARE: PERCENT, RISK_PER_DAY: MONEY, "basket": "0",
     SAME: MONEY, OPPOSITE: MONEY, BASKET_CAP: LEVERAGE, "over its cap": BOOLEAN,
     "units now": COUNT, "units proposed": COUNT, "lots cut": COUNT, "1 % steps cut": COUNT,
-    NOTIONAL_NOW: MONEY, NOTIONAL_PROPOSED: MONEY, "locked": BOOLEAN,
+    NOTIONAL_NOW: MONEY, NOTIONAL_PROPOSED: MONEY, "locked": BOOLEAN, "hedge": BOOLEAN,
     "EFFLEV before": LEVERAGE, "EFFLEV after": LEVERAGE,
     "cap": LEVERAGE, "NOMLEV before": LEVERAGE, "NOMLEV after": LEVERAGE,
     "CLM before": RATIO, "CLM after": RATIO,
