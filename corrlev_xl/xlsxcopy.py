@@ -24,6 +24,7 @@ the parts it does not know.  Here the copy is the input's zip entry by entry:
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import math
@@ -36,6 +37,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 
 from .core import CorrLevError
 from .xlsxread import Package, read_rels, rels_of
@@ -98,6 +100,8 @@ class Styles:
         ids = [int(i) for i in re.findall(rb'numFmtId="(\d+)"', xml[sec[0]:sec[1]])] if sec else []
         self.next_fmt = max([163, *ids]) + 1
         self._quoted: dict[int, int] = {}
+        self._dated: dict[int, int] = {}
+        self._date_fmt: int | None = None
         cx = _section(xml, b"cellXfs")
         self._xfs = _children(xml[cx[0]:cx[1]], b"xf") if cx else []
 
@@ -150,6 +154,22 @@ class Styles:
             self._quoted[s] = self._add(b"cellXfs", xf)
             self._xfs.append(xf)
         return self._quoted[s]
+
+    def dated(self, s: int) -> int:
+        """The cell format ``s`` showing a date: ``s`` itself unless it is General, else it with yyyy-mm-dd."""
+        xf = self._xfs[s] if s < len(self._xfs) else b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        if not re.search(rb'\bnumFmtId="0"', xf) and b"numFmtId=" in xf:
+            return s  # the cell already has a number format of its own (a date one, in a workbook that shows dates)
+        if s not in self._dated:
+            if self._date_fmt is None:
+                self._date_fmt = self.next_fmt
+                self.next_fmt += 1
+                self._add(b"numFmts", b'<numFmt numFmtId="%d" formatCode="yyyy-mm-dd"/>' % self._date_fmt)
+            fmt = b'numFmtId="%d" applyNumberFormat="1"' % self._date_fmt
+            xf = re.sub(rb'\bnumFmtId="\d+"', fmt, xf) if b"numFmtId=" in xf else re.sub(rb"^<xf\b", b"<xf " + fmt, xf)
+            self._dated[s] = self._add(b"cellXfs", xf)
+            self._xfs.append(xf)
+        return self._dated[s]
 
     def xml_out(self) -> bytes:
         xml = self.xml
@@ -208,6 +228,9 @@ def cell_xml(ref: str, style: int | None, value: Any, styles: Styles) -> str:
         return f"<c{attr}/>"
     if isinstance(value, bool):
         return f'<c{attr} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, dt.date):  # a date a function carried through (EFFLEVHIST's rows): a date, not text
+        d = styles.dated(style or 0)
+        return f'<c r="{ref}"' + (f' s="{d}"' if d else "") + f"><v>{to_excel(value)!r}</v></c>"
     if isinstance(value, (int, float)):
         x = float(value)
         if not math.isfinite(x):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
@@ -95,6 +96,18 @@ def test_a_text_result_stays_text():
     assert b'quotePrefix="1"' in styles.xml_out()
     assert cell_xml("B2", 3, 1.5, styles) == '<c r="B2" s="3"><v>1.5</v></c>'
     assert cell_xml("B3", None, True, styles) == '<c r="B3" t="b"><v>1</v></c>'
+
+
+def test_a_date_result_stays_a_date(tmp_path):
+    """EFFLEVHIST carries the price dates into its rows: the copy stores them as dates, not as their text."""
+    styles = Styles(b'<styleSheet><fonts count="1"><font/></fonts><fills count="1"><fill/></fills>'
+                    b'<borders count="1"><border/></borders><cellXfs count="2"><xf numFmtId="0"/>'
+                    b'<xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>')
+    when = dt.datetime(2022, 3, 28)
+    assert cell_xml("A1", 1, when, styles) == '<c r="A1" s="1"><v>44648.0</v></c>'  # its own date format kept
+    assert cell_xml("A2", None, when, styles) == '<c r="A2" s="2"><v>44648.0</v></c>'  # General: given a date format
+    assert cell_xml("A3", 0, dt.date(2022, 3, 28), styles) == '<c r="A3" s="2"><v>44648.0</v></c>'
+    assert b'formatCode="yyyy-mm-dd"' in styles.xml_out() and styles.xml_out().count(b"yyyy-mm-dd") == 1
 
 
 def test_an_error_cell_is_read_as_its_error_not_a_blank(tmp_path):
