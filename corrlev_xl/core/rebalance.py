@@ -618,7 +618,10 @@ class _Book:
         ``i`` has shape (m,), ``t`` shape (m,) or (m, P).
         """
         ii = i[:, None] if t.ndim == 2 else i
-        x = self.amount(ii, t) - self.amount(ii, self.t[ii])  # > 0 cuts, < 0 adds back
+        return self.trial_x(ii, self.amount(ii, t) - self.amount(ii, self.t[ii]))
+
+    def trial_x(self, ii, x):
+        """:meth:`trial` given the notional ``x`` cut (> 0) or added back (< 0) instead of lot counts."""
         d = self.s[ii] * x
         v, sg = self.var[ii], self.sigma[ii]
         e1 = self.eff(self.q - 2 * d * self.g[ii] + d * d * v, self.L - x, self.S - x * sg)
@@ -803,8 +806,8 @@ def _trial_grid(bk: _Book, live: IntArray) -> _Grid:
     G = _grid(int(room.max()))
     U = np.minimum(G[None, :], room[:, None])  # lots, per row clipped to what is left
     T = t0[:, None] + U
-    ex = bk.trial(live, T)[0]
     X = bk.amount(live[:, None], T) - bk.amount(live, t0)[:, None]
+    ex = bk.trial_x(live[:, None], X)[0]
     ex_prev = np.empty_like(ex)
     ex_prev[:, 0] = bk.excess
     ex_prev[:, 1:] = ex[:, :-1]
