@@ -199,7 +199,7 @@ def _within_quad(m: FloatArray, cov: FloatArray, bi: IntArray, B: int) -> FloatA
     N = m.size
     if N * N <= 2_700 * B:
         y = np.where(bi[:, None] == bi[None, :], cov, 0.0) @ m
-        return np.bincount(bi, m * y, B)
+        return np.asarray(np.bincount(bi, m * y, B), dtype=np.float64)  # weighted: float already (typed for mypy)
     order = np.argsort(bi, kind="stable")
     bounds = np.searchsorted(bi[order], np.arange(B + 1))
     q = np.empty(B)
