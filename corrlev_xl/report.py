@@ -233,10 +233,13 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
         f"Rebalance: {res.status} — {res.message}" + (f" ({res.method})" if res.method != "correlation" else ""),
     ]
     steps = "lots" if a.inputs.lot_units is not None else "1% steps"
-    cuts = [[s, int(k), res.positions_before[i], res.positions[i]]
-            for i, (s, k) in enumerate(zip(a.inputs.symbols, res.lots_cut)) if k > 0]
+    hedged = res.hedged
+    cuts = [[f"{s} (hedge)" if hedged[i] else s, int(k), res.positions_before[i], res.positions[i]]
+            for i, (s, k) in enumerate(zip(a.inputs.symbols, res.lots_cut)) if k != 0]
     if cuts:
         parts += ["", _fmt_table([["cut", steps, "notional now", "notional after"], *cuts])]
+        if hedged.any():
+            parts.append(f"  a hedge line's negative {steps} are added, not cut")
     read = mapping_text(a.inputs.read_from)
     if read:
         parts += ["", read]
@@ -300,7 +303,7 @@ def as_json(a: deskbook.DeskAnalysis, src: Path, when: dt.datetime, copy: Path |
     def figures(f: Any) -> dict[str, Any]:
         return {"nomlev": _number(f.nomlev), "efflev": _number(f.efflev), "clm": _number(f.clm)}
 
-    proposed = a.proposed_units
+    proposed, hedged = a.proposed_units, res.hedged
     now = layouts.room_now(a)
     fb = res.baskets_before
     return {
@@ -327,14 +330,15 @@ def as_json(a: deskbook.DeskAnalysis, src: Path, when: dt.datetime, copy: Path |
              "cap": _number(fb.cap[k]), "over_cap": bool(fb.over_cap[k])}
             for k, b in enumerate(fb.basket)],
         "rebalance": {
-            "status": res.status, "message": res.message, "method": res.method, "cap": res.cap,
+            "status": res.status, "message": res.message, "method": res.method, "objective": res.objective,
+            "cap": res.cap,
             "steps": "lots" if lots is not None else "1% of each position",
             "before": figures(res.before), "after": figures(res.after),
             "lines": [
                 {"symbol": s, "lots_cut": int(res.lots_cut[i]), "units_now": _number(inp.units[i]),
                  "units_proposed": _number(proposed[i]), "notional_now": _number(res.positions_before[i]),
                  "notional_proposed": _number(res.positions[i]), "locked": bool(inp.locked[i]),
-                 "basket": int(res.baskets[i])}
+                 "basket": int(res.baskets[i]), "hedge": bool(hedged[i])}
                 for i, s in enumerate(inp.symbols)],
         },
         **_risk_json(a),

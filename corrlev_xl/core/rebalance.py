@@ -313,15 +313,12 @@ def rebalance(
     lots_cut = np.where(hedged, -np.rint(-cuts / lot), np.maximum(np.ceil(cuts / lot - 1e-9), 0.0)) + 0.0
     if after.efflev <= cap + 1e-9 and not (b_after.efflev > b_after.cap + 1e-9).any():
         status = "rebalanced"
-        msg = (
-            f"EFFLEV {before.efflev:.3f} -> {after.efflev:.3f} (cap {cap:g}) by cutting "
-            f"{int(np.count_nonzero(cuts > 1e-9 * lot))} position(s)"
-        )
+        done = [f"cutting {k} position(s)"] if (k := int(np.count_nonzero(cuts > 1e-9 * lot))) else []
         if hedged.any():
-            msg += (
-                f" and adding to {int(hedged.sum())} as a hedge (cutting alone cannot meet the caps; "
-                "the hedge is the least notional traded)"
-            )
+            done.append(f"adding to {int(hedged.sum())} as a hedge")
+        msg = f"EFFLEV {before.efflev:.3f} -> {after.efflev:.3f} (cap {cap:g}) by {' and '.join(done)}"
+        if hedged.any():
+            msg += " (cutting alone cannot meet the caps; the hedge is the least notional traded)"
     else:
         status = "cap not reachable"
         msg = _unreachable_message(after, b_after, cap, lock, hedging=hedging)

@@ -566,7 +566,8 @@ def audit_row(a: DeskAnalysis, when: dt.datetime) -> list[Any]:
     """One Audit log row (columns of :data:`AUDIT_HEADER`)."""
     res = a.rebalance
     cuts = "; ".join(
-        f"{s} -{int(k)} lot(s)" for s, k in zip(a.inputs.symbols, res.lots_cut) if k > 0
+        f"{s} -{int(k)} lot(s)" if k > 0 else f"{s} +{int(-k)} lot(s) (hedge)"
+        for s, k in zip(a.inputs.symbols, res.lots_cut) if k != 0
     ) or "none"
     return [_stamp(when), a.inputs.fingerprint(), res.status, res.cap,
             res.before.nomlev, res.after.nomlev, res.before.efflev, res.after.efflev,

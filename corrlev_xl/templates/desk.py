@@ -131,6 +131,11 @@ def _about(b: Book, book: SampleBook, inputs: InputNotes) -> None:
 BOOK_COLUMNS = (*N.INSTRUMENT_COLUMNS, N.COL_MARGIN)  # the mandatory columns, then the optional margin rate
 
 
+METHODS_NOTE = ("how Rebalance cuts: correlation (least notional), spread (across the basket), "
+                "risk (least risk removed) or proportional")
+assert all(m in METHODS_NOTE for m in REBALANCE_METHODS), "name every rebalance method in the template's note"
+
+
 def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
     """The Instruments table (with a Margin rate column when the book has margin rates) and the named inputs."""
     ws = b.sheet(N.SHEET_BOOK)
@@ -188,7 +193,7 @@ def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
         N.NAME_RISK_Z: (2.33, "0.00", "standard deviations of the one-day loss z·σ (STRESS, margin safety)"),
         N.NAME_CONFIDENCE: (0.99, "0.0%", "confidence of VaR and expected shortfall, between 50 % and 100 %"),
         N.NAME_HORIZON: (1, "0", "trading days of VaR and expected shortfall (scaled by √days)"),
-        N.NAME_REBALANCE_METHOD: (REBALANCE_METHODS[0], None, "how Rebalance cuts: " + ", ".join(REBALANCE_METHODS)),
+        N.NAME_REBALANCE_METHOD: (REBALANCE_METHODS[0], None, METHODS_NOTE),
     }
     assert tuple(inputs) == N.INPUT_NAMES
     header_row(ws, top, ic, ["Named input", "Value", "Unit / meaning"],
