@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 
 from . import files
@@ -282,7 +283,30 @@ def _risk_text(a: deskbook.DeskAnalysis) -> list[str]:
                                                                                  if moved else ""))
     else:
         lines.append(f"  Correlation regimes: {a.notes.get('regimes', '')}")
+    h = _history(a)
+    if h is not None:
+        lines.append(f"  EFFLEV through time (today's book, {h['window']}-day windows): {h['efflev_now']:.2f}x on the "
+                     f"last {h['window']} days, {h['efflev_min']:.2f}x to {h['efflev_max']:.2f}x over {h['dates']} "
+                     f"dates, above the cap on {h['above_cap']:.0%} of them")
+    else:
+        lines.append(f"  EFFLEV through time: {a.notes.get('history', '')}")
     return lines
+
+
+def _history(a: deskbook.DeskAnalysis) -> dict[str, Any] | None:
+    """The EFFLEV history's summary and series (console and --json), or None when it was not computed."""
+    h = a.history
+    if h is None:
+        return None
+    eff, clm = h.efflev[h.first:], h.clm[h.first:]
+    ok = ~np.isnan(eff)  # the dates whose window has enough rows (NaN elsewhere)
+    return {
+        "window": h.window, "dates": int(ok.sum()), "first_price_row": h.first + 2,
+        "efflev_now": float(eff[ok][-1]), "efflev_min": float(eff[ok].min()), "efflev_max": float(eff[ok].max()),
+        "clm_min": float(clm[ok].min()), "clm_max": float(clm[ok].max()),
+        "above_cap": float((eff[ok] > a.inputs.cap + 1e-12).mean()),
+        "efflev": [_number(x) for x in eff], "clm": [_number(x) for x in clm],
+    }
 
 
 SCHEMA = "corrlev-xl.report/1"  # the --json object's schema (docs/json.md); bumped on an incompatible change
@@ -386,6 +410,7 @@ def _risk_json(a: deskbook.DeskAnalysis) -> dict[str, Any]:
         "safety_index": _number(m.safety_index), "days": _number(m.days), "called": bool(m.called),
         "per_instrument": [{"symbol": s, "rate": _number(m.rates[i]), "required": _number(m.per_instrument[i])}
                            for i, s in enumerate(inp.symbols)]}
+    out["history"] = _history(a)
     out["notes"] = dict(a.notes)
     return out
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent / "macros"))
 
 from bookjson import desk  # noqa: E402
 
-from corrlev_xl import core  # noqa: E402
+from corrlev_xl import core, udfs  # noqa: E402
 from corrlev_xl import names as N  # noqa: E402
 from corrlev_xl.core import CorrLevError  # noqa: E402
 from corrlev_xl.excel import deskbook, layouts, macros  # noqa: E402
@@ -194,3 +194,31 @@ def test_a_foreign_margin_header_is_read_and_a_bare_margin_column_is_not():
     np.testing.assert_array_equal(inp.margin_rates, RATES)
     data["sheets"][0]["values"][0][8] = "Margin"  # could be an amount of money: not read as rates
     assert macros._inputs(xw.Book(json=data)).margin_rates is None
+
+
+def test_the_efflev_history_is_each_windows_leverage_and_efflevhists(book):
+    """Today's book on each date's 60-row window: a naive loop over pandas covariances, and the EFFLEVHIST cell."""
+    from corrlev_xl.excel.udfs_history import HIST_WINDOW  # after corrlev_xl.udfs (imported above)
+    from corrlev_xl.report import _history
+
+    inp, a = book
+    assert deskbook.HISTORY_WINDOW == HIST_WINDOW  # the template's EFFLEVHIST and the report follow the same window
+    n, log, _ = reference(inp)
+    h, W = a.history, deskbook.HISTORY_WINDOW
+    for t in (W - 1, W + 37, len(log) - 1):  # complete windows (rows with a gap in a held name are left out)
+        win = pd.DataFrame(log[t - W + 1:t + 1]).dropna()
+        lev = core.leverage(n, win.cov().to_numpy(), inp.equity)
+        assert h.efflev[t] == pytest.approx(lev.efflev, rel=1e-9) and h.clm[t] == pytest.approx(lev.clm, rel=1e-9)
+    out = _history(a)
+    valid = h.efflev[~np.isnan(h.efflev)]
+    assert out["efflev_now"] == pytest.approx(valid[-1]) and out["efflev_max"] == pytest.approx(valid.max())
+    assert out["dates"] == valid.size and out["first_price_row"] == h.first + 2
+    assert out["above_cap"] == pytest.approx(np.mean(valid > inp.cap))
+    rows = [[None if np.isnan(x) else x for x in r] for r in inp.prices.tolist()]  # a gap is a blank cell
+    cell = udfs.EFFLEVHIST(list(n), [list(inp.symbols), *rows], inp.equity)
+    assert cell[-1][1] == pytest.approx(out["efflev_now"], rel=1e-12)
+
+
+def test_a_history_shorter_than_the_window_is_said():
+    a = deskbook.analyse(inputs_of(last=40))
+    assert a.history is None and "fewer than the window of 60" in a.notes["history"]

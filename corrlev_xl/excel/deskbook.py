@@ -370,6 +370,7 @@ def output_sheet(name: str, sheets: Iterable[tuple[str, Callable[[], Sequence[An
 VOL_SHOCK = 2.0  # k of the stress table's "volatility × k" row
 # the correlation regimes table: the same windows, threshold and length in the report, the macros and the template
 REGIME_SHORT, REGIME_LONG, REGIME_THRESHOLD, REGIME_TOP = 20, 120, 0.3, 8
+HISTORY_WINDOW = 60  # the EFFLEV history's rolling window of return rows: EFFLEVHIST's default (the template's)
 
 
 @dataclass(frozen=True)
@@ -395,7 +396,10 @@ class DeskAnalysis:
     RiskZ, volatility × :data:`VOL_SHOCK`, no stressed matrix), ``tail``
     (VaR/ES), ``enb`` (None with ``enb_note`` for a book without risk),
     ``regimes`` (None with ``regimes_note`` when the history is too short)
-    and ``margin`` (None without margin rates).
+    ``margin`` (None without margin rates) and ``history`` (today's book's
+    EFFLEV and CLM on each date's :data:`HISTORY_WINDOW`-row sample
+    covariance, as EFFLEVHIST; None with ``notes["history"]`` when the
+    history is shorter than the window).
     """
 
     inputs: DeskInputs
@@ -411,7 +415,8 @@ class DeskAnalysis:
     enb: float | None = None
     regimes: core.CorrelationRegimes | None = None
     margin: core.MarginFigures | None = None
-    notes: dict[str, str] = field(default_factory=dict)  # why a figure is absent: "enb", "regimes", "margin"
+    history: core.LeverageHistory | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # why a figure is absent: "enb", "regimes", "margin", …
 
     @property
     def proposed_units(self) -> np.ndarray:
@@ -470,8 +475,20 @@ def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
     else:
         margin = core.margin(n, inputs.margin_rates, cov, E, call_level=inputs.call_level, z=inputs.risk_z,
                              names=names)
+    history = None
+    if r.shape[0] < HISTORY_WINDOW:
+        notes["history"] = (f"not computed: the history has {r.shape[0]} daily returns, fewer than the window of "
+                            f"{HISTORY_WINDOW} (add price history)")
+    else:
+        try:
+            history = core.efflev_history(n, r, E, window=HISTORY_WINDOW, names=names)
+        except CorrLevError as exc:
+            notes["history"] = f"not computed: {exc}"
+        else:
+            if history.first >= len(history.efflev):
+                history, notes["history"] = None, "not computed: no window has a return for every held instrument"
     return DeskAnalysis(inputs, est, core.cov_to_corr(cov), lev, rc, labels, res, room, stress, tail, enb,
-                        regimes, margin, notes)
+                        regimes, margin, history, notes)
 
 
 def _tail(n: np.ndarray, cov: np.ndarray, log_returns: np.ndarray, inputs: DeskInputs) -> TailFigures:
