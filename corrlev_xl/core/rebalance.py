@@ -49,13 +49,14 @@ from typing import get_args
 import numpy as np
 
 from . import rebalance_methods as _methods
+from ._lotbook import EPS as _EPS
+from ._lotbook import BookFigures
 from ._types import BoolArray, FloatArray, IntArray, RebalanceMethod
 from ._validation import CorrLevError, choice, flags, positions_and_cov, positive, pow2_scale, vector
 from .baskets import BasketFigures, _basket_caps, _basket_leverage, basket_labels
 from .leverage import Leverage, _figures
 
 REBALANCE_METHODS: tuple[RebalanceMethod, ...] = get_args(RebalanceMethod)
-_EPS = 1e-12
 
 
 @dataclass(frozen=True)
@@ -553,7 +554,7 @@ def _grid(most: int) -> IntArray:
 _GRIDS: dict[int, IntArray] = {}
 
 
-class _Book:
+class _Book(BookFigures):
     """A book under whole-lot cuts, with its figures kept up to date.
 
     Instrument i has ``t[i]`` of its ``K[i]`` lots cut: ``|n_i| = a0_i −
@@ -565,22 +566,15 @@ class _Book:
     """
 
     def __init__(self, n, cov, E, cap, lot, lock, labels, bcap_of):
-        self.cov, self.E, self.cap, self.lot = cov, E, cap, lot
-        self.var = np.diag(cov).copy()
-        self.sigma = np.sqrt(self.var)
-        _, first, self.bi = np.unique(labels, return_index=True, return_inverse=True)
-        self.bi = self.bi.reshape(-1)
-        self.B = first.size
-        self.bcap = bcap_of[first]
+        super().__init__(n, cov, E, cap, labels, bcap_of)
+        self.lot = lot
         self.capped_b = np.isfinite(self.bcap)
-        self.covb = np.where(self.bi[:, None] == self.bi[None, :], cov, 0.0)
         self.a0 = np.abs(n)
         self.s = np.where(n < 0, -1.0, 1.0)
         self.K = np.where(lock, 0, lot_count(n, lot)).astype(np.int64)
         self.Kall = lot_count(n, lot).astype(np.int64)
         self.t = np.zeros(n.size, dtype=np.int64)
         self.n = n.copy()
-        self.tiny = _EPS * max(float(self.a0 @ self.sigma), 1.0)
         self.refresh(exact=True)
 
     def amount(self, i, t):
@@ -588,21 +582,10 @@ class _Book:
         a0 = self.a0[i]
         return np.where(t >= self.Kall[i], a0, np.minimum(t * self.lot[i], a0))
 
-    def eff(self, q, L, S):
-        # No division by zero (the denominator is floored), so no errstate needed.
-        S = np.asarray(S)
-        e = np.sqrt(np.maximum(q, 0.0)) * L / (self.E * np.maximum(S, self.tiny))
-        return np.where(S > self.tiny, e, 0.0)
-
     def refresh(self, exact: bool = False) -> None:
         if exact:
             self.g, self.gb = self.cov @ self.n, self.covb @ self.n
-        a = np.abs(self.n)
-        self.q = float(self.n @ self.g)
-        self.L, self.S = float(a.sum()), float(a @ self.sigma)
-        self.qb = np.bincount(self.bi, self.n * self.gb, self.B)
-        self.Lb = np.bincount(self.bi, a, self.B)
-        self.Sb = np.bincount(self.bi, a * self.sigma, self.B)
+        self.sums()
         self.effv = float(self.eff(self.q, self.L, self.S))
         self.effb = self.eff(self.qb, self.Lb, self.Sb)
         self.excb = _excess(self.effb, self.bcap)

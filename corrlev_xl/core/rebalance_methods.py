@@ -64,9 +64,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._lotbook import EPS as _EPS
+from ._lotbook import BookFigures
 from ._types import BoolArray, FloatArray, IntArray
 
-_EPS = 1e-12
 _MAX_MOVES_PER_NAME = 40
 _MAX_MOVES_FLOOR = 400
 _PAIR_LINES = 16  # lines paired with each other per move (all of them in small books)
@@ -122,42 +123,25 @@ def space(n: FloatArray, lot: FloatArray, lock: BoolArray, *, add: bool, hedge: 
     return _Space(n, lot, lo, hi)
 
 
-class _State:
+class _State(BookFigures):
     """The book at lot counts ``k``, with Σn, the basket figures and the excess kept up to date."""
 
     def __init__(self, sp: _Space, cov, E, cap, labels, bcap_of, method):
-        self.sp, self.cov, self.E, self.cap, self.method = sp, cov, E, cap, method
-        self.var = np.diag(cov).copy()
-        self.sigma = np.sqrt(self.var)
-        _, first, bi = np.unique(labels, return_index=True, return_inverse=True)
-        self.bi = bi.reshape(-1)
-        self.B = first.size
-        self.bcap = bcap_of[first]
-        self.covb = np.where(self.bi[:, None] == self.bi[None, :], cov, 0.0)
+        super().__init__(sp.n0, cov, E, cap, labels, bcap_of)
+        self.sp, self.method = sp, method
         self.N = sp.n0.size
         self.all = np.arange(self.N)
         self.r = np.where(sp.n0 != 0, np.abs(sp.n0), sp.lot)
-        self.tiny = _EPS * max(float(np.abs(sp.n0) @ self.sigma), 1.0)
         self.set(np.zeros(self.N, dtype=np.int64))
 
     def set(self, k: IntArray) -> None:
         self.k = k.copy()
         self.n = self.sp.pos(self.all, self.k)
         self.g, self.gb = self.cov @ self.n, self.covb @ self.n
-        a = np.abs(self.n)
-        self.q = float(self.n @ self.g)
-        self.L, self.S = float(a.sum()), float(a @ self.sigma)
-        self.qb = np.bincount(self.bi, self.n * self.gb, self.B)
-        self.Lb = np.bincount(self.bi, a, self.B)
-        self.Sb = np.bincount(self.bi, a * self.sigma, self.B)
+        self.sums()
         self.excb = np.maximum(self.eff(self.qb, self.Lb, self.Sb) - self.bcap, 0.0)
         self.excess = float(max(float(self.eff(self.q, self.L, self.S)) - self.cap, 0.0) + self.excb.sum())
         self.obj = float(self.objective(self.all, self.n, self.q).sum()) if self.method != "risk" else -np.sqrt(self.q)
-
-    def eff(self, q, L, S):
-        S = np.asarray(S)
-        e = np.sqrt(np.maximum(q, 0.0)) * L / (self.E * np.maximum(S, self.tiny))
-        return np.where(S > self.tiny, e, 0.0)
 
     def objective(self, i, x, q):
         """Per-line cost of position(s) ``x`` of line(s) ``i`` (separable objectives)."""
