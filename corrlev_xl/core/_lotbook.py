@@ -1,4 +1,4 @@
-"""What both rebalance searches keep of a book under whole-lot moves (private).
+"""What both rebalance searches keep of a book under whole-lot moves, and their grid of lot counts (private).
 
 :class:`BookFigures` holds the per-instrument and per-basket constants and
 computes, from the book ``n`` and its products ``g = Σn`` and ``gb`` (Σ
@@ -51,3 +51,22 @@ class BookFigures:
         self.qb = np.bincount(self.bi, self.n * self.gb, self.B)
         self.Lb = np.bincount(self.bi, a, self.B)
         self.Sb = np.bincount(self.bi, a * self.sigma, self.B)
+
+
+def lot_grid(most: int) -> IntArray:
+    """Lot counts 1, 2, 3, 4, 6, 8, 12, 16, … up to ``most`` (about 2·log2 of it)."""
+    most = int(most)
+    got = _GRIDS.get(most)
+    if got is None:
+        out, k = [1, 2, 3], 4
+        while k < most:
+            out += [k, k * 3 // 2]
+            k *= 2
+        got = np.unique(np.minimum(np.array(out + [most], dtype=np.int64), max(most, 1)))
+        got.flags.writeable = False
+        if len(_GRIDS) < 4096:
+            _GRIDS[most] = got
+    return got
+
+
+_GRIDS: dict[int, IntArray] = {}

@@ -51,6 +51,7 @@ import numpy as np
 from . import rebalance_methods as _methods
 from ._lotbook import EPS as _EPS
 from ._lotbook import BookFigures
+from ._lotbook import lot_grid as _grid
 from ._types import BoolArray, FloatArray, IntArray, RebalanceMethod
 from ._validation import CorrLevError, choice, flags, positions_and_cov, positive, pow2_scale, vector
 from .baskets import BasketFigures, _basket_caps, _basket_leverage, basket_labels
@@ -533,25 +534,6 @@ def check_work(positions: FloatArray, lot: FloatArray) -> None:
             "lots is the notional of ONE lot per instrument (e.g. 10000 for a 10k FX lot) — "
             'check it, or use method "proportional"'
         )
-
-
-def _grid(most: int) -> IntArray:
-    """Lot counts 1, 2, 3, 4, 6, 8, 12, 16, … up to ``most`` (about 2·log2 of it)."""
-    most = int(most)
-    got = _GRIDS.get(most)
-    if got is None:
-        out, k = [1, 2, 3], 4
-        while k < most:
-            out += [k, k * 3 // 2]
-            k *= 2
-        got = np.unique(np.minimum(np.array(out + [most], dtype=np.int64), max(most, 1)))
-        got.flags.writeable = False
-        if len(_GRIDS) < 4096:
-            _GRIDS[most] = got
-    return got
-
-
-_GRIDS: dict[int, IntArray] = {}
 
 
 class _Book(BookFigures):

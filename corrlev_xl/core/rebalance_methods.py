@@ -66,6 +66,7 @@ import numpy as np
 
 from ._lotbook import EPS as _EPS
 from ._lotbook import BookFigures
+from ._lotbook import lot_grid as _grid
 from ._types import BoolArray, FloatArray, IntArray
 
 _MAX_MOVES_PER_NAME = 40
@@ -81,15 +82,6 @@ OBJECTIVES = {
     "proportional": "every unlocked position scaled by the same factor, the largest that meets the caps",
 }
 HEDGE_OBJECTIVE = "least notional traded (cut plus added): cutting alone cannot meet the caps"
-
-
-def _grid(most: int) -> IntArray:
-    out, k = [1, 2, 3], 4
-    while k < most:
-        out += [k, k * 3 // 2]
-        k *= 2
-    g = np.unique(np.array(out + [max(most, 1)], dtype=np.int64))
-    return g[g <= max(most, 1)]
 
 
 @dataclass
