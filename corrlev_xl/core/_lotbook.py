@@ -7,6 +7,22 @@ made of: ``q = nᵀΣn``, ``L = Σ|n|``, ``S = Σ|n|σ`` for the book and per
 basket.  ``EFFLEV = sqrt(q) · L / (E · S)``.  The correlation-first cut
 (:mod:`.rebalance`) and the objective searches (:mod:`.rebalance_methods`)
 build on it.
+
+Examples
+--------
+Two uncorrelated positions of 1 with daily vols 1 % and 2 %, equity 1, one
+basket each: ``q = 0.0005``, ``L = 2``, ``S = 0.03``, so EFFLEV is
+``sqrt(0.0005) · 2 / 0.03``; the searches try lot counts on this grid:
+
+>>> import numpy as np
+>>> f = BookFigures(np.ones(2), np.diag([1e-4, 4e-4]), 1.0, 2.0, np.array([1, 2]), np.array([9.0, 9.0]))
+>>> f.n = np.ones(2)
+>>> f.g = f.gb = f.cov @ f.n
+>>> f.sums()
+>>> round(float(f.eff(f.q, f.L, f.S)), 6), f.qb.tolist()
+(1.490712, [0.0001, 0.0004])
+>>> lot_grid(20).tolist()
+[1, 2, 3, 4, 6, 8, 12, 16, 20]
 """
 
 from __future__ import annotations
