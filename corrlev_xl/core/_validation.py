@@ -452,10 +452,10 @@ def positions_and_cov(n: object, cov: object) -> tuple[FloatArray, FloatArray]:
     return pos, sigma
 
 
-def book(n: object, cov: object) -> tuple[FloatArray, FloatArray, CheckedCov]:
-    """:func:`positions_and_cov`, and the matrix's :class:`CheckedCov`."""
+def book(n: object, cov: object, *, names: Sequence[str] | None = None) -> tuple[FloatArray, FloatArray, CheckedCov]:
+    """:func:`positions_and_cov`, and the matrix's :class:`CheckedCov` (``names``: the instruments, for messages)."""
     pos = vector(n, "positions")
-    sigma, facts = checked_covariance(cov)
+    sigma, facts = checked_covariance(cov, names=names)
     if pos.size != sigma.shape[0]:
         k = sigma.shape[0]
         raise CorrLevError(

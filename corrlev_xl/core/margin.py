@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._types import FloatArray
-from ._validation import CorrLevError, checked_covariance, instrument, positive, vector
+from ._validation import CorrLevError, book, instrument, positive, vector
 from .leverage import leverage
 
 CALL_LEVEL_DEFAULT = 1.0
@@ -117,13 +117,8 @@ def margin(
     >>> round(f.safety_index, 4), round(f.days, 2)
     (6.7178, 45.13)
     """
-    cov_m, _ = checked_covariance(cov, names=names)
+    n, cov_m, _ = book(positions, cov, names=names)
     N = cov_m.shape[0]
-    n = vector(positions, "positions")
-    if n.size != N:
-        raise CorrLevError(
-            f"positions has {n.size} values but the covariance matrix is {N}×{N}; expected one position per instrument"
-        )
     rates = _rates(margin_rates, N, names)
     E = positive(equity, "equity", " (account currency)")
     c = positive(call_level, "call_level", " (a multiple of the required margin, e.g. 1.0)")

@@ -33,14 +33,13 @@ from ._types import FloatArray
 from ._validation import (
     COV_TOL,
     CorrLevError,
-    checked_covariance,
+    book,
     covariance_matrix,
     fail,
     instrument,
     matrix,
     not_psd,
     positive,
-    vector,
 )
 from .covariance import nearest_correlation
 from .leverage import leverage
@@ -159,13 +158,8 @@ def stress(
     >>> round(res["vol_shock"].portvol / res["base"].portvol, 12)
     2.0
     """
-    cov_m, facts = checked_covariance(cov, names=names)
+    n, cov_m, facts = book(positions, cov, names=names)
     N = cov_m.shape[0]
-    n = vector(positions, "positions")
-    if n.size != N:
-        raise CorrLevError(
-            f"positions has {n.size} values but the covariance matrix is {N}×{N}; expected one position per instrument"
-        )
     E = positive(equity, "equity", " (account currency)")
     cap_ = positive(cap, "cap", " (leverage units)")
     z_ = positive(z, "z", " (standard deviations of the loss)")
