@@ -572,7 +572,7 @@ class _Sheet:
             while k < s.header - 1 and last < width and (last >= len(row) or row[last] in (None, "")):
                 last += 1
             if last > c:
-                self.ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=last)
+                merge_row(self.ws, r, c, last)
                 cell.alignment = Alignment(wrap_text=True, vertical="bottom", horizontal="center")
             else:  # its longest word fits, and it takes at most two lines
                 longest = max((len(w) for w in text.split()), default=0)
@@ -593,12 +593,12 @@ class _Sheet:
             lines[r] = max(lines.get(r, 1), wrapped_lines(text, self.span(c1, c2)))
         for r, c in self.wide:
             if self.right > c:
-                ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=self.right)
+                merge_row(ws, r, c, self.right)
         for r, c in self.prose:
             cell = ws.cell(r, c)
             last = max(self.right, c)
             if last > c:
-                ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=last)
+                merge_row(ws, r, c, last)
             cell.alignment = Alignment(wrap_text=True, vertical="top", indent=1 if c > 1 else 0)
             for left in range(1, c):  # the label beside it at the top too
                 ws.cell(r, left).alignment = Alignment(horizontal=ws.cell(r, left).alignment.horizontal,
@@ -617,6 +617,35 @@ class _Sheet:
         from openpyxl.utils import get_column_letter
 
         return sum(float(self.ws.column_dimensions[get_column_letter(c)].width or 8.43) for c in range(c1, c2 + 1))
+
+
+def merge_row(ws: Any, row: int, c1: int, c2: int) -> None:
+    """``ws.merge_cells`` over columns ``c1`` to ``c2`` of one row: the same cells, without the style look-ups.
+
+    openpyxl makes each covered cell a ``MergedCell`` and then gives each one
+    the top-left cell's borders along the edges and a copy of its protection,
+    looking every one up in the workbook's styles (most of the layout's time,
+    for a note merged across a 200-column sheet).  When the top-left cell has
+    no border and the default protection, those look-ups leave each cell's
+    style as it was (none), so they are skipped; otherwise openpyxl merges.
+    """
+    from openpyxl.cell.cell import MergedCell
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.merge import MergedCellRange
+
+    mcr = MergedCellRange(ws, f"{get_column_letter(c1)}{row}:{get_column_letter(c2)}{row}")  # as merge_cells
+    start = mcr.start_cell
+    border = start.border
+    plain = (not start.has_style or start._style.protectionId == 0) and all(
+        getattr(border, side) is None or getattr(border, side).style is None
+        for side in ("top", "left", "right", "bottom"))
+    if not plain:
+        ws.merge_cells(start_row=row, start_column=c1, end_row=row, end_column=c2)
+        return
+    ws.merged_cells.add(mcr)
+    cells = ws._cells
+    for c in range(c1 + 1, c2 + 1):
+        cells[row, c] = MergedCell(ws, row, c)
 
 
 def _align(s: Section, col: int) -> str:
