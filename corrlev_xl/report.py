@@ -32,6 +32,7 @@ import pandas as pd
 
 from . import files
 from .core import CorrLevError
+from .core.levmodel import DEAD_BAND_DEFAULT
 from .core.tail import QUANTILE_RULE
 from .excel import deskbook, layouts, mapping, pairbook
 from .excel.estimates import Estimates
@@ -290,6 +291,31 @@ def _risk_text(a: deskbook.DeskAnalysis) -> list[str]:
                      f"dates, above the cap on {h['above_cap']:.0%} of them")
     else:
         lines.append(f"  EFFLEV through time: {a.notes.get('history', '')}")
+    lines += _model_text(a)
+    return lines
+
+
+def _model_text(a: deskbook.DeskAnalysis) -> list[str]:
+    """LEVMODEL from the data: the leg it is fed from, its factors, and the instruments whose trends all agree."""
+    mf = a.model
+    if mf is None or mf.model is None:
+        return [f"  Leverage model from data: {a.notes.get('model', '')}"]
+    m, leg = mf.model, a.inputs.symbols[mf.leg]
+    days = "/".join(str(d) for d in mf.timeframes)
+    trend = mf.trends[mf.leg]
+    assert trend is not None and mf.atr is not None
+    signals = "/".join(f"{int(x):+d}" if x else "0" for x in trend.signal)
+    factors = " × ".join(f"{f.name} {f.applied:.2f}" for f in m.factors if f.name != "time")
+    lines = [f"  Leverage model from data (fed from {leg}, the largest risk share): trend {signals} on {days} days, "
+             f"ATR {mf.atr.ratio[mf.leg]:.2f}x its median",
+             f"    LEVMODEL {m.recommended:.2f}x = cap {m.base:.2f}x × {factors} (time 1: the report reads no hour "
+             "table)"]
+    agree: dict[float, list[str]] = {1.0: [], -1.0: []}
+    for s, t in zip(a.inputs.symbols, mf.trends):
+        if t is not None and t.signal[0] != 0 and np.all(t.signal == t.signal[0]):
+            agree[float(t.signal[0])].append(s)
+    lines.append(f"    trend on every timeframe: up {', '.join(agree[1.0]) or 'none'}; down "
+                 f"{', '.join(agree[-1.0]) or 'none'}")
     return lines
 
 
@@ -300,12 +326,14 @@ def _history(a: deskbook.DeskAnalysis) -> dict[str, Any] | None:
         return None
     eff, clm = h.efflev[h.first:], h.clm[h.first:]
     ok = ~np.isnan(eff)  # the dates whose window has enough rows (NaN elsewhere)
+    dates = getattr(a.inputs.read_from, "dates", None)  # each price row's; return row t ends on price row t + 1
     return {
         "window": h.window, "dates": int(ok.sum()), "first_price_row": h.first + 2,
         "efflev_now": float(eff[ok][-1]), "efflev_min": float(eff[ok].min()), "efflev_max": float(eff[ok].max()),
         "clm_min": float(clm[ok].min()), "clm_max": float(clm[ok].max()),
         "above_cap": float((eff[ok] > a.inputs.cap + 1e-12).mean()),
         "efflev": [_number(x) for x in eff], "clm": [_number(x) for x in clm],
+        "series_dates": None if dates is None else dates[h.first + 1:],
     }
 
 
@@ -411,8 +439,33 @@ def _risk_json(a: deskbook.DeskAnalysis) -> dict[str, Any]:
         "per_instrument": [{"symbol": s, "rate": _number(m.rates[i]), "required": _number(m.per_instrument[i])}
                            for i, s in enumerate(inp.symbols)]}
     out["history"] = _history(a)
+    out["model"] = _model_json(a)
     out["notes"] = dict(a.notes)
     return out
+
+
+def _model_json(a: deskbook.DeskAnalysis) -> dict[str, Any] | None:
+    """LEVMODEL's inputs per instrument and the model fed from the largest risk share (docs/json.md), or None."""
+    mf = a.model
+    if mf is None or mf.model is None:
+        return None
+    m, atr = mf.model, mf.atr
+    assert atr is not None
+
+    def numbers(x: Any) -> list[float | None] | None:
+        return None if x is None else [_number(v) for v in x]
+
+    return {
+        "timeframes": list(mf.timeframes), "dead_band": DEAD_BAND_DEFAULT, "atr_period": atr.period,
+        "atr_norm_method": atr.method, "leg": a.inputs.symbols[mf.leg], "base": _number(m.base),
+        "factors": [{"factor": f.name, "input": _number(f.raw), "low": f.low, "high": f.high,
+                     "applied": _number(f.applied)} for f in m.factors],
+        "recommended": _number(m.recommended),
+        "instruments": [
+            {"symbol": s, "trend_signals": numbers(None if t is None else t.signal),
+             "trend_strength": numbers(None if t is None else t.strength), "trend_note": why,
+             "atr": _number(atr.atr[i]), "atr_norm": _number(atr.norm[i]), "atr_ratio": _number(atr.ratio[i])}
+            for i, (s, t, why) in enumerate(zip(a.inputs.symbols, mf.trends, mf.trend_notes))]}
 
 
 def problems_json(src: Path, exc: CorrLevError) -> dict[str, Any]:

@@ -222,3 +222,35 @@ def test_the_efflev_history_is_each_windows_leverage_and_efflevhists(book):
 def test_a_history_shorter_than_the_window_is_said():
     a = deskbook.analyse(inputs_of(last=40))
     assert a.history is None and "fewer than the window of 60" in a.notes["history"]
+
+
+def test_the_model_from_data_is_pandas_trends_and_the_levmodel_cells(book):
+    """Trend signals against pandas rolling means; LEVMODEL fed from the largest risk share equals the cells chain."""
+    inp, a = book
+    mf = a.model
+    n, log, _ = reference(inp)
+    cov = pd.DataFrame(log).cov().to_numpy()
+    share = n * (cov @ n) / (n @ cov @ n)
+    assert mf.leg == int(np.argmax(share)) and mf.timeframes == deskbook.MODEL_TIMEFRAMES
+    for j in range(len(inp.symbols)):
+        s = pd.Series(inp.prices[:, j]).dropna()
+        sigma = np.log(s).diff().std()
+        for k, L in enumerate(mf.timeframes):
+            ma = s.rolling(L).mean()
+            strength = (ma.iloc[-1] / ma.iloc[-2] - 1) * np.sqrt(L) / sigma
+            assert mf.trends[j].strength[k] == pytest.approx(strength, rel=1e-9)
+            assert mf.trends[j].signal[k] == (1 if strength > 0.5 else -1 if strength < -0.5 else 0)
+    # the workbook's chain: TRENDSIGNALS and ATRRATIO on the leg's prices, LEVMODEL on the Cap and the CLM
+    leg = [[inp.symbols[mf.leg]], *([None if np.isnan(x) else x] for x in inp.prices[:, mf.leg])]
+    signals = [row[2] for row in udfs.TRENDSIGNALS(leg, [[d] for d in mf.timeframes])[1:]]
+    atr = udfs.ATRRATIO(leg)
+    clm_ind = core.leverage(n, cov, inp.equity).clm_independent
+    cell = udfs.LEVMODEL(inp.cap, 1, atr[1][1], atr[1][2], [[x] for x in signals], clm_ind)
+    expected = [mf.model.base, *(f.applied for f in mf.model.factors), mf.model.recommended]
+    assert [r[-1] for r in cell[1:]] == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_history_too_short_for_the_model_says_so():
+    a = deskbook.analyse(inputs_of(last=40))
+    assert a.model.model is None and "timeframe 60 needs 61 prices" in a.notes["model"]
+    assert all(t is None for t in a.model.trends) and a.model.atr is not None

@@ -123,3 +123,29 @@ def test_the_risk_figures_in_json_are_the_cores_and_documented(tmp_path):
     assert out["notes"] == {}
     settings = out["mapping"]["settings"]
     assert settings["risk_z"]["value"] == 2.5 and settings["risk_z"]["source"].startswith("named range RiskZ")
+
+
+def test_the_history_is_dated_and_the_model_is_in_json(tmp_path):
+    """series_dates are the Prices sheet's dates from first_price_row; the model block is the analysis'."""
+    import datetime as dt
+
+    import openpyxl
+
+    from corrlev_xl.excel import deskbook
+    from corrlev_xl.report import load_inputs
+
+    src = bundled("corrlev_desk.xlsx")
+    done, out = _json(str(src), "--no-write")
+    assert done.returncode == 0, done.stderr
+    h = out["history"]
+    ws = openpyxl.load_workbook(src, read_only=True)["Prices"]
+    sheet = [r[0] for r in ws.iter_rows(min_row=2, max_col=1, values_only=True)]
+    assert isinstance(sheet[0], dt.datetime) and len(h["series_dates"]) == len(h["efflev"])
+    assert h["series_dates"] == [d.date().isoformat() for d in sheet[h["first_price_row"] - 1:]]
+    a = deskbook.analyse(load_inputs(src))
+    m = out["model"]
+    assert m["leg"] == a.inputs.symbols[a.model.leg] and m["timeframes"] == list(deskbook.MODEL_TIMEFRAMES)
+    assert m["recommended"] == pytest.approx(a.model.model.recommended, rel=1e-12)
+    assert [x["trend_signals"] for x in m["instruments"]] == [t.signal.tolist() for t in a.model.trends]
+    assert [x["atr_ratio"] for x in m["instruments"]] == pytest.approx(a.model.atr.ratio.tolist(), rel=1e-12)
+    assert "model" not in out["notes"]

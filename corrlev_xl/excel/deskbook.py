@@ -371,6 +371,30 @@ VOL_SHOCK = 2.0  # k of the stress table's "volatility × k" row
 # the correlation regimes table: the same windows, threshold and length in the report, the macros and the template
 REGIME_SHORT, REGIME_LONG, REGIME_THRESHOLD, REGIME_TOP = 20, 120, 0.3, 8
 HISTORY_WINDOW = 60  # the EFFLEV history's rolling window of return rows: EFFLEVHIST's default (the template's)
+MODEL_TIMEFRAMES = (5, 20, 60)  # LEVMODEL's trend timeframes in trading days (week, month, quarter): the template's
+
+
+@dataclass(frozen=True)
+class ModelFigures:
+    """LEVMODEL's inputs from the price history, per held instrument, and the model fed from one of them.
+
+    ``trends[i]`` and ``atr`` follow ``inputs.symbols`` (a trend is None, with
+    the reason in ``trend_notes[i]``, when that instrument's history is too
+    short for the longest timeframe).  ``model`` is LEVMODEL on the Cap, fed
+    from ``leg`` — the instrument with the largest share of the book's risk —
+    with its trend signals and ATR against its median, the book's CLM against
+    independence, and a time-of-day factor of 1: the report reads no hour table
+    (the desk template's TIMEFACTOR has one on its Risk detail sheet).  ``model``
+    is None, with ``note``, when the leg's figures could not be computed.
+    """
+
+    timeframes: tuple[int, ...]
+    trends: tuple[core.TrendSignals | None, ...]
+    trend_notes: tuple[str | None, ...]
+    atr: core.AtrRatio | None
+    leg: int
+    model: core.LeverageModel | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -399,7 +423,9 @@ class DeskAnalysis:
     ``margin`` (None without margin rates) and ``history`` (today's book's
     EFFLEV and CLM on each date's :data:`HISTORY_WINDOW`-row sample
     covariance, as EFFLEVHIST; None with ``notes["history"]`` when the
-    history is shorter than the window).
+    history is shorter than the window) and ``model`` (LEVMODEL's inputs from
+    the prices, :class:`ModelFigures`; None with ``notes["model"]`` when no
+    instrument has the history for them).
     """
 
     inputs: DeskInputs
@@ -416,6 +442,7 @@ class DeskAnalysis:
     regimes: core.CorrelationRegimes | None = None
     margin: core.MarginFigures | None = None
     history: core.LeverageHistory | None = None
+    model: ModelFigures | None = None
     notes: dict[str, str] = field(default_factory=dict)  # why a figure is absent: "enb", "regimes", "margin", …
 
     @property
@@ -487,8 +514,42 @@ def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
         else:
             if history.first >= len(history.efflev):
                 history, notes["history"] = None, "not computed: no window has a return for every held instrument"
+    model = _model(inputs, lev, rc)
+    if model.model is None:
+        notes["model"] = f"not computed: {model.note}"
     return DeskAnalysis(inputs, est, core.cov_to_corr(cov), lev, rc, labels, res, room, stress, tail, enb,
-                        regimes, margin, history, notes)
+                        regimes, margin, history, model, notes)
+
+
+def _model(inputs: DeskInputs, lev: core.Leverage, rc: core.RiskContributions) -> ModelFigures:
+    """Trend signals and ATR ratios of every held instrument, and LEVMODEL fed from the largest risk share."""
+    names, P = inputs.symbols, inputs.prices
+    trends: list[core.TrendSignals | None] = []
+    why: list[str | None] = []
+    for j, s in enumerate(names):
+        try:
+            trends.append(core.trend_signals(P[:, j], MODEL_TIMEFRAMES))
+            why.append(None)
+        except CorrLevError as exc:
+            trends.append(None)
+            why.append(f"{s}: {exc}")
+    try:
+        atr: core.AtrRatio | None = core.atr_ratio(P, names=names)
+        atr_note = None
+    except CorrLevError as exc:
+        atr, atr_note = None, str(exc)
+    leg = int(np.argmax(np.nan_to_num(rc.percent, nan=-np.inf)))
+    trend = trends[leg]
+    note = why[leg] if trend is None else atr_note
+    model = None
+    if note is None:
+        assert trend is not None and atr is not None
+        try:
+            model = core.leverage_model(inputs.cap, atr=float(atr.atr[leg]), atr_norm=float(atr.norm[leg]),
+                                        trend=trend.signal, clm_independent=lev.clm_independent)
+        except CorrLevError as exc:
+            note = f"{names[leg]}: {exc}"
+    return ModelFigures(MODEL_TIMEFRAMES, tuple(trends), tuple(why), atr, leg, model, note)
 
 
 def _tail(n: np.ndarray, cov: np.ndarray, log_returns: np.ndarray, inputs: DeskInputs) -> TailFigures:

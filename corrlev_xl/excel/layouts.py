@@ -178,7 +178,11 @@ MARGIN_LABELS = {  # label, format of each margin figure (MarginFigures field ->
     "z": ("z (RiskZ)", "0.00"), "one_day_loss": (LOSS, MONEY), "safety_index": ("margin safety index (MSI)", "0.00"),
     "days": ("days to the call (MSI squared)", "0.0"), "called": ("at or past the margin call", BOOLEAN),
 }
+MODEL_ATR, MODEL_NORM, MODEL_RATIO = "ATR", "ATR norm (median)", "ATR / norm"
+MODEL_INPUT, MODEL_APPLIED = "input", "applied"
 FORMATS.update({
+    MODEL_ATR: "#,##0.0###", MODEL_NORM: "#,##0.0###", MODEL_RATIO: RATIO, MODEL_INPUT: RATIO, MODEL_APPLIED: RATIO,
+    "low": "0.00", "high": "0.00", "recommended leverage": LEVERAGE,
     LOSS: MONEY, REPAIRED: BOOLEAN, PARAMETRIC: MONEY, HISTORICAL: MONEY, VAR_P: MONEY, ES_P: MONEY, VAR_H: MONEY,
     ES_H: MONEY, ENB: "0.00", CORR_LONG: CORRELATION, CORR_SHORT: CORRELATION, CHANGE: "+0.00;-0.00;0.00",
     FLAGGED: BOOLEAN, MARGIN_RATE: PERCENT, **{label: fmt for label, fmt in MARGIN_LABELS.values()},
@@ -438,8 +442,58 @@ def margin_instrument_rows(a: DeskAnalysis) -> Rows:
             *[[s, float(m.rates[i]), float(m.per_instrument[i])] for i, s in enumerate(a.inputs.symbols)]]
 
 
+def _trend(days: int) -> str:
+    return f"trend {days}d"
+
+
+def model_rows(a: DeskAnalysis) -> Rows:
+    """LEVMODEL's inputs from the prices, per instrument: the trend signal per timeframe, the ATR against its norm."""
+    mf = a.model
+    if mf is None:
+        return []
+    atr = mf.atr
+    rows: Rows = [["instrument", *(_trend(d) for d in mf.timeframes), MODEL_ATR, MODEL_NORM, MODEL_RATIO]]
+    for i, s in enumerate(a.inputs.symbols):
+        t = mf.trends[i]
+        signals = [int(x) for x in t.signal] if t is not None else [""] * len(mf.timeframes)
+        rows.append([s, *signals, *((_finite(float(x[i])) for x in (atr.atr, atr.norm, atr.ratio))
+                                    if atr is not None else ["", "", ""])])
+    return rows
+
+
+def model_factor_rows(a: DeskAnalysis) -> Rows:
+    """LEVMODEL fed from the leg: each factor's input, bounds and applied value, then the recommended leverage."""
+    mf = a.model
+    if mf is None or mf.model is None:
+        return []
+    m = mf.model
+    rows: Rows = [["factor", MODEL_INPUT, "low", "high", MODEL_APPLIED], ["base (the cap)", "", "", "", m.base]]
+    rows += [[f.name, f.raw, f.low, f.high, f.applied] for f in m.factors]
+    rows.append(["recommended leverage", "", "", "", m.recommended])
+    return rows
+
+
+def model_notes(a: DeskAnalysis) -> list[str]:
+    """How the model's inputs are computed and which instrument feeds it; or why it is absent."""
+    mf = a.model
+    if mf is None or mf.model is None:
+        return [a.notes.get("model", "not computed")]
+    days = "/".join(str(d) for d in mf.timeframes)
+    atr = mf.atr
+    assert atr is not None
+    out = [f"Trend: the slope of each {days}-day moving average, +1 up, -1 down, 0 flat (a move within half a "
+           f"random-walk standard deviation). ATR: Wilder's, {atr.period} days, on closes; its norm is the median "
+           f"of its own history. LEVMODEL is fed from {a.inputs.symbols[mf.leg]} (the largest share of the book's "
+           "risk), with the CLM against independence; the time-of-day factor is 1 here (the report reads no hour "
+           "table; TIMEFACTOR does in the workbook). Factors are clipped to low..high."]
+    short = [w for w in mf.trend_notes if w]
+    if short:
+        out.append("No trend for " + "; ".join(short))
+    return out
+
+
 def risk_sections(a: DeskAnalysis) -> list[Section]:
-    """The risk figures beyond the dashboard, in titled parts: stress, VaR / ES, bets, margin, regimes.
+    """The risk figures beyond the dashboard, in titled parts: stress, VaR / ES, bets, margin, regimes, model.
 
     The Report sheet of ``corrlev-xl report`` and the Risk report macro both show these.
     """
@@ -456,7 +510,13 @@ def risk_sections(a: DeskAnalysis) -> list[Section]:
                 Section("margin_instruments", "Margin by instrument", margin_instrument_rows(a))]
     else:
         out.append(Section("margin", "Margin", [], header=0, notes=tuple(margin_notes(a))))
-    return [*out, regime_section(a)]
+    out.append(regime_section(a))
+    factors = model_factor_rows(a)
+    out.append(Section("model", "Leverage model from data (LEVMODEL)", factors, header=1 if factors else 0,
+                       notes=tuple(model_notes(a))))
+    if factors:
+        out.append(Section("model_inputs", "LEVMODEL's inputs per instrument: trend and ATR", model_rows(a)))
+    return out
 
 
 def regime_section(a: DeskAnalysis) -> Section:

@@ -288,6 +288,7 @@ class InputMap:
     equity: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    dates: list[str | None] | None = None  # each price row's date, oldest first (None: no date column)
 
     def as_json(self) -> dict[str, Any]:
         settings = {SETTING_KEYS.get(name, name): s for name, s in self.settings.items()}
@@ -1045,7 +1046,11 @@ def _price_rows(block: Block, symbols: list[str], mapping: InputMap, dates: Bloc
         index, order = _ordered(block, body, _date_keys(block, date_col))
     elif dates is not None:
         index, order = _ordered(block, body, _date_keys(dates, 0))
-    values = _numbers(block, index, cols, symbols, date_col)
+    values, kept = _numbers(block, index, cols, symbols, date_col)
+    if date_col is not None:
+        mapping.dates = [_date_label(block.rows[i + 1][date_col]) for i in kept]
+    elif dates is not None:
+        mapping.dates = [_date_label(dates.rows[i + 1][0]) for i in kept]
     if len(values) < 3:
         raise CorrLevError(f"{block.label('prices')}: needs at least 3 rows of prices; got {len(values)}")
     mapping.prices = {
@@ -1160,9 +1165,27 @@ def _ordered(block: Block, body: Rows, keys: list[float | None]) -> tuple[list[i
                        f"{block.top + first}; sort the history by date (each date once)")
 
 
-def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str], date_col: int | None) -> Rows:
-    """The held columns of data rows ``index`` as numbers (blank: None), every unreadable cell named."""
+def _date_label(v: Any) -> str | None:
+    """A price row's date as ``--json`` gives it: ISO for a date or a date serial, a text date as written."""
+    if cells.is_blank(v):
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (_EPOCH + dt.timedelta(days=float(v))).date().isoformat()
+    return str(v).strip()
+
+
+def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str],
+             date_col: int | None) -> tuple[Rows, list[int]]:
+    """The held columns of data rows ``index`` as numbers (blank: None), every unreadable cell named.
+
+    Also the data rows kept: a row without a date or a price (a blank line) is left out.
+    """
     out: Rows = []
+    kept: list[int] = []
     bad: list[str] = []
     for i in index:
         r = block.rows[i + 1]
@@ -1179,6 +1202,7 @@ def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str]
         if date_col is not None and all(x is None for x in row) and cells.is_blank(r[date_col]):
             continue
         out.append(row)
+        kept.append(i)
     if bad:
         raise CorrLevError(f"{block.label('prices')}: {len(bad)} cell(s) are not prices: {', '.join(bad[:5])}"
                            f"{' …' if len(bad) > 5 else ''}; enter a number, or leave the cell blank for a "
@@ -1190,7 +1214,7 @@ def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str]
         if k in nonpositive:
             raise CorrLevError(f"{block.label('prices')}: the {s} prices must be positive (log returns); "
                                "is this a price history?")
-    return out
+    return out, kept
 
 
 # equity -------------------------------------------------------------------- #

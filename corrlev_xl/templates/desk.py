@@ -30,7 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .. import names as N
 from ..core.covariance import COV_METHODS
 from ..core.rebalance import REBALANCE_METHODS
-from ..excel.deskbook import REGIME_LONG, REGIME_SHORT, REGIME_THRESHOLD, REGIME_TOP
+from ..excel.deskbook import MODEL_TIMEFRAMES, REGIME_LONG, REGIME_SHORT, REGIME_THRESHOLD, REGIME_TOP
 from ..sample import HOURLY_LIQUIDITY, HOURLY_VOLATILITY, SampleBook, sample_book
 from ._sheets import (
     BOLD,
@@ -579,7 +579,6 @@ def _risk_sheet(b: Book, book: SampleBook, dash: Dashboard) -> RiskSheet:
 
 
 MODEL_LEG = "NAS100"  # the instrument LEVMODEL is fed from: the largest share of the sample book's risk
-TIMEFRAMES = (5, 20, 60)  # trend timeframes in trading days: a week, a month, a quarter
 MODEL_HOUR = 14  # the hour (UTC) TIMEFACTOR looks up: London / New York overlap
 
 
@@ -611,12 +610,12 @@ def _leverage_model(b: Book, ws: Worksheet, book: SampleBook, top: int, clm: str
     r0 = top + 2
     header_row(ws, r0 - 1, 1, ["model input", "value"], lambda j: Alignment(horizontal="left" if j == 0
                                                                             else "right"))
-    for j, days in enumerate(TIMEFRAMES):
+    for j, days in enumerate(MODEL_TIMEFRAMES):
         ws.cell(row=r0 + j, column=1, value=f"trend timeframe {j + 1} (days)").font = BOLD
         c = ws.cell(row=r0 + j, column=2, value=days)
         c.fill = INPUT_FILL
-    frames = absolute(2, r0, 2, r0 + len(TIMEFRAMES) - 1)
-    r = r0 + len(TIMEFRAMES)
+    frames = absolute(2, r0, 2, r0 + len(MODEL_TIMEFRAMES) - 1)
+    r = r0 + len(MODEL_TIMEFRAMES)
     ws.cell(row=r, column=1, value="hour of the day (UTC)").font = BOLD
     ws.cell(row=r, column=2, value=MODEL_HOUR).fill = INPUT_FILL
     hour = cells["hour"] = a1(2, r)

@@ -124,3 +124,24 @@ def test_a_non_positive_price_in_the_chosen_history_is_refused_naming_the_instru
     risk = positions(["Symbol", "Notional"], [["SPX", 1e5], ["NDX", 2e5], ["GOLD", 5e4]])
     with pytest.raises((CorrLevError, Problems), match="the NDX prices must be positive"):
         read(view(Risk=risk, Hist=hist), prices="Hist!A1:D41")
+
+
+@pytest.mark.parametrize("kind", ["date", "serial", "text", "dmy"])
+def test_each_price_row_keeps_its_date_oldest_first(kind):
+    """The dates --json gives the EFFLEV history: ISO for dates and serials, text dates as written; reversed too."""
+    hist = history()
+    days = [r[0] for r in hist[1:]]
+    shown = {"date": lambda d: d, "serial": lambda d: float((d - dt.date(1899, 12, 30)).days),
+             "text": lambda d: d.isoformat(), "dmy": lambda d: d.strftime("%d.%m.%Y")}[kind]
+    hist = [hist[0], *([shown(d), *r[1:]] for d, r in zip(days, hist[1:]))][::-1]  # newest first, header last
+    hist = [hist[-1], *hist[:-1]]
+    risk = positions(["Symbol", "Notional"], [["SPX", 1e5], ["NDX", 1e5], ["GOLD", 1e5]])
+    got = read(view(Risk=risk, Hist=hist)).read_from
+    expected = [d.strftime("%d.%m.%Y") if kind == "dmy" else d.isoformat() for d in days]
+    assert got.dates == expected and got.prices["order"].startswith("newest first")
+    assert "dates" not in got.as_json()  # the series' dates are the history's, not the mapping's
+
+
+def test_a_history_without_dates_has_no_row_dates():
+    risk = positions(["Symbol", "Notional"], [["SPX", 1e5], ["NDX", 1e5], ["GOLD", 1e5]])
+    assert read(view(Risk=risk, Hist=history(dates=False))).read_from.dates is None

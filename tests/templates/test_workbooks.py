@@ -52,7 +52,8 @@ from corrlev_xl.templates import render
 from corrlev_xl.templates._sheets import NO_VALUE
 from corrlev_xl.templates._xlsx import freeze_arrays
 from corrlev_xl.templates.compare import compare
-from corrlev_xl.templates.desk import CHECK_ROWS, MODEL_HOUR, MODEL_LEG, TIMEFRAMES, returns_formula
+from corrlev_xl.excel.deskbook import MODEL_TIMEFRAMES as TIMEFRAMES
+from corrlev_xl.templates.desk import CHECK_ROWS, MODEL_HOUR, MODEL_LEG, returns_formula
 from corrlev_xl.templates.workbooks import DESK_FILE, LOT_UNITS, PAIRS_FILE, build_templates
 
 # openpyxl cannot read back the line chart LibreOffice writes into its converted copies (the charts
@@ -288,7 +289,7 @@ def test_desk_risk_figures_match_core(desk_cells: list[FormulaCell], stored: dic
                     rtol=RTOL)
 
 
-def test_desk_leverage_model_matches_core(desk_cells: list[FormulaCell], stored: dict[str, Any]) -> None:
+def test_desk_leverage_model_matches_core(desk: Path, desk_cells: list[FormulaCell], stored: dict[str, Any]) -> None:
     """LEVMODEL on the Risk detail sheet, fed by TRENDSIGNALS, ATRRATIO and TIMEFACTOR, against the core."""
     f, wb, R = desk_figures(), stored[DESK_FILE], N.SHEET_RISK
     nas = f.book.prices[:, f.book.symbols.index(MODEL_LEG)]
@@ -308,6 +309,15 @@ def test_desk_leverage_model_matches_core(desk_cells: list[FormulaCell], stored:
     assert model[-1][0] == "recommended"
     assert_allclose(model[-1][4], want.recommended, rtol=RTOL)
     assert_allclose(numbers([r[4:] for r in model[2:-1]])[:, 0], [x.applied for x in want.factors], rtol=RTOL)
+    # the report feeds its LEVMODEL from the same instrument (the largest risk share), without the hour table
+    from corrlev_xl.excel.deskbook import analyse
+    from corrlev_xl.report import load_inputs
+
+    mf = analyse(load_inputs(desk)).model
+    assert f.book.symbols[mf.leg] == MODEL_LEG and mf.timeframes == TIMEFRAMES
+    time = want.factors[0]
+    assert time.name == "time" and mf.model.factors[0].applied == 1.0
+    assert_allclose(mf.model.recommended * time.applied, want.recommended, rtol=RTOL)  # the only difference
 
 
 def test_the_margin_tiles_show_the_margin_table(desk: Path, desk_cells: list[FormulaCell],
