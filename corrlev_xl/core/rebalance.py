@@ -511,7 +511,8 @@ _THETA = 0.97  # a step takes the cuts within 3 % of the best score per notional
 _RHO = 0.5  # ... and (as predicted) at most half of the remaining excess
 _MAX_ROUNDS_PER_NAME = 60  # steps of the whole search per instrument, and
 _MAX_ROUNDS_FLOOR = 3_000  # at least this many: the bound of its work
-_SWAPS = 8  # rounds of lot swaps once the caps are met: a bounded polish
+_SWAP_WIDTH = 16  # lot swaps once the caps are met: positions paired each way,
+_SWAP_TRIES = 32  # ... and pairs solved exactly per swap
 
 
 def lot_count(positions: FloatArray, lot: FloatArray) -> FloatArray:
@@ -697,7 +698,7 @@ def _correlation_first(
         _descend(bk)
     else:
         _put_back(bk)
-        _exchange(bk)
+        _swap(bk)
     bk.refresh(exact=True)
     cut = np.flatnonzero(bk.t > 0)
     when = np.where(first_cut[cut] < 0, np.iinfo(np.int64).max, first_cut[cut])
@@ -867,79 +868,91 @@ def _descend(bk: _Book) -> None:
         bk.move(np.array([best[1]]), np.array([best[2]]))
 
 
-def _cheapest_fix(bk: _Book, skip: IntArray) -> tuple[int, int, float]:
-    """The one position whose further cut brings the excess back to zero for the least
-    notional: (instrument, its new lot count, notional), or (-1, 0, inf)."""
-    i = np.flatnonzero(bk.t < bk.K)
-    i = i[~np.isin(i, skip)]
-    if i.size == 0:
-        return -1, 0, np.inf
-    room = bk.K[i] - bk.t[i]
-    G = _grid(int(room.max()))
-    U = np.minimum(G[None, :], room[:, None])
-    feas = bk.trial(i, bk.t[i][:, None] + U)[0] <= _EPS
-    rows = np.flatnonzero(feas.any(axis=1))
-    if rows.size == 0:
-        return -1, 0, np.inf
-    best = (-1, 0, np.inf)
-    j = np.argmax(feas[rows], axis=1)
-    hi = U[rows, j]
-    lo = np.where(j > 0, U[rows, np.maximum(j - 1, 0)], 0)
-    # Refine the rows whose bracket could hold the cheapest fix.
-    t0 = bk.t[i[rows]]
-    low_cost = bk.amount(i[rows], t0 + lo + 1) - bk.amount(i[rows], t0)
-    high_cost = bk.amount(i[rows], t0 + hi) - bk.amount(i[rows], t0)
-    for r in np.flatnonzero(low_cost <= high_cost.min()):
-        ii, tt = int(i[rows[r]]), int(t0[r])
-        k = _first_at_most(bk, ii, tt + int(lo[r]), tt + int(hi[r]), _EPS)
-        cost = float(bk.amount(np.array([ii]), np.array([k]))[0] - bk.amount(np.array([ii]), np.array([tt]))[0])
-        if cost < best[2]:
-            best = (ii, k, cost)
-    return best
+def _pair_excess(bk: _Book, i: IntArray, xi: FloatArray, j: IntArray, xj: FloatArray) -> FloatArray:
+    """Total excess after cutting notional ``xi`` from instruments ``i`` and ``xj`` from ``j``
+    together (``i != j``; negative: put back), elementwise."""
+    di, dj = bk.s[i] * xi, bk.s[j] * xj
+    vi, vj, si, sj = bk.var[i], bk.var[j], bk.sigma[i], bk.sigma[j]
+    cross = 2 * di * dj * bk.cov[i, j]
+    q = bk.q - 2 * di * bk.g[i] - 2 * dj * bk.g[j] + di * di * vi + dj * dj * vj + cross
+    ex = _excess(bk.eff(q, bk.L - xi - xj, bk.S - xi * si - xj * sj), bk.cap)
+    if not bk.capped_b.any():
+        return ex
+    bi, bj = bk.bi[i], bk.bi[j]
+    same = bi == bj
+    qi = bk.qb[bi] - 2 * di * bk.gb[i] + di * di * vi
+    qj = bk.qb[bj] - 2 * dj * bk.gb[j] + dj * dj * vj
+    both = qi - 2 * dj * bk.gb[j] + dj * dj * vj + cross  # one basket: both moves and their cross term
+    ei = bk.eff(np.where(same, both, qi), bk.Lb[bi] - xi - np.where(same, xj, 0.0),
+                bk.Sb[bi] - xi * si - np.where(same, xj * sj, 0.0))
+    ej = bk.eff(qj, bk.Lb[bj] - xj, bk.Sb[bj] - xj * sj)
+    rest = bk.totb - bk.excb[bi] + _excess(ei, bk.bcap[bi])
+    return ex + rest + np.where(same, 0.0, _excess(ej, bk.bcap[bj]) - bk.excb[bj])
 
 
-def _cheapest_back(bk: _Book, skip: IntArray) -> tuple[int, float, IntArray]:
-    """Cut positions by the excess one lot put back adds per notional, cheapest first."""
-    cut = np.flatnonzero(bk.t > 0)
-    cut = cut[~np.isin(cut, skip)]
-    if cut.size == 0:
-        return -1, 0.0, cut
-    t1 = bk.t[cut] - 1
-    back = bk.amount(cut, bk.t[cut]) - bk.amount(cut, t1)
-    order = np.argsort(bk.trial(cut, t1)[0] / back, kind="stable")
-    return int(cut[order[0]]), float(back[order[0]]), cut[order]
+def _swap(bk: _Book) -> None:
+    """Swap lots for cheaper cuts, every cap held: put back ``u`` lots of one cut position
+    (``u`` on the grid of lot counts) and cut the fewest lots of another that meet the caps
+    again, the swap that saves the most notional first; until no swap saves any.
 
-
-def _exchange(bk: _Book, tries: int = 2, depth: int = 3) -> None:
-    """Swap lots for cheaper cuts: put back up to ``depth`` lots of cut positions (the
-    cheapest in excess per notional first), make the cheapest single cut that meets the
-    caps again, and keep the swap when less notional is cut in all; until no swap
-    starting from any of the ``tries`` cheapest lots gains."""
-    for _ in range(_SWAPS):
-        _, _, starts = _cheapest_back(bk, np.zeros(0, dtype=np.int64))
-        gained = False
-        for j0 in starts[:tries]:
-            saved = bk.t.copy()
-            taken: list[int] = []
-            total = 0.0
-            j = int(j0)
-            for _d in range(depth):
-                back = float(bk.amount(np.array([j]), bk.t[[j]])[0] - bk.amount(np.array([j]), bk.t[[j]] - 1)[0])
-                bk.move(np.array([j]), bk.t[[j]] - 1)
-                taken.append(j)
-                total += back
-                i, ti, cost = _cheapest_fix(bk, np.array(taken))
-                if i >= 0 and cost < total * (1.0 - 1e-9) - _EPS:
-                    bk.move(np.array([i]), np.array([ti]))
-                    gained = True
-                    break
-                j, _, rest = _cheapest_back(bk, np.zeros(0, dtype=np.int64))
-                if j < 0:
-                    break
-            if gained:
-                break
-            moved = np.flatnonzero(bk.t != saved)
-            bk.move(moved, saved[moved])
-        if not gained:
+    Only the ``_SWAP_WIDTH`` positions cheapest to put back (excess per notional of
+    one lot) are paired with the ``_SWAP_WIDTH`` best to cut (caps' room used per
+    notional of one lot); of those pairs the ``_SWAP_TRIES`` with the most notional
+    saved by a linear estimate are solved exactly (bisection on the lots of the
+    second).  Each swap lowers the notional cut, so the search ends.
+    """
+    for _ in range(max(_MAX_ROUNDS_FLOOR, 4 * bk.t.size)):
+        cut, room = np.flatnonzero(bk.t > 0), np.flatnonzero(bk.t < bk.K)
+        if cut.size == 0 or room.size == 0:
+            return
+        back1 = bk.amount(cut, bk.t[cut]) - bk.amount(cut, bk.t[cut] - 1)
+        P = cut[np.argsort(bk.trial(cut, bk.t[cut] - 1)[0] / back1, kind="stable")[:_SWAP_WIDTH]]
+        more1 = bk.amount(room, bk.t[room] + 1) - bk.amount(room, bk.t[room])
+        _, e1, e2 = bk.trial(room, bk.t[room] + 1)
+        b = bk.bi[room]
+        with np.errstate(invalid="ignore"):
+            used = (bk.effv - e1) / bk.cap + np.where(bk.capped_b[b], (bk.effb[b] - e2) / bk.bcap[b], 0.0)
+        Q = room[np.argsort(-used / more1, kind="stable")[:_SWAP_WIDTH]]
+        # Pairs (i, u lots back, j).
+        G = _grid(int(bk.t[P].max()))
+        U = np.minimum(G[None, :], bk.t[P][:, None])
+        iu, uu = np.broadcast_to(P[:, None], U.shape).ravel(), U.ravel()
+        keep = np.r_[True, (iu[1:] != iu[:-1]) | (uu[1:] != uu[:-1])]  # rows clipped to t_i repeat
+        iu, uu = iu[keep], uu[keep]
+        pi = np.repeat(iu, Q.size)
+        pu = np.repeat(uu, Q.size)
+        pj = np.tile(Q, iu.size)
+        ok = pi != pj
+        pi, pu, pj = pi[ok], pu[ok], pj[ok]
+        xi = bk.amount(pi, bk.t[pi] - pu) - bk.amount(pi, bk.t[pi])  # < 0: put back
+        ex0 = bk.trial_x(pi, xi)[0]
+        x1 = bk.amount(pj, bk.t[pj] + 1) - bk.amount(pj, bk.t[pj])
+        rate = (ex0 - _pair_excess(bk, pi, xi, pj, x1)) / x1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            need = np.where(rate > 0, np.ceil(ex0 / (rate * x1) - 1e-9) * x1, np.inf)  # whole lots
+        est = -xi - need
+        top = np.argsort(-est, kind="stable")[:_SWAP_TRIES]
+        top = top[est[top] > 0]
+        if top.size == 0:
+            return
+        pi, pu, pj, xi = pi[top], pu[top], pj[top], xi[top]
+        t0 = bk.t[pj]
+        lo, hi = t0.copy(), bk.K[pj].copy()
+        fits = _pair_excess(bk, pi, xi, pj, bk.amount(pj, hi) - bk.amount(pj, t0)) <= _EPS
+        pi, pu, pj, xi, t0, lo, hi = (a[fits] for a in (pi, pu, pj, xi, t0, lo, hi))
+        while (act := hi - lo > 1).any():
+            mid = (lo + hi) // 2
+            f = _pair_excess(bk, pi, xi, pj, bk.amount(pj, mid) - bk.amount(pj, t0)) <= _EPS
+            hi, lo = np.where(act & f, mid, hi), np.where(act & ~f, mid, lo)
+        saved = -xi - (bk.amount(pj, hi) - bk.amount(pj, t0))
+        if saved.size == 0 or not saved.max() > 1e-9 * float(bk.lot[pj].min()):
+            return
+        r = int(np.argmax(saved))
+        ij, was = np.array([pi[r], pj[r]]), bk.t[[pi[r], pj[r]]]
+        bk.move(ij, np.array([was[0] - pu[r], hi[r]]))
+        bk.refresh(exact=True)
+        if bk.excess > _EPS:  # rounding at the cap: undo, and stop
+            bk.move(ij, was)
+            bk.refresh(exact=True)
             return
         _put_back(bk)
