@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
-import pandas as pd
 
 from . import files
 from .core import CorrLevError
@@ -178,7 +177,9 @@ def default_workbook() -> Path:
 
 
 def _fmt_table(rows: list[list[Any]]) -> str:
-    """A header row and data rows as an aligned text table."""
+    """A header row and data rows as an aligned text table (pandas, imported for the console's tables only)."""
+    import pandas as pd
+
     frame = pd.DataFrame(rows[1:], columns=rows[0])
     return frame.to_string(
         index=False, float_format=lambda v: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3f}"
@@ -478,9 +479,12 @@ def problems_json(src: Path, exc: CorrLevError) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _Job:
-    """One workbook's report: the console text, the ``--json`` object (given the copy) and the copy's writer."""
+    """One workbook's report: the console text, the ``--json`` object (given the copy) and the copy's writer.
 
-    summary: str
+    The console text is made only when it is printed (not with ``--json``).
+    """
+
+    summary: Callable[[], str]
     payload: Callable[[Path | None], dict[str, Any]]
     write: Callable[[Path], Any]
 
@@ -501,7 +505,7 @@ def _job(src: Path, values: Any, when: dt.datetime, progress: _Progress, limits:
     a = deskbook.analyse(inputs, estimates)
     progress("done: leverage, baskets, headroom and rebalance")
     rows = inputs.read_from.rows() if inputs.read_from is not None else None
-    return _Job(summary_text(a), lambda dest: as_json(a, src, when, dest),
+    return _Job(lambda: summary_text(a), lambda dest: as_json(a, src, when, dest),
                 lambda temp: write_copy(src, temp, a, when, values, data=data, limits=limits, mapping_rows=rows,
                                         estimates=estimates, progress=progress))
 
@@ -531,7 +535,7 @@ def _pair_job(src: Path, values: Any, view: mapping.View, when: dt.datetime, pro
         return write_pair_copy(src, temp, a, when, values, data=data, limits=limits,
                                mapping_rows=found.mapping.rows(), estimates=Estimates(), progress=progress)
 
-    return _Job(text, payload, write)
+    return _Job(lambda: text, payload, write)
 
 
 def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, quiet: bool = False,
@@ -567,7 +571,7 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
                 _tell(stream, json.dumps(problems_json(src, exc), ensure_ascii=False))
             raise
         if not json_out:
-            stream = _tell(stream, job.summary)
+            stream = _tell(stream, job.summary())
         dest = None
         if target is not None:
             progress("writing the copy")

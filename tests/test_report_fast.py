@@ -274,3 +274,19 @@ def test_a_style_given_once_per_value_is_the_one_openpyxl_gives_each_cell():
     assert fast.active.cell(9, 3).font.bold and fast.active.cell(5, 4).number_format == "#,##0"
     for attr in ("_number_formats", "_alignments", "_fonts"):
         assert list(getattr(fast, attr)) == list(getattr(plain, attr))
+
+
+def test_the_json_report_runs_without_pandas_and_the_console_report_with_it(tmp_path):
+    """xlwings is imported as if pandas were absent; pandas is imported for the console's tables only."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, io, contextlib; from corrlev_xl import cli\n"
+             "out = io.StringIO()\n"
+             "with contextlib.redirect_stdout(out):\n"
+             "    code = cli.main(['report', sys.argv[1], '-q', '--no-write'] + sys.argv[2:])\n"
+             "print(code, 'pandas' in sys.modules, 'xlwings' in sys.modules, 'nomlev' in out.getvalue().lower())\n")
+    for extra, pandas in ((["--json"], False), ([], True)):
+        run = subprocess.run([sys.executable, "-c", probe, str(DESK), *extra], capture_output=True, text=True,
+                             check=True)
+        assert run.stdout.split() == ["0", str(pandas), "True", "True"], run.stderr
