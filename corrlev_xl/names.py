@@ -58,8 +58,10 @@ NAME_RISK_Z = "RiskZ"  # z of the one-day loss used by STRESS and the margin saf
 NAME_CONFIDENCE = "Confidence"  # VaR / expected shortfall confidence (0.99)
 NAME_HORIZON = "HorizonDays"  # VaR / expected shortfall horizon in trading days, sqrt(h) scaling (1)
 NAME_REBALANCE_METHOD = "RebalanceMethod"  # how Rebalance cuts ("correlation")
+NAME_HEDGE = "HedgeInstrument"  # an instrument Rebalance may open or add to as a hedge (blank: open positions only)
+HEDGE_NONE = "none"  # HedgeInstrument's value for "only cut, never add"
 INPUT_NAMES = (NAME_EQUITY, NAME_CAP, NAME_THRESHOLD, NAME_BASKET_CAP, NAME_COV_METHOD, NAME_LAMBDA,
-               NAME_CALL_LEVEL, NAME_RISK_Z, NAME_CONFIDENCE, NAME_HORIZON, NAME_REBALANCE_METHOD)
+               NAME_CALL_LEVEL, NAME_RISK_Z, NAME_CONFIDENCE, NAME_HORIZON, NAME_REBALANCE_METHOD, NAME_HEDGE)
 
 # Plain-range names the desk template's formulas use (no structured references,
 # so every reader — LibreOffice, the `formulas` package — understands them)

@@ -254,3 +254,38 @@ def test_a_history_too_short_for_the_model_says_so():
     a = deskbook.analyse(inputs_of(last=40))
     assert a.model.model is None and "timeframe 60 needs 61 prices" in a.notes["model"]
     assert all(t is None for t in a.model.trends) and a.model.atr is not None
+
+
+def _flat_sp500(hedge):
+    """Every position locked but a flat SP500, no basket cap: cutting cannot reach the cap; only a hedge can."""
+    b = sample_book()
+    units = list(b.units)
+    units[b.symbols.index("SP500")] = 0
+    settings = {N.NAME_BASKET_CAP: None, **({N.NAME_HEDGE: hedge} if hedge is not None else {})}
+    return inputs_of(units=units, locked=[s != "SP500" for s in b.symbols], settings=settings)
+
+
+def test_a_named_hedge_instrument_is_opened_when_cutting_cannot_reach_the_cap():
+    alone = deskbook.analyse(_flat_sp500(None)).rebalance
+    assert alone.status == "cap not reachable" and not alone.hedged.any()  # a flat line is not opened unnamed
+    inp = _flat_sp500("sp500")  # any case: stored as the book's symbol
+    assert inp.hedge == "SP500"
+    res = deskbook.analyse(inp).rebalance
+    k = inp.symbols.index("SP500")
+    assert res.status == "rebalanced" and res.after.efflev <= inp.cap + 1e-9
+    assert res.hedged.tolist() == [i == k for i in range(len(inp.symbols))] and res.positions[k] < 0
+    assert res.objective == core.rebalance(inp.positions, deskbook.analyse(inp).estimate.matrix, inp.equity,
+                                           cap=inp.cap, lots=inp.lot_notional, locked=inp.locked,
+                                           hedge=res.hedged).objective
+    none = deskbook.analyse(_flat_sp500("None")).rebalance
+    assert none.status == "cap not reachable" and "by cutting:" in none.message
+
+
+@pytest.mark.parametrize("value, message", [
+    ("XAU", r"HedgeInstrument \(Book!\$B\$\d+\): 'XAU' is not an instrument of the book; add it as a row"),
+    ("GOLD", r"HedgeInstrument \(Book!\$B\$\d+\): GOLD is locked"),
+    (3, r"HedgeInstrument \(Book!\$B\$\d+\): must be one instrument's symbol, 'none' \(only cut\) or blank"),
+])
+def test_a_bad_hedge_instrument_is_a_problem_naming_its_cell(value, message):
+    with pytest.raises(CorrLevError, match=message):
+        _flat_sp500(value)

@@ -100,6 +100,7 @@ class DeskInputs:
     confidence: float = 0.99  # Confidence of VaR / ES
     horizon: float = 1.0  # HorizonDays of VaR / ES (sqrt(h) scaling)
     rebalance_method: str = "correlation"  # RebalanceMethod
+    hedge: str | None = None  # HedgeInstrument: a symbol of the book, "none" (only cut) or None (open positions)
     read_from: Any = field(default=None, compare=False)  # the mapping.InputMap, when found by mapping.locate
 
     @classmethod
@@ -143,6 +144,8 @@ class DeskInputs:
         method = problems.attempt("settings", lambda: _method(read(N.NAME_COV_METHOD), label(N.NAME_COV_METHOD)))
         lam = problems.attempt("settings", lambda: scalar(N.NAME_LAMBDA, 0.94))
         extra = problems.attempt("settings", lambda: _risk_settings(read, label, header))
+        if positions is not None and extra is not None:
+            problems.attempt("settings", lambda: _check_hedge(extra, positions[0], positions[6], label))
         prices = None
         if positions is not None:
             prices = problems.attempt("prices", lambda: _prices(read(N.NAME_PRICES), label(N.NAME_PRICES),
@@ -169,7 +172,7 @@ class DeskInputs:
         """A short hash of every input, for the audit log."""
         h = hashlib.sha256()
         scalars = [self.equity, self.cap, self.threshold, self.basket_cap, self.cov_method, self.lam,
-                   self.call_level, self.risk_z, self.confidence, self.horizon, self.rebalance_method]
+                   self.call_level, self.risk_z, self.confidence, self.horizon, self.rebalance_method, self.hedge]
         h.update(json.dumps([self.symbols, scalars]).encode())
         for arr in (self.units, self.price, self.contract, self.fx, self.lot_units, self.locked, self.prices,
                     self.margin_rates):
@@ -231,12 +234,12 @@ def _margin_rates(raw: list[Any] | None, symbols: list[str], where: str) -> np.n
 
 RISK_DEFAULTS: dict[str, Any] = {  # the optional risk settings and their defaults (blank or absent -> default)
     N.NAME_CALL_LEVEL: 1.0, N.NAME_RISK_Z: 2.33, N.NAME_CONFIDENCE: 0.99, N.NAME_HORIZON: 1.0,
-    N.NAME_REBALANCE_METHOD: "correlation",
+    N.NAME_REBALANCE_METHOD: "correlation", N.NAME_HEDGE: None,
 }
 
 
 def _risk_settings(read: Reader, label: Callable[[str], str], header: Callable[[str], str]) -> dict[str, Any]:
-    """MarginCallLevel, RiskZ, Confidence, HorizonDays and RebalanceMethod; a workbook without them gets defaults."""
+    """MarginCallLevel, RiskZ, Confidence, HorizonDays, RebalanceMethod, HedgeInstrument; absent: the defaults."""
     problems = Collector()
 
     def raw(name: str) -> Rows:
@@ -273,8 +276,38 @@ def _risk_settings(read: Reader, label: Callable[[str], str], header: Callable[[
         value = raw(N.NAME_REBALANCE_METHOD)
         out["rebalance_method"] = (RISK_DEFAULTS[N.NAME_REBALANCE_METHOD] if cells.is_omitted(value) else
                                    args.option(value, N.NAME_REBALANCE_METHOD, REBALANCE_METHODS))
+    with problems.about("settings"), within(where(N.NAME_HEDGE)):
+        out["hedge"] = _hedge_name(raw(N.NAME_HEDGE))
     problems.raise_any()
     return out
+
+
+def _hedge_name(raw: Rows) -> str | None:
+    """HedgeInstrument's text (checked against the book in :func:`_check_hedge`); blank: None."""
+    if cells.is_omitted(raw):
+        return None
+    v = cells.cells(raw)
+    if len(v) != 1 or not isinstance(v[0], str):
+        raise CorrLevError(f"must be one instrument's symbol, {N.HEDGE_NONE!r} (only cut) or blank; "
+                           f"got {cells.shown(v[0]) if len(v) == 1 else f'{len(v)} cells'}")
+    return v[0].strip() or None
+
+
+def _check_hedge(extra: dict[str, Any], symbols: list[str], locked: np.ndarray, label: Callable[[str], str]) -> None:
+    """HedgeInstrument names an unlocked instrument of the book (any case), or is "none"; stored as the symbol."""
+    name = extra["hedge"]
+    if name is None or name.casefold() == N.HEDGE_NONE:
+        extra["hedge"] = None if name is None else N.HEDGE_NONE
+        return
+    hit = [s for s in symbols if s.casefold() == name.casefold()]
+    if not hit:
+        raise CorrLevError(f"{label(N.NAME_HEDGE)}: {name!r} is not an instrument of the book; add it as a row "
+                           f"with 0 units (and its prices), or give one of {', '.join(symbols)} or "
+                           f"{N.HEDGE_NONE!r}")
+    if locked[symbols.index(hit[0])]:
+        raise CorrLevError(f"{label(N.NAME_HEDGE)}: {hit[0]} is locked, so it cannot be added to as a hedge; "
+                           "unlock it or name another")
+    extra["hedge"] = hit[0]
 
 
 def _threshold(value: float | None, where: str) -> float | None:
@@ -475,6 +508,8 @@ def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
     res = core.rebalance(
         n, cov, E, cap=inputs.cap, lots=inputs.lot_notional, locked=inputs.locked,
         baskets=labels, basket_caps=inputs.basket_cap, method=cast(RebalanceMethod, inputs.rebalance_method),
+        hedge=None if inputs.hedge in (None, N.HEDGE_NONE) else [s == inputs.hedge for s in names],
+        hedging=inputs.hedge != N.HEDGE_NONE,
     )
     room = layouts.room_to_add(res, cov, E)
     notes: dict[str, str] = {}

@@ -320,6 +320,7 @@ SETTING_KEYS = {  # each setting's name in --json
     N.NAME_COV_METHOD: "cov_method", N.NAME_LAMBDA: "ewma_lambda", N.NAME_PAIR_LOT: "lot_size",
     N.NAME_PAIR_FX_Y: "fx_y", N.NAME_CALL_LEVEL: "margin_call_level", N.NAME_RISK_Z: "risk_z",
     N.NAME_CONFIDENCE: "confidence", N.NAME_HORIZON: "horizon_days", N.NAME_REBALANCE_METHOD: "rebalance_method",
+    N.NAME_HEDGE: "hedge_instrument",
 }
 DEFAULTS: dict[str, Any] = {  # settings a workbook without corrlev's names gets
     N.NAME_CAP: 2.0, N.NAME_THRESHOLD: 0.75, N.NAME_BASKET_CAP: None, N.NAME_COV_METHOD: "sample",
@@ -1344,6 +1345,8 @@ SETTING_NOTES = {
     N.NAME_CONFIDENCE: "confidence of VaR and expected shortfall (0.99 = 99 %)",
     N.NAME_HORIZON: "horizon of VaR and expected shortfall in trading days (square-root-of-time scaling)",
     N.NAME_REBALANCE_METHOD: "how Rebalance cuts: " + ", ".join(REBALANCE_METHODS),
+    N.NAME_HEDGE: (f"an instrument of the book Rebalance may open or add to as a hedge when cutting alone cannot "
+                   f"meet the caps; blank: the open unlocked positions only; {N.HEDGE_NONE}: only cut"),
 }
 _SETTINGS_TOP = 4  # the settings table's header row on the settings sheet
 

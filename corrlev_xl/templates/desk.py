@@ -182,7 +182,7 @@ def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
 
     # named inputs: label (the range name), value, unit note
     ic = len(col) + 2  # K (J without margin rates)
-    inputs: dict[str, tuple[float | str, str | None, str]] = {
+    inputs: dict[str, tuple[float | str | None, str | None, str]] = {
         N.NAME_EQUITY: (book.equity, MONEY, "USD (the account currency): account equity, > 0"),
         N.NAME_CAP: (book.cap, LEV, "leverage units: cap on EFFLEV (desk range 1.8x-2.2x)"),
         N.NAME_THRESHOLD: (book.threshold, CORR, "correlation above which instruments share a basket"),
@@ -194,6 +194,7 @@ def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
         N.NAME_CONFIDENCE: (0.99, "0.0%", "confidence of VaR and expected shortfall, between 50 % and 100 %"),
         N.NAME_HORIZON: (1, "0", "trading days of VaR and expected shortfall (scaled by √days)"),
         N.NAME_REBALANCE_METHOD: (REBALANCE_METHODS[0], None, METHODS_NOTE),
+        N.NAME_HEDGE: (None, None, f"hedge to open if cuts cannot reach the cap (blank: open ones; {N.HEDGE_NONE})"),
     }
     assert tuple(inputs) == N.INPUT_NAMES
     header_row(ws, top, ic, ["Named input", "Value", "Unit / meaning"],
@@ -240,8 +241,10 @@ def _book_sheet(b: Book, book: SampleBook) -> InputNotes:
     return where
 
 
-def _shown(value: float | str, fmt: str | None) -> str:
+def _shown(value: float | str | None, fmt: str | None) -> str:
     """An input's value as the About sheet states it."""
+    if value is None:
+        return "blank"
     if isinstance(value, str):
         return value
     return {MONEY: f"{value:,.0f}", LEV: f"{value:.2f}x", "0.0%": f"{value:.0%}"}.get(fmt or "", f"{value:g}")

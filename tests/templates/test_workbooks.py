@@ -47,12 +47,12 @@ from numpy.testing import assert_allclose
 from corrlev_xl import core
 from corrlev_xl import names as N
 from corrlev_xl.core.rebalance import REBALANCE_METHODS
+from corrlev_xl.excel.deskbook import MODEL_TIMEFRAMES as TIMEFRAMES
 from corrlev_xl.sample import HOURLY_LIQUIDITY, HOURLY_VOLATILITY
 from corrlev_xl.templates import render
 from corrlev_xl.templates._sheets import NO_VALUE
 from corrlev_xl.templates._xlsx import freeze_arrays
 from corrlev_xl.templates.compare import compare
-from corrlev_xl.excel.deskbook import MODEL_TIMEFRAMES as TIMEFRAMES
 from corrlev_xl.templates.desk import CHECK_ROWS, MODEL_HOUR, MODEL_LEG, returns_formula
 from corrlev_xl.templates.workbooks import DESK_FILE, LOT_UNITS, PAIRS_FILE, build_templates
 
