@@ -269,6 +269,9 @@ def freeze_cells(xml: bytes, values: dict[tuple[int, int], Any], styles: Styles)
     for (r, c), v in values.items():
         by_row.setdefault(r, {})[c] = v
     body = xml[open_end:end]
+    fast = _freeze_stored(body, values, styles)
+    if fast is not None:
+        return xml[:open_end] + fast + xml[end:]
     out, pos = [], 0
     pending = sorted(by_row)
     k = 0
@@ -289,6 +292,39 @@ def freeze_cells(xml: bytes, values: dict[tuple[int, int], Any], styles: Styles)
         out.append(_new_row(pending[k], by_row[pending[k]], styles))
         k += 1
     return xml[:open_end] + b"".join(out) + xml[end:]
+
+
+# A cell as Excel and openpyxl write it: r, then s and t; at most a formula, and a value or an inline text.
+_PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"(?: s="([1-9]\d*|0)")?(?: t="[a-zA-Z]+")?\s*(?:/>|>'
+                         rb'(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?(?:<v\s*/>|<v>[^<]*</v>|<is><t\b[^>]*>[^<]*</t></is>)?'
+                         rb'</c>)')
+_MISSING = object()
+
+
+def _freeze_stored(body: bytes, values: dict[tuple[int, int], Any], styles: Styles) -> bytes | None:
+    """:func:`freeze_cells`'s ``<sheetData>`` in one pass, when every cell given is in the sheet as a plain cell.
+
+    The computed blocks of a saved workbook are stored cells (the cached
+    values), so this is the usual case: each is replaced where it stands, as
+    :func:`cell_xml` writes it.  None when any given cell is missing or
+    written otherwise; :func:`freeze_cells` then works row by row.
+    """
+    pending = dict(values)
+    col = _col_number
+
+    def sub(m: re.Match[bytes]) -> bytes:
+        letters, row, st = m.groups()
+        v = pending.pop((int(row), col(letters)), _MISSING)  # popped: a cell written twice is replaced once
+        if v is _MISSING:
+            return m.group(0)
+        if type(v) is float and v - v == 0:  # a finite float, the most common: as cell_xml, inline
+            if st and st != b"0":
+                return b'<c r="%s%s" s="%s"><v>%r</v></c>' % (letters, row, st, v)
+            return b'<c r="%s%s"><v>%r</v></c>' % (letters, row, v)
+        return cell_xml((letters + row).decode(), int(st) if st else None, v, styles).encode()
+
+    out = _PLAIN_CELL.sub(sub, body)
+    return None if pending else out
 
 
 def _new_row(r: int, cells: dict[int, Any], styles: Styles) -> bytes:

@@ -290,3 +290,22 @@ def test_the_json_report_runs_without_pandas_and_the_console_report_with_it(tmp_
         run = subprocess.run([sys.executable, "-c", probe, str(DESK), *extra], capture_output=True, text=True,
                              check=True)
         assert run.stdout.split() == ["0", str(pandas), "True", "True"], run.stderr
+
+
+@pytest.mark.parametrize("extra", [{}, {(2, 5): 7.5}, {(9, 1): "new row"}])
+def test_freezing_stored_cells_in_one_pass_writes_what_the_row_by_row_path_writes(monkeypatch, extra):
+    """The one-pass path (every cell given is stored) and the row-by-row path (any other case) agree."""
+    from corrlev_xl import xlsxcopy
+
+    xml = (b'<worksheet><sheetData><row r="1"><c r="A1" s="2"><f>EFFLEV(a,b,c)</f><v>1.5</v></c>'
+           b'<c r="B1" t="s"><v>0</v></c><c r="C1" s="0" t="n" /></row>'
+           b'<row r="2"><c r="A2" s="3" t="str"><f t="array" ref="A2:C2">X()</f><v>x</v></c>'
+           b'<c r="B2" s="4"><v>2</v></c><c r="C2"><is><t>old</t></is></c></row></sheetData></worksheet>')
+    values = {(1, 1): 0.25, (1, 3): float("inf"), (2, 1): "=text", (2, 2): True, (2, 3): -3.0, **extra}
+    styles = Styles(b'<styleSheet><cellXfs count="5">' + b'<xf numFmtId="0" fontId="0"/>' * 5 + b"</cellXfs>"
+                    b"</styleSheet>")
+    once = xlsxcopy.freeze_cells(xml, values, styles)
+    monkeypatch.setattr(xlsxcopy, "_freeze_stored", lambda *a: None)
+    by_row = xlsxcopy.freeze_cells(xml, values, styles)
+    assert once == by_row
+    assert b"<f" not in once.split(b'r="B1"')[0] and b'<c r="A1" s="2"><v>0.25</v></c>' in once
