@@ -302,7 +302,10 @@ def rebalance(
         new, order = _proportional(ns, covs, Es, cap, lots_, lock, labels, bcap)
     else:
         new, order = _correlation_first(ns, covs, Es, cap, lots_, lock, labels, bcap_of)
-        starts = [new, _proportional(ns, covs, Es, cap, lots_, lock, labels, bcap)[0]]
+        starts = [new]
+        # For the least notional cut a large book starts from the correlation-first cut alone.
+        if method != "correlation" or N <= _methods.ALL_STARTS:
+            starts.append(_proportional(ns, covs, Es, cap, lots_, lock, labels, bcap)[0])
         new, hedged_any = _methods.optimise(
             ns, covs, Es, cap, lots_, lock, labels, bcap_of, method, starts, hedge_f, hedging=hedging
         )
@@ -393,24 +396,19 @@ def _greedy_one_lot(
     is returned.
 
     Incremental: with ``g = Σn`` kept up to date, the figures after cutting
-    ``c`` from position i are O(1) each, so a step costs O(N).
+    ``c`` from position i are O(1) each, so a step costs O(N); the per-lot
+    amounts change only for the position cut, and without basket caps the
+    baskets are not weighed at all.
     """
     n = n.copy()
     var = np.diag(cov).copy()
     sigma = np.sqrt(var)
+    capped = bool(np.isfinite(bcap_of).any())
     same = labels[:, None] == labels[None, :]
-    cov_b = np.where(same, cov, 0.0)  # block-diagonal: covariance within baskets
     g = cov @ n
-    gb = cov_b @ n
     q = float(n @ g)
     a = np.abs(n)
     L, S = a.sum(), float(a @ sigma)
-    # Per-basket sums, indexed by instrument (each instrument sees its basket's).
-    onehot = same.astype(float)
-    qb_i = onehot @ (n * gb)  # q of the basket of i
-    Lb_i = onehot @ a
-    Sb_i = onehot @ (a * sigma)
-    _, first = np.unique(labels, return_index=True)  # one instrument per basket
     order: list[int] = []
     tiny = _EPS * max(S, 1.0)
 
@@ -418,47 +416,67 @@ def _greedy_one_lot(
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(SS > tiny, np.sqrt(np.maximum(qq, 0.0)) * LL / (E * SS), 0.0)
 
-    eff_b_i = eff(qb_i, Lb_i, Sb_i)
-    total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
+    total_b = 0.0
+    if capped:
+        cov_b = np.where(same, cov, 0.0)  # block-diagonal: covariance within baskets
+        gb = cov_b @ n
+        # Per-basket sums, indexed by instrument (each instrument sees its basket's).
+        onehot = same.astype(float)
+        qb_i = onehot @ (n * gb)  # q of the basket of i
+        Lb_i = onehot @ a
+        Sb_i = onehot @ (a * sigma)
+        _, first = np.unique(labels, return_index=True)  # one instrument per basket
+        eff_b_i = eff(qb_i, Lb_i, Sb_i)
+        total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
     excess = float(_excess(eff(q, L, S), cap)) + total_b
     best = (excess, n.copy(), 0)  # lowest excess so far, its book and its number of cuts
     max_steps = int(np.sum(np.ceil(np.abs(n) / lot))) + 1
+    # The lot of each position (its last, partial one at the end) and what it changes.
+    s = np.sign(n)
+    c = np.minimum(lot, np.abs(n))
+    live = (~lock) & (c > 0)
+    dead = np.where(live, 0.0, -np.inf)
+    d = s * c  # amount removed from n_i
+    d2, dd_var, c_sig = 2 * d, d * d * var, c * sigma
+    c_div = np.where(c > 0, c, 1.0)
     for _ in range(max_steps):
-        if excess <= _EPS:
+        if excess <= _EPS or not live.any():
             break
-        s = np.sign(n)
-        c = np.minimum(lot, np.abs(n))
-        live = (~lock) & (c > 0)
-        if not live.any():
-            break
-        d = s * c  # amount removed from n_i
-        q_new = q - 2 * d * g + d * d * var
-        eff_new = eff(q_new, L - c, S - c * sigma)
-        qb_new = qb_i - 2 * d * gb + d * d * var
-        effb_new = eff(qb_new, Lb_i - c, Sb_i - c * sigma)
-        ex_new = (
-            _excess(eff_new, cap)
-            + total_b
-            - _excess(eff_b_i, bcap_of)
-            + _excess(effb_new, bcap_of)
-        )
-        score = np.where(live, (excess - ex_new) / np.where(c > 0, c, 1.0), -np.inf)
+        q_new = q - d2 * g + dd_var
+        eff_new = eff(q_new, L - c, S - c_sig)
+        if capped:
+            qb_new = qb_i - d2 * gb + dd_var
+            effb_new = eff(qb_new, Lb_i - c, Sb_i - c_sig)
+            ex_new = _excess(eff_new, cap) + total_b - _excess(eff_b_i, bcap_of) + _excess(effb_new, bcap_of)
+        else:
+            ex_new = _excess(eff_new, cap)
+        score = (excess - ex_new) / c_div + dead
         # The best cut; when none lowers the excess this is the least harmful
         # one, and cutting goes on (a local minimum is not "cap not reachable").
         i = int(np.argmax(score))
-        di = d[i]
+        di, ci = d[i], c[i]
         n[i] -= di
         if abs(n[i]) <= _EPS * max(lot[i], 1.0):
             n[i] = 0.0
         col = cov[:, i] * di
         g -= col
-        q, L, S = float(q_new[i]), L - c[i], S - c[i] * sigma[i]
-        m = same[i]
-        gb[m] -= col[m]
-        qb_i[m], Lb_i[m], Sb_i[m] = qb_new[i], Lb_i[i] - c[i], Sb_i[i] - c[i] * sigma[i]
-        eff_b_i[m] = effb_new[i]
-        total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
+        q, L, S = float(q_new[i]), L - ci, S - c_sig[i]
+        if capped:
+            m = same[i]
+            gb[m] -= col[m]
+            qb_i[m], Lb_i[m], Sb_i[m] = qb_new[i], Lb_i[i] - ci, Sb_i[i] - c_sig[i]
+            eff_b_i[m] = effb_new[i]
+            total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
         excess = float(_excess(eff(q, L, S), cap)) + total_b
+        # Position i's next lot.
+        s[i] = np.sign(n[i])
+        c[i] = min(lot[i], abs(n[i]))
+        if not c[i] > 0:
+            live[i], dead[i], c_div[i] = False, -np.inf, 1.0
+        else:
+            c_div[i] = c[i]
+        d[i] = s[i] * c[i]
+        d2[i], dd_var[i], c_sig[i] = 2 * d[i], d[i] * d[i] * var[i], c[i] * sigma[i]
         order.append(i)
         if excess < best[0] - _EPS:  # clearly lower: rounding does not count
             best = (excess, n.copy(), len(order))
@@ -507,12 +525,15 @@ def _proportional(
 # The correlation-first rule at desk scale: many lots per step, then polishing
 
 _MAX_LOTS = 10**8  # lots to weigh in one book: beyond this a lot size is a typo
-_THETA = 0.97  # a step takes the cuts within 3 % of the best score per notional
+_BAND = 0.1  # a step takes the cuts within 10 % of the best score per notional, a band that
+_BAND_N = 200  # ... narrows beyond 200 positions (2 % at 1,000) to hold about as many of them
 _RHO = 0.5  # ... and (as predicted) at most half of the remaining excess
 _MAX_ROUNDS_PER_NAME = 60  # steps of the whole search per instrument, and
 _MAX_ROUNDS_FLOOR = 3_000  # at least this many: the bound of its work
-_SWAP_WIDTH = 16  # lot swaps once the caps are met: positions paired each way,
+_SWAPS = 1000  # lot swaps once the caps are met: at most this many,
+_SWAP_WIDTH = 16  # ... positions paired each way,
 _SWAP_TRIES = 32  # ... and pairs solved exactly per swap
+_AROUND = np.array([-2, -1, 0, 1, 2, 4, 8, 10**18])  # lots tried around the estimate (the last: all)
 
 
 def lot_count(positions: FloatArray, lot: FloatArray) -> FloatArray:
@@ -552,6 +573,7 @@ class _Book(BookFigures):
         super().__init__(n, cov, E, cap, labels, bcap_of)
         self.lot = lot
         self.capped_b = np.isfinite(self.bcap)
+        self.any_capped = bool(self.capped_b.any())
         self.a0 = np.abs(n)
         self.s = np.where(n < 0, -1.0, 1.0)
         self.K = np.where(lock, 0, lot_count(n, lot)).astype(np.int64)
@@ -588,6 +610,8 @@ class _Book(BookFigures):
         d = self.s[ii] * x
         v, sg = self.var[ii], self.sigma[ii]
         e1 = self.eff(self.q - 2 * d * self.g[ii] + d * d * v, self.L - x, self.S - x * sg)
+        if not self.any_capped:  # no basket cap: the book's excess alone (e2 unused)
+            return _excess(e1, self.cap), e1, e1
         b = self.bi[ii]
         e2 = self.eff(self.qb[b] - 2 * d * self.gb[ii] + d * d * v, self.Lb[b] - x, self.Sb[b] - x * sg)
         ex = _excess(e1, self.cap) + (self.totb - self.excb[b]) + _excess(e2, self.bcap[b])
@@ -636,20 +660,25 @@ def _correlation_first(
 
     Each step scores one more lot of every unlocked position (excess removed
     per notional, as :func:`_greedy_one_lot`), and takes several lots of each
-    position scoring within ``_THETA`` of the best: as many as keep each
-    lot's score there (found on a geometric grid of lot counts, in closed
-    form per count), and together at most ``_RHO`` of the remaining excess,
-    so the approach to the caps ends in single lots of the best cut.  Once
-    the caps hold, lots whose cut turned out not to be needed are put back
-    (the least binding first), which only lowers the notional cut.  If the
-    caps are never met, the lowest-excess book seen is improved by moves of
-    one position at a time while they lower the excess.  Small books (up to
-    ``_GREEDY_N`` positions and ``_GREEDY_LOTS`` lots cut) also run
-    :func:`_greedy_one_lot` and return the better of the two by the objective,
-    so there the result is never worse than one lot at a time.
+    position scoring within ``band`` of the best (``_BAND``, narrower beyond
+    ``_BAND_N`` positions; the best of each basket while only baskets are over
+    their caps, as they are cut independently then): as many as keep each
+    lot's score there (found on a geometric grid of lot counts, in closed form
+    per count), and together at most ``_RHO`` of the remaining excess, so the
+    approach to the caps ends in single lots of the best cut.  Once the caps
+    hold, lots whose cut turned out not to be needed are put back (the least
+    binding first) and lots are swapped between pairs of positions for less
+    notional (:func:`_swap`); both only lower the notional cut.  If the caps
+    are never met, the lowest-excess book seen is improved by moves of one
+    position at a time while they lower the excess.  Books that took few lots
+    (up to ``_GREEDY_PER_NAME`` per position, or up to ``_GREEDY_N`` positions
+    and ``_GREEDY_LOTS`` lots) also run :func:`_greedy_one_lot` and return the
+    better of the two by the objective, so there the result is never worse
+    than one lot at a time.
     """
     bk = _Book(n, cov, E, cap, lot, lock, labels, bcap_of)
     N = n.size
+    band = _BAND * min(1.0, _BAND_N / N)
     first_cut = np.full(N, -1, dtype=np.int64)
     rounds = 0
     limit = max(_MAX_ROUNDS_FLOOR, _MAX_ROUNDS_PER_NAME * N)
@@ -664,27 +693,41 @@ def _correlation_first(
         live = np.flatnonzero(bk.t < bk.K)
         if live.size == 0:
             break
-        # One trial of every live position on a grid of lot counts: its first
-        # column (one lot) is the score, the rest gives the lots per step.
-        grid = _trial_grid(bk, live)
-        score = grid.marg[:, 0]
+        # One lot of every live position is its score; the picked ones are
+        # tried on a grid of lot counts for the lots per step.
+        x1 = bk.amount(live, bk.t[live] + 1) - bk.amount(live, bk.t[live])
+        score = (bk.excess - bk.trial_x(live, x1)[0]) / x1
         top = float(score.max())
-        thr = top - (1.0 - _THETA) * abs(top)
         if top > 0:
-            rows = np.flatnonzero(score >= thr)
-            rows = rows[np.argsort(-score[rows], kind="stable")]
+            # The band of scores near the best: of the whole book, or of each
+            # basket while only baskets are over their caps (they are cut independently then).
+            by_basket = bk.any_capped and bk.effv <= bk.cap
+            group = bk.bi[live] if by_basket else np.zeros(live.size, dtype=np.int64)
+            best = np.full(bk.B if by_basket else 1, -np.inf)
+            np.maximum.at(best, group, score)
+            thr = best[group] - band * np.abs(best[group])
+            rows = np.flatnonzero((score >= thr) & (best[group] > 0))
+            rows = rows[np.lexsort((-score[rows], group[rows]))]
+            group, thr = group[rows], thr[rows]
+            floor = bk.excess - bk.excb[group] if by_basket else np.zeros(rows.size)
         else:
             rows = np.array([int(np.argmax(score))])
+            group, thr, floor = np.zeros(1, dtype=np.int64), np.array([top - band * abs(top)]), np.zeros(1)
         pick = live[rows]
-        k = _lots_per_step(bk, grid, rows, pick, thr, improving=top > 0)
+        grid = _trial_grid(bk, pick)
+        k = _lots_per_step(bk, grid, pick, thr, floor, improving=top > 0)
         if top > 0:
+            # At most _RHO of the (group's) excess per step, as predicted.
             gain = bk.excess - bk.trial(pick, bk.t[pick] + k)[0]
-            keep = np.cumsum(gain) <= _RHO * bk.excess
-            keep[0] = True
+            target = _RHO * (bk.excess - floor)
+            head = np.concatenate(([True], group[1:] != group[:-1]))
+            start = np.maximum.accumulate(np.where(head, np.arange(rows.size), 0))
+            cs = np.cumsum(gain)
+            keep = (cs - cs[start] + gain[start] <= target) | head
+            for r in np.flatnonzero(head & (gain > target) & (k > 1)):
+                i0 = int(pick[r])
+                k[r] = _first_at_most(bk, i0, int(bk.t[i0]), int(bk.t[i0] + k[r]), bk.excess - target[r]) - bk.t[i0]
             pick, k = pick[keep], k[keep]
-            if gain[0] > _RHO * bk.excess and k[0] > 1:
-                i0 = int(pick[0])
-                k[0] = _first_at_most(bk, i0, int(bk.t[i0]), int(bk.t[i0] + k[0]), bk.excess * (1.0 - _RHO)) - bk.t[i0]
         first_cut[pick[first_cut[pick] < 0]] = rounds
         bk.move(pick, bk.t[pick] + k)
         if bk.excess < best_ex - _EPS:
@@ -703,15 +746,18 @@ def _correlation_first(
     cut = np.flatnonzero(bk.t > 0)
     when = np.where(first_cut[cut] < 0, np.iinfo(np.int64).max, first_cut[cut])
     order = cut[np.argsort(when, kind="stable")]
-    if N <= _GREEDY_N and int(bk.t.sum()) <= _GREEDY_LOTS:
+    lots = int(bk.t.sum())
+    if (N <= _GREEDY_N and lots <= _GREEDY_LOTS) or lots <= _GREEDY_PER_NAME * N:
         return _better_of_greedy(bk, n, cov, E, cap, lot, lock, labels, bcap_of, order)
     return bk.n, order
 
 
-# Small books also run one lot at a time (about 45 µs a lot whatever N): up to
-# 64 positions and 2,500 lots cut, at most ~0.1 s, and never worse than it.
+# Books that take few lots also run one lot at a time (20–50 µs a lot): up to 64
+# positions and 2,500 lots cut (at most ~0.1 s), or up to 2 lots cut per position
+# at any size (about as long as the rest of the rebalance); never worse than it there.
 _GREEDY_N = 64
 _GREEDY_LOTS = 2_500
+_GREEDY_PER_NAME = 2
 
 
 def _better_of_greedy(
@@ -782,28 +828,29 @@ def _trial_grid(bk: _Book, live: IntArray) -> _Grid:
 
 
 def _lots_per_step(
-    bk: _Book, grid: _Grid, rows: IntArray, pick: IntArray, thr: float, *, improving: bool
+    bk: _Book, grid: _Grid, pick: IntArray, thr: FloatArray, floor: FloatArray, *, improving: bool
 ) -> IntArray:
-    """Lots of each picked position (rows of ``grid``) whose every lot still scores at least ``thr``.
+    """Lots of each picked position (rows of ``grid``) whose every lot still scores at least its ``thr``.
 
-    Checked on the grid of lot counts; stops at the first count that meets
-    every cap (refined to the exact lot), and, when the best score is not
-    positive, where cutting starts to lower the excess again.
+    Checked on the grid of lot counts; stops at the first count that brings
+    the excess down to the row's ``floor`` (0: every cap met; refined to the
+    exact lot), and, when the best score is not positive, where cutting
+    starts to lower the excess again.
     """
-    U, ex, marg, dx = grid.U[rows], grid.ex[rows], grid.marg[rows], grid.dx[rows]
-    ok = marg >= thr
+    U, ex, marg, dx = grid.U, grid.ex, grid.marg, grid.dx
+    ok = marg >= thr[:, None]
     if not improving:
         ok &= ~(np.where(dx > 0, marg, -np.inf) > 0)  # stop before the excess turns down
     ok[:, 0] = True
     prefix = np.cumprod(ok, axis=1).astype(bool)
     j = prefix.sum(axis=1) - 1
-    k = U[np.arange(rows.size), j]
-    feas = (ex <= _EPS) & prefix
+    k = U[np.arange(pick.size), j]
+    feas = (ex <= floor[:, None] + _EPS) & prefix
     for r in np.flatnonzero(feas.any(axis=1)):
         jf = int(np.argmax(feas[r]))
         i, t0 = int(pick[r]), int(bk.t[pick[r]])
         lo = int(U[r, jf - 1]) if jf > 0 else 0
-        k[r] = _first_at_most(bk, i, t0 + lo, t0 + int(U[r, jf]), _EPS) - t0
+        k[r] = _first_at_most(bk, i, t0 + lo, t0 + int(U[r, jf]), float(floor[r]) + _EPS) - t0
     return k
 
 
@@ -868,6 +915,16 @@ def _descend(bk: _Book) -> None:
         bk.move(np.array([best[1]]), np.array([best[2]]))
 
 
+def _smallest(x: FloatArray, k: int) -> IntArray:
+    """Indices of the ``k`` smallest of ``x``, smallest first (ties: lower index first)."""
+    if x.size > k:
+        part = np.argpartition(x, k - 1)[:k]
+        x_k = x[part].max()
+        part = np.flatnonzero(x <= x_k)  # every tie at the k-th value, in index order
+        return part[np.argsort(x[part], kind="stable")][:k]
+    return np.argsort(x, kind="stable")
+
+
 def _pair_excess(bk: _Book, i: IntArray, xi: FloatArray, j: IntArray, xj: FloatArray) -> FloatArray:
     """Total excess after cutting notional ``xi`` from instruments ``i`` and ``xj`` from ``j``
     together (``i != j``; negative: put back), elementwise."""
@@ -876,7 +933,7 @@ def _pair_excess(bk: _Book, i: IntArray, xi: FloatArray, j: IntArray, xj: FloatA
     cross = 2 * di * dj * bk.cov[i, j]
     q = bk.q - 2 * di * bk.g[i] - 2 * dj * bk.g[j] + di * di * vi + dj * dj * vj + cross
     ex = _excess(bk.eff(q, bk.L - xi - xj, bk.S - xi * si - xj * sj), bk.cap)
-    if not bk.capped_b.any():
+    if not bk.any_capped:
         return ex
     bi, bj = bk.bi[i], bk.bi[j]
     same = bi == bj
@@ -901,23 +958,23 @@ def _swap(bk: _Book) -> None:
     saved by a linear estimate are solved exactly (bisection on the lots of the
     second).  Each swap lowers the notional cut, so the search ends.
     """
-    for _ in range(max(_MAX_ROUNDS_FLOOR, 4 * bk.t.size)):
+    for _ in range(_SWAPS):
         cut, room = np.flatnonzero(bk.t > 0), np.flatnonzero(bk.t < bk.K)
         if cut.size == 0 or room.size == 0:
             return
         back1 = bk.amount(cut, bk.t[cut]) - bk.amount(cut, bk.t[cut] - 1)
-        P = cut[np.argsort(bk.trial(cut, bk.t[cut] - 1)[0] / back1, kind="stable")[:_SWAP_WIDTH]]
+        P = cut[_smallest(bk.trial(cut, bk.t[cut] - 1)[0] / back1, _SWAP_WIDTH)]
         more1 = bk.amount(room, bk.t[room] + 1) - bk.amount(room, bk.t[room])
         _, e1, e2 = bk.trial(room, bk.t[room] + 1)
         b = bk.bi[room]
         with np.errstate(invalid="ignore"):
             used = (bk.effv - e1) / bk.cap + np.where(bk.capped_b[b], (bk.effb[b] - e2) / bk.bcap[b], 0.0)
-        Q = room[np.argsort(-used / more1, kind="stable")[:_SWAP_WIDTH]]
+        Q = room[_smallest(-used / more1, _SWAP_WIDTH)]
         # Pairs (i, u lots back, j).
         G = _grid(int(bk.t[P].max()))
         U = np.minimum(G[None, :], bk.t[P][:, None])
         iu, uu = np.broadcast_to(P[:, None], U.shape).ravel(), U.ravel()
-        keep = np.r_[True, (iu[1:] != iu[:-1]) | (uu[1:] != uu[:-1])]  # rows clipped to t_i repeat
+        keep = np.concatenate(([True], (iu[1:] != iu[:-1]) | (uu[1:] != uu[:-1])))  # rows clipped to t_i repeat
         iu, uu = iu[keep], uu[keep]
         pi = np.repeat(iu, Q.size)
         pu = np.repeat(uu, Q.size)
@@ -929,17 +986,31 @@ def _swap(bk: _Book) -> None:
         x1 = bk.amount(pj, bk.t[pj] + 1) - bk.amount(pj, bk.t[pj])
         rate = (ex0 - _pair_excess(bk, pi, xi, pj, x1)) / x1
         with np.errstate(invalid="ignore", divide="ignore"):
-            need = np.where(rate > 0, np.ceil(ex0 / (rate * x1) - 1e-9) * x1, np.inf)  # whole lots
-        est = -xi - need
-        top = np.argsort(-est, kind="stable")[:_SWAP_TRIES]
+            m = np.where(rate > 0, np.ceil(ex0 / (rate * x1) - 1e-9), np.inf)  # lots of j, estimated
+        est = -xi - m * x1
+        top = _smallest(-est, _SWAP_TRIES)
         top = top[est[top] > 0]
         if top.size == 0:
             return
         pi, pu, pj, xi = pi[top], pu[top], pj[top], xi[top]
-        t0 = bk.t[pj]
-        lo, hi = t0.copy(), bk.K[pj].copy()
-        fits = _pair_excess(bk, pi, xi, pj, bk.amount(pj, hi) - bk.amount(pj, t0)) <= _EPS
+        t0, K = bk.t[pj], bk.K[pj]
+        # The fewest lots of j: tried around the estimate (and at all of them), then bisection.
+        v = t0 + np.minimum(m[top], K - t0).astype(np.int64)
+        V = np.minimum(v[:, None] + _AROUND[None, :], K[:, None])
+        V = np.maximum(V, t0[:, None])
+        xv = bk.amount(pj[:, None], V) - bk.amount(pj, t0)[:, None]
+        F = np.cumsum(_pair_excess(bk, pi[:, None], xi[:, None], pj[:, None], xv) <= _EPS, axis=1) > 0
+        fits = F[:, -1]
+        c = np.argmax(F, axis=1)
+        hi = V[np.arange(V.shape[0]), c]
+        lo = np.where(c > 0, V[np.arange(V.shape[0]), c - 1], t0)
         pi, pu, pj, xi, t0, lo, hi = (a[fits] for a in (pi, pu, pj, xi, t0, lo, hi))
+        # Bisect only the pairs that could still save more than the best one solved.
+        exact = hi - lo <= 1
+        if exact.any():
+            got = float((-xi - (bk.amount(pj, hi) - bk.amount(pj, t0)))[exact].max())
+            may = exact | (-xi - (bk.amount(pj, lo + 1) - bk.amount(pj, t0)) > got)
+            pi, pu, pj, xi, t0, lo, hi = (a[may] for a in (pi, pu, pj, xi, t0, lo, hi))
         while (act := hi - lo > 1).any():
             mid = (lo + hi) // 2
             f = _pair_excess(bk, pi, xi, pj, bk.amount(pj, mid) - bk.amount(pj, t0)) <= _EPS

@@ -73,7 +73,7 @@ _MAX_MOVES_PER_NAME = 40
 _MAX_MOVES_FLOOR = 400
 _PAIR_LINES = 16  # lines paired with each other per move (all of them in small books)
 _PAIR_STEPS = np.array([1, 2, 3, 4, 6, 8])
-_ALL_STARTS = 12  # books up to this size are searched from every start
+ALL_STARTS = 12  # books up to this size are searched from every start
 
 OBJECTIVES = {
     "correlation": "least notional cut: minimise the sum of |cut| over the positions",
@@ -197,7 +197,7 @@ class _State(BookFigures):
         pj: list[IntArray] = []
         pkj: list[IntArray] = []
         # Small books: both lines over the whole grid; large ones: one lot of one line.
-        first = _PAIR_STEPS if self.N <= _ALL_STARTS else _PAIR_STEPS[:1]
+        first = _PAIR_STEPS if self.N <= ALL_STARTS else _PAIR_STEPS[:1]
         for si in (1, -1):
             ki = k[P][:, None] + si * first[None, :]  # (p, f)
             oki = (ki >= lo[P][:, None]) & (ki <= hi[P][:, None])
@@ -337,7 +337,7 @@ def optimise(
     tries = [_counts(sp, b) for b in starts] + [closed]
     if method == "spread":
         tries.append(_gradient_start(st, lock))
-    if n.size > _ALL_STARTS:  # a large book: descend from the best feasible start only
+    if n.size > ALL_STARTS:  # a large book: descend from the best feasible start only
         scored = []
         for k0 in tries:
             st.set(k0)
@@ -355,7 +355,7 @@ def optimise(
         if best is None or st.obj < best[0] - 1e-12 * abs(best[0]):
             best = (st.obj, st.n.copy(), st.k.copy())
     if best is not None:
-        if n.size <= _ALL_STARTS:
+        if n.size <= ALL_STARTS:
             _kicks(st, best[2], limit)
             return st.n.copy(), False
         return best[1], False
@@ -375,7 +375,7 @@ def optimise(
             found = (st.obj, st.k.copy())
     if found is None:
         return fallback[1] if fallback else n.copy(), False
-    if n.size <= _ALL_STARTS:
+    if n.size <= ALL_STARTS:
         _kicks(st, found[1], limit)
     else:
         st.set(found[1])
