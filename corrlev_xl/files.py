@@ -139,18 +139,24 @@ def _mb(n: float) -> str:
 
 
 CellCounter = Callable[[zipfile.ZipFile, zipfile.ZipInfo], int]
-_COUNTER: contextvars.ContextVar[CellCounter | None] = contextvars.ContextVar("corrlev_cell_counter", default=None)
+Counted = Callable[[bytes, str], None]
+_COUNTER: contextvars.ContextVar[tuple[CellCounter, Counted | None] | None] = contextvars.ContextVar(
+    "corrlev_cell_counter", default=None)
 
 
 @contextlib.contextmanager
-def counting_cells_with(counter: CellCounter) -> Iterator[None]:
+def counting_cells_with(counter: CellCounter, counted: Counted | None = None) -> Iterator[None]:
     """Within the block, :func:`check_workbook` counts each worksheet's cells with ``counter``.
 
     ``counter(archive, info)`` returns what :func:`count_cells` would, and may
     take what else it needs from the part while it is decompressed anyway (the
     report's :class:`corrlev_xl.xlsxread.Scanner`: one pass over each sheet).
+    ``counted(data, part)`` is told of each worksheet part once it is counted
+    and, with every sheet counted so far and the shared strings, within the
+    limits — so what it then reads of that part is bounded even if a sheet
+    counted later is refused (the report reads its price sheet ahead).
     """
-    token = _COUNTER.set(counter)
+    token = _COUNTER.set((counter, counted))
     try:
         yield
     finally:
@@ -189,26 +195,31 @@ def check_workbook(data: bytes, name: str, limits: Limits) -> None:
         if total > limits.unzipped_mb * MB:
             raise CorrLevError(f"{name} expands to {_mb(total)}, above the limit of {limits.unzipped_mb:g} MB; "
                                + how.format(opt="unzipped-mb", env=ENV_MAX_UNZIPPED))
-        cells = 0
-        counter = _COUNTER.get() or count_cells
-        for info in infos:
-            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                try:
-                    cells += counter(archive, info)
-                except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-                    raise CorrLevError(f"{name} is not a readable .xlsx/.xlsm workbook "
-                                       f"(part {info.filename}: {exc})") from None
-        if cells > limits.cells:
-            raise CorrLevError(f"{name}'s sheets hold {cells:,} cells, above the limit of {limits.cells:,}; "
-                               + how.format(opt="cells", env=ENV_MAX_CELLS))
+        strings = []  # counted first, so that each sheet counted can be said to be within the limits
         for info in _shared_strings_parts(archive, infos):
             try:
-                strings = count_elements(archive, info, b"si", b"sst")
+                strings.append((info, count_elements(archive, info, b"si", b"sst")))
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
                 raise CorrLevError(f"{name} is not a readable .xlsx/.xlsm workbook "
                                    f"(part {info.filename}: {exc})") from None
-            if strings > min(cells + STRING_SLACK, limits.cells):
-                raise CorrLevError(f"{name}: its part {info.filename} lists {strings:,} shared strings for "
+        cells = 0
+        counter, counted = _COUNTER.get() or (count_cells, None)
+        sheets = [i for i in infos if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
+        for info in sorted(sheets, key=lambda i: i.file_size):  # the smaller first: read ahead while the large count
+            try:
+                cells += counter(archive, info)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+                raise CorrLevError(f"{name} is not a readable .xlsx/.xlsm workbook "
+                                   f"(part {info.filename}: {exc})") from None
+            if counted is not None and cells <= limits.cells \
+                    and all(n <= min(cells + STRING_SLACK, limits.cells) for _i, n in strings):
+                counted(data, info.filename)
+        if cells > limits.cells:
+            raise CorrLevError(f"{name}'s sheets hold {cells:,} cells, above the limit of {limits.cells:,}; "
+                               + how.format(opt="cells", env=ENV_MAX_CELLS))
+        for info, n in strings:
+            if n > min(cells + STRING_SLACK, limits.cells):
+                raise CorrLevError(f"{name}: its part {info.filename} lists {n:,} shared strings for "
                                    f"{cells:,} cells; a workbook uses at most one per cell, so it is not read "
                                    "(open and save it in Excel or LibreOffice to drop unused strings)")
 

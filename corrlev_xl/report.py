@@ -37,8 +37,9 @@ from .excel import deskbook, layouts, mapping, pairbook
 from .excel.estimates import Estimates
 from .excel.evaluate import defined_range, read_cells
 from .excel.problems import Problem, Problems
+from .names import NAME_PRICES
 from .report_sheets import load_workbook, write_copy, write_pair_copy
-from .xlsxread import FastBook, Package, ReaderFailed, Scanner, fast_reader_available
+from .xlsxread import FastBook, Package, ReadAhead, ReaderFailed, Scanner, fast_reader_available
 
 
 class _Progress:
@@ -557,7 +558,7 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
     limits = limits or files.Limits.from_env()
     when = dt.datetime.now().replace(microsecond=0)
     progress(f"checking {files.shown(src)}")
-    data, scanner = scanned_input(src, limits, formulas=write)
+    data, scanner = scanned_input(src, limits, formulas=write, read_ahead=not (choices and choices.prices))
     with contextlib.ExitStack() as stack:
         stamp = when.strftime("%Y%m%d-%H%M%S")
         target = stack.enter_context(files.output_for(src, out, force=force, when_text=stamp)) if write else None
@@ -590,19 +591,24 @@ def run(workbook: Path | None, out: str | Path | None, *, write: bool = True, qu
     return 0
 
 
-def scanned_input(src: Path, limits: files.Limits, *, formulas: bool = True) -> tuple[bytes, Scanner | None]:
+def scanned_input(src: Path, limits: files.Limits, *, formulas: bool = True,
+                  read_ahead: bool = True) -> tuple[bytes, Scanner | None]:
     """:func:`files.read_input`, its count of cells taking what the report needs of each sheet's XML on the way.
 
     One decompression of each sheet (:class:`~corrlev_xl.xlsxread.Scanner`):
     the cell limit, the error cells, and — when ``formulas`` (the copy is
-    written) — the corrlev formulas to compute.  No scan without python-calamine.
+    written) — the corrlev formulas to compute.  With ``read_ahead``, the
+    sheet of the ``PriceHistory`` name is read in a thread as soon as it is
+    counted within the limits (:class:`~corrlev_xl.xlsxread.ReadAhead`).
+    No scan without python-calamine.
     """
     if fast_reader_available() is not None:
         return files.read_input(src, limits), None
     from .excel.evaluate import function_names
 
     scanner = Scanner(function_names() if formulas else [])
-    with files.counting_cells_with(scanner):
+    scanner.ahead = ReadAhead(NAME_PRICES) if read_ahead else None
+    with files.counting_cells_with(scanner, scanner.ahead.counted if scanner.ahead is not None else None):
         return files.read_input(src, limits), scanner
 
 

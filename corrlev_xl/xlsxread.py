@@ -370,6 +370,7 @@ class Scanner:
         self.functions = sorted(functions)
         self.chunk_size = chunk_size
         self.parts: dict[str, SheetScan] = {}
+        self.ahead: ReadAhead | None = None  # a sheet read while the others are scanned (report.scanned_input)
 
     def __call__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
         scan = SheetScan(elements=[] if self.pattern is not None else None, errors={})
@@ -427,6 +428,65 @@ class Scanner:
         if functions is not None and sorted(functions) != self.functions:
             return None
         return self.parts.get(part)
+
+
+class ReadAhead:
+    """One sheet's values read by python-calamine in a thread, from when the scan has counted it.
+
+    :func:`corrlev_xl.files.check_workbook` calls :meth:`counted` for each
+    worksheet part it has counted within the limits (cells and shared strings
+    so far), so the read is bounded even if a sheet counted later is refused;
+    the sheets are counted smallest first, so the price sheet is read while a
+    larger sheet of checks is scanned (calamine parses without the
+    interpreter's lock).  The sheet is the one the defined name ``name``
+    points at; none, or any failure, and :class:`FastBook` reads as before.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sheet: str | None = None
+        self._part: str | None = None  # "" when the name points at no worksheet
+        self._thread: Any = None
+        self._rows: list[list[Any]] | None = None
+
+    def counted(self, data: bytes, part: str) -> None:
+        if self._thread is not None or self._part == "":
+            return
+        if self._part is None:
+            self._part = ""
+            try:
+                pkg = Package(data)
+                named = pkg.defined_range(self.name)
+                if named is not None and pkg.sheet(named[0]).kind == "worksheet":
+                    self.sheet, self._part = named[0], pkg.sheet(named[0]).part
+            except Exception:  # noqa: BLE001 - the reader finds and says what is wrong later
+                return
+        if part != self._part:
+            return
+        import threading
+
+        self._thread = threading.Thread(target=self._read, args=(data,), name="corrlev-read-sheet", daemon=True)
+        self._thread.start()
+
+    def _read(self, data: bytes) -> None:
+        try:
+            import python_calamine
+
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            raw = book.get_sheet_by_name(str(self.sheet)).to_python(skip_empty_area=False)
+            del book
+            self._rows = [_values(row) for row in raw]
+        except Exception:  # noqa: BLE001 - read again (and refused, naming why) by FastBook.rows
+            self._rows = None
+
+    def take(self, sheet: str) -> list[list[Any]] | None:
+        """The rows read ahead of ``sheet`` (once), or None: not read ahead, or the read failed."""
+        if self._thread is None or sheet != self.sheet:
+            return None
+        self._thread.join()
+        rows, self._rows, self._thread = self._rows, None, None
+        self._part = ""
+        return rows
 
 
 # --------------------------------------------------------------------------- #
@@ -487,12 +547,15 @@ class FastBook:
     def rows(self, sheet: str) -> list[list[Any]]:
         """Every stored value of a worksheet from A1, as openpyxl gives them (read once)."""
         if sheet not in self._rows:
-            try:
-                raw = self._cal.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-            except Exception as exc:
-                raise ReaderFailed(f"python-calamine cannot read sheet {sheet!r} of {self.package.label} "
-                                   f"({exc})") from exc
-            rows = [_values(row) for row in raw]
+            ahead = self.scanner.ahead if self.scanner is not None else None
+            rows = ahead.take(sheet) if ahead is not None else None
+            if rows is None:
+                try:
+                    raw = self._cal.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                except Exception as exc:
+                    raise ReaderFailed(f"python-calamine cannot read sheet {sheet!r} of {self.package.label} "
+                                       f"({exc})") from exc
+                rows = [_values(row) for row in raw]
             scan = self._scan(sheet)
             errors = scan.errors if scan is not None and scan.errors is not None else None
             for (r, c), text in (error_cells(self.package.sheet_xml(sheet)) if errors is None else errors).items():

@@ -309,3 +309,36 @@ def test_freezing_stored_cells_in_one_pass_writes_what_the_row_by_row_path_write
     by_row = xlsxcopy.freeze_cells(xml, values, styles)
     assert once == by_row
     assert b"<f" not in once.split(b'r="B1"')[0] and b'<c r="A1" s="2"><v>0.25</v></c>' in once
+
+
+def test_the_price_sheet_read_ahead_is_what_the_reader_reads(tmp_path):
+    """Read in a thread while the other sheets are scanned: the same rows (error cells put back) as read after."""
+    from corrlev_xl import files
+
+    limits = files.Limits()
+    data, scanner = report.scanned_input(DESK, limits)
+    assert scanner is not None and scanner.ahead is not None and scanner.ahead.sheet == "Prices"
+    ahead = FastBook(Package(data, DESK.name), scanner).rows("Prices")
+    plain_data, plain = report.scanned_input(DESK, limits, read_ahead=False)
+    assert plain is not None and plain.ahead is None
+    assert ahead == FastBook(Package(plain_data, DESK.name), plain).rows("Prices")
+
+
+def test_a_sheet_is_read_ahead_only_once_counted_within_the_limits():
+    """check_workbook tells of a counted sheet only while every sheet so far and the shared strings are in bounds."""
+    from corrlev_xl import files
+
+    data = DESK.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sizes = {i.filename: files.count_cells(z, i) for i in z.infolist()
+                 if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")}
+    told: list[str] = []
+    with files.counting_cells_with(files.count_cells, lambda _data, part: told.append(part)):
+        files.check_workbook(data, DESK.name, files.Limits())
+    assert sorted(told) == sorted(sizes)  # within the limits: each
+    smallest = min(sizes.values())
+    told.clear()
+    with files.counting_cells_with(files.count_cells, lambda _data, part: told.append(part)), \
+            pytest.raises(report.CorrLevError, match="cells"):
+        files.check_workbook(data, DESK.name, files.Limits(cells=max(smallest, 1)))
+    assert sum(sizes[p] for p in told) <= max(smallest, 1)  # never once the count is beyond the limit
