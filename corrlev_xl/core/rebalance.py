@@ -43,6 +43,7 @@ Headroom
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import get_args
 
@@ -413,8 +414,10 @@ def _greedy_one_lot(
     tiny = _EPS * max(S, 1.0)
 
     def eff(qq, LL, SS):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(SS > tiny, np.sqrt(np.maximum(qq, 0.0)) * LL / (E * SS), 0.0)
+        return np.where(SS > tiny, np.sqrt(np.maximum(qq, 0.0)) * LL / (E * np.maximum(SS, tiny)), 0.0)
+
+    def excess_of(qq: float, LL: float, SS: float) -> float:  # eff and its excess for one book
+        return max((math.sqrt(max(qq, 0.0)) * LL / (E * SS) if SS > tiny else 0.0) - cap, 0.0) + total_b
 
     total_b = 0.0
     if capped:
@@ -428,7 +431,7 @@ def _greedy_one_lot(
         _, first = np.unique(labels, return_index=True)  # one instrument per basket
         eff_b_i = eff(qb_i, Lb_i, Sb_i)
         total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
-    excess = float(_excess(eff(q, L, S), cap)) + total_b
+    excess = excess_of(q, L, S)
     best = (excess, n.copy(), 0)  # lowest excess so far, its book and its number of cuts
     max_steps = int(np.sum(np.ceil(np.abs(n) / lot))) + 1
     # The lot of each position (its last, partial one at the end) and what it changes.
@@ -439,8 +442,9 @@ def _greedy_one_lot(
     d = s * c  # amount removed from n_i
     d2, dd_var, c_sig = 2 * d, d * d * var, c * sigma
     c_div = np.where(c > 0, c, 1.0)
+    n_live = int(live.sum())
     for _ in range(max_steps):
-        if excess <= _EPS or not live.any():
+        if excess <= _EPS or not n_live:
             break
         q_new = q - d2 * g + dd_var
         eff_new = eff(q_new, L - c, S - c_sig)
@@ -449,7 +453,7 @@ def _greedy_one_lot(
             effb_new = eff(qb_new, Lb_i - c, Sb_i - c_sig)
             ex_new = _excess(eff_new, cap) + total_b - _excess(eff_b_i, bcap_of) + _excess(effb_new, bcap_of)
         else:
-            ex_new = _excess(eff_new, cap)
+            ex_new = np.maximum(eff_new - cap, 0.0)
         score = (excess - ex_new) / c_div + dead
         # The best cut; when none lowers the excess this is the least harmful
         # one, and cutting goes on (a local minimum is not "cap not reachable").
@@ -467,12 +471,13 @@ def _greedy_one_lot(
             qb_i[m], Lb_i[m], Sb_i[m] = qb_new[i], Lb_i[i] - ci, Sb_i[i] - c_sig[i]
             eff_b_i[m] = effb_new[i]
             total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
-        excess = float(_excess(eff(q, L, S), cap)) + total_b
+        excess = excess_of(q, float(L), float(S))
         # Position i's next lot.
         s[i] = np.sign(n[i])
         c[i] = min(lot[i], abs(n[i]))
         if not c[i] > 0:
             live[i], dead[i], c_div[i] = False, -np.inf, 1.0
+            n_live -= 1
         else:
             c_div[i] = c[i]
         d[i] = s[i] * c[i]
@@ -530,7 +535,7 @@ _BAND_N = 200  # ... narrows beyond 200 positions (2 % at 1,000) to hold about a
 _RHO = 0.5  # ... and (as predicted) at most half of the remaining excess
 _MAX_ROUNDS_PER_NAME = 60  # steps of the whole search per instrument, and
 _MAX_ROUNDS_FLOOR = 3_000  # at least this many: the bound of its work
-_SWAPS = 1000  # lot swaps once the caps are met: at most this many,
+_SWAPS = 8  # lot swaps once the caps are met: at most this many (a bounded polish),
 _SWAP_WIDTH = 16  # ... positions paired each way,
 _SWAP_TRIES = 32  # ... and pairs solved exactly per swap
 _AROUND = np.array([-2, -1, 0, 1, 2, 4, 8, 10**18])  # lots tried around the estimate (the last: all)
@@ -742,6 +747,7 @@ def _correlation_first(
     else:
         _put_back(bk)
         _swap(bk)
+        _put_back(bk)
     bk.refresh(exact=True)
     cut = np.flatnonzero(bk.t > 0)
     when = np.where(first_cut[cut] < 0, np.iinfo(np.int64).max, first_cut[cut])
@@ -1026,4 +1032,3 @@ def _swap(bk: _Book) -> None:
             bk.move(ij, was)
             bk.refresh(exact=True)
             return
-        _put_back(bk)
