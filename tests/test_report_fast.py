@@ -342,3 +342,18 @@ def test_a_sheet_is_read_ahead_only_once_counted_within_the_limits():
             pytest.raises(report.CorrLevError, match="cells"):
         files.check_workbook(data, DESK.name, files.Limits(cells=max(smallest, 1)))
     assert sum(sizes[p] for p in told) <= max(smallest, 1)  # never once the count is beyond the limit
+
+
+def test_the_formula_pattern_finds_each_function_in_every_spelling_and_nothing_else():
+    from corrlev_xl.excel.evaluate import function_names
+    from corrlev_xl.xlsxread import corrlev_formula_pattern
+
+    names = function_names()
+    pattern = corrlev_formula_pattern(names)
+    for name in names:
+        for spelled in (name, name.lower(), f"_xludf.{name}", f"CORRLEV.{name}", f"corrlev_dev.{name}"):
+            m = pattern.search(f'<f t="array" ref="A1:B2"> {spelled} (A1,B2)</f>'.encode())
+            assert m is not None and m.group(2).decode() == f"{spelled} (A1,B2)", spelled
+        assert pattern.search(f"<f>{name}X(A1)</f>".encode()) is None or f"{name}X" in names
+    for other in ("COVARIANCE.S(A1:A9,B1:B9)", "ATRR(A1)", "LN(A1)", "SUM(EFFLEV)"):
+        assert pattern.search(f"<f>{other}</f>".encode()) is None, other
