@@ -390,6 +390,24 @@ def _greedy_one_lot(
     labels: IntArray,
     bcap_of: FloatArray,
 ) -> tuple[FloatArray, IntArray]:
+    """One lot at a time, the cut that lowers the total excess most per notional (the book, its order)."""
+    new, order, _ = _greedy_steps(n, cov, E, cap, lot, lock, labels, bcap_of)
+    return new, order
+
+
+def _greedy_steps(
+    n: FloatArray,
+    cov: FloatArray,
+    E: float,
+    cap: float,
+    lot: FloatArray,
+    lock: BoolArray,
+    labels: IntArray,
+    bcap_of: FloatArray,
+    *,
+    steps: int | None = None,
+    probe: int | None = None,
+) -> tuple[FloatArray, IntArray, bool]:
     """One lot at a time, the cut that lowers the total excess most per notional.
 
     When no cut lowers the excess, the least harmful one is made and the
@@ -400,6 +418,12 @@ def _greedy_one_lot(
     ``c`` from position i are O(1) each, so a step costs O(N); the per-lot
     amounts change only for the position cut, and without basket caps the
     baskets are not weighed at all.
+
+    With ``steps``, at most that many lots; with ``probe``, it also stops after
+    ``probe`` lots when the excess removed so far, extrapolated, would need more
+    than ``steps``.  Returns the book, the positions cut in order, and whether
+    the search is done (caps met, or nothing left to cut); a search stopped
+    before that returns the book it reached.
     """
     n = n.copy()
     var = np.diag(cov).copy()
@@ -434,6 +458,8 @@ def _greedy_one_lot(
     excess = excess_of(q, L, S)
     best = (excess, n.copy(), 0)  # lowest excess so far, its book and its number of cuts
     max_steps = int(np.sum(np.ceil(np.abs(n) / lot))) + 1
+    budget = max_steps if steps is None else min(steps, max_steps)
+    excess0 = excess
     # The lot of each position (its last, partial one at the end) and what it changes.
     s = np.sign(n)
     c = np.minimum(lot, np.abs(n))
@@ -443,8 +469,12 @@ def _greedy_one_lot(
     d2, dd_var, c_sig = 2 * d, d * d * var, c * sigma
     c_div = np.where(c > 0, c, 1.0)
     n_live = int(live.sum())
-    for _ in range(max_steps):
-        if excess <= _EPS or not n_live:
+    done = False
+    for k in range(budget + 1):
+        if excess <= _EPS or not n_live or k == max_steps:
+            done = True
+            break
+        if k == budget or (k == probe and not (excess0 - excess) * budget > excess0 * k):
             break
         q_new = q - d2 * g + dd_var
         eff_new = eff(q_new, L - c, S - c_sig)
@@ -485,10 +515,10 @@ def _greedy_one_lot(
         order.append(i)
         if excess < best[0] - _EPS:  # clearly lower: rounding does not count
             best = (excess, n.copy(), len(order))
-    if excess > _EPS:
+    if done and excess > _EPS:
         # The caps were never met: propose the first book with the lowest excess.
         n, order = best[1], order[: best[2]]
-    return n, np.asarray(order, dtype=np.int64)
+    return n, np.asarray(order, dtype=np.int64), done
 
 
 def _proportional(
@@ -593,6 +623,16 @@ class _Book(BookFigures):
         return np.where(t >= self.Kall[i], a0, np.minimum(t * self.lot[i], a0))
 
     def refresh(self, exact: bool = False) -> None:
+        if not self.any_capped:  # no basket cap: the book's sums alone (basket figures stay 0)
+            if exact:
+                self.g = self.cov @ self.n
+            a = np.abs(self.n)
+            self.q, self.L, self.S = float(self.n @ self.g), float(a.sum()), float(a @ self.sigma)
+            self.effv = float(self.eff(self.q, self.L, self.S))
+            self.effb = self.excb = np.zeros(self.B)
+            self.totb = 0.0
+            self.excess = max(self.effv - self.cap, 0.0)
+            return
         if exact:
             self.g, self.gb = self.cov @ self.n, self.covb @ self.n
         self.sums()
@@ -632,10 +672,12 @@ class _Book(BookFigures):
         d = old - new
         if i.size == 1:
             self.g -= self.cov[:, i[0]] * d[0]
-            self.gb -= self.covb[:, i[0]] * d[0]
+            if self.any_capped:
+                self.gb -= self.covb[:, i[0]] * d[0]
         else:
             self.g -= self.cov[:, i] @ d
-            self.gb -= self.covb[:, i] @ d
+            if self.any_capped:
+                self.gb -= self.covb[:, i] @ d
         self.refresh()
 
 
@@ -675,20 +717,33 @@ def _correlation_first(
     binding first) and lots are swapped between pairs of positions for less
     notional (:func:`_swap`); both only lower the notional cut.  If the caps
     are never met, the lowest-excess book seen is improved by moves of one
-    position at a time while they lower the excess.  Books that took few lots
-    (up to ``_GREEDY_PER_NAME`` per position, or up to ``_GREEDY_N`` positions
-    and ``_GREEDY_LOTS`` lots) also run :func:`_greedy_one_lot` and return the
-    better of the two by the objective, so there the result is never worse
-    than one lot at a time.
+    position at a time while they lower the excess.  The first lots are cut
+    one at a time (:func:`_greedy_steps`): to the end in books that need up to
+    ``_GREEDY_PER_NAME`` lots per position (judged on the first N/2), or
+    ``_GREEDY_LOTS`` in books of up to ``_GREEDY_N`` positions; the result
+    there is one lot at a time's, polished — never worse than it.
     """
     bk = _Book(n, cov, E, cap, lot, lock, labels, bcap_of)
     N = n.size
     band = _BAND * min(1.0, _BAND_N / N)
     first_cut = np.full(N, -1, dtype=np.int64)
+    # First one lot at a time: to the end in a book that needs few lots (up to a budget,
+    # probed on the first N/2 lots), whose result is then one lot at a time's, polished;
+    # other books go on from where it stopped, many lots per step.
+    small = N <= _GREEDY_N
+    ref, ref_order, greedy_done = _greedy_steps(
+        n, cov, E, cap, lot, lock, labels, bcap_of,
+        steps=_GREEDY_LOTS if small else _GREEDY_PER_NAME * N, probe=None if small else max(N // _PROBE, 1),
+    )
+    t_ref = np.where(lock, 0, np.ceil((bk.a0 - np.abs(ref)) / lot - 1e-9).clip(0)).astype(np.int64)
+    if (moved := np.flatnonzero(t_ref != bk.t)).size:
+        bk.move(moved, t_ref[moved])
+        bk.refresh(exact=True)
+    first_cut[ref_order] = 0  # cut before the first step (in the greedy's order, below)
     rounds = 0
     limit = max(_MAX_ROUNDS_FLOOR, _MAX_ROUNDS_PER_NAME * N)
     best_ex, best_t = bk.excess, bk.t.copy()
-    while bk.excess > _EPS:
+    while bk.excess > _EPS and not greedy_done:
         rounds += 1
         if rounds > limit:
             raise CorrLevError(
@@ -751,57 +806,18 @@ def _correlation_first(
     bk.refresh(exact=True)
     cut = np.flatnonzero(bk.t > 0)
     when = np.where(first_cut[cut] < 0, np.iinfo(np.int64).max, first_cut[cut])
-    order = cut[np.argsort(when, kind="stable")]
-    lots = int(bk.t.sum())
-    if (N <= _GREEDY_N and lots <= _GREEDY_LOTS) or lots <= _GREEDY_PER_NAME * N:
-        return _better_of_greedy(bk, n, cov, E, cap, lot, lock, labels, bcap_of, order)
-    return bk.n, order
+    rest = cut[np.argsort(when, kind="stable")].tolist()
+    order = [i for i in dict.fromkeys(ref_order.tolist() + rest) if bk.t[i] > 0]  # the greedy's cuts first
+    return bk.n, np.asarray(order, dtype=np.int64)
 
 
-# Books that take few lots also run one lot at a time (20–50 µs a lot): up to 64
-# positions and 2,500 lots cut (at most ~0.1 s), or up to 2 lots cut per position
-# at any size (about as long as the rest of the rebalance); never worse than it there.
+# The first lots are cut one at a time (20–50 µs a lot): up to 2,500 in books of up
+# to 64 positions (at most ~0.1 s), else up to 2 per position when the first N/2
+# promise to be enough; a book that needs no more is never worse than one lot at a time.
 _GREEDY_N = 64
 _GREEDY_LOTS = 2_500
 _GREEDY_PER_NAME = 2
-
-
-def _better_of_greedy(
-    bk: _Book,
-    n: FloatArray,
-    cov: FloatArray,
-    E: float,
-    cap: float,
-    lot: FloatArray,
-    lock: BoolArray,
-    labels: IntArray,
-    bcap_of: FloatArray,
-    order: IntArray,
-) -> tuple[FloatArray, IntArray]:
-    """The fast book or one-lot-at-a-time's, whichever is better by the objective
-    (lower excess; then, both meeting the caps, less notional cut) — so a book
-    small enough to run the reference on is never worse than it."""
-    fast_t, fast_ex = bk.t.copy(), bk.excess
-    fast_cut = float(bk.amount(np.arange(n.size), fast_t).sum())
-    ref, ref_order = _greedy_one_lot(n, cov, E, cap, lot, lock, labels, bcap_of)
-    ref_t = np.where(lock, 0, np.ceil((bk.a0 - np.abs(ref)) / lot - 1e-9).clip(0)).astype(np.int64)
-    moved = np.flatnonzero(ref_t != fast_t)
-    if moved.size == 0:
-        return bk.n.copy(), order
-    bk.move(moved, ref_t[moved])
-    bk.refresh(exact=True)
-    if bk.excess <= _EPS:
-        _put_back(bk)  # only gives back lots, every cap held
-        bk.refresh(exact=True)
-    ref_cut = float(bk.amount(np.arange(n.size), bk.t).sum())
-    ref_ex, fast_ex = max(bk.excess - _EPS, 0.0), max(fast_ex - _EPS, 0.0)
-    if ref_ex < fast_ex - _EPS or (ref_ex <= fast_ex + _EPS and ref_cut < fast_cut * (1.0 - 1e-12)):
-        seen = list(dict.fromkeys(ref_order.tolist())) + order.tolist() + np.flatnonzero(bk.t > 0).tolist()
-        return bk.n.copy(), np.asarray([i for i in dict.fromkeys(seen) if bk.t[i] > 0], dtype=np.int64)
-    moved = np.flatnonzero(bk.t != fast_t)
-    bk.move(moved, fast_t[moved])
-    bk.refresh(exact=True)
-    return bk.n.copy(), order
+_PROBE = 2
 
 
 @dataclass
