@@ -429,7 +429,6 @@ def _greedy_steps(
     var = np.diag(cov).copy()
     sigma = np.sqrt(var)
     capped = bool(np.isfinite(bcap_of).any())
-    same = labels[:, None] == labels[None, :]
     g = cov @ n
     q = float(n @ g)
     a = np.abs(n)
@@ -445,6 +444,7 @@ def _greedy_steps(
 
     total_b = 0.0
     if capped:
+        same = labels[:, None] == labels[None, :]
         cov_b = np.where(same, cov, 0.0)  # block-diagonal: covariance within baskets
         gb = cov_b @ n
         # Per-basket sums, indexed by instrument (each instrument sees its basket's).
@@ -452,9 +452,13 @@ def _greedy_steps(
         qb_i = onehot @ (n * gb)  # q of the basket of i
         Lb_i = onehot @ a
         Sb_i = onehot @ (a * sigma)
-        _, first = np.unique(labels, return_index=True)  # one instrument per basket
+        _, first, bi = np.unique(labels, return_index=True, return_inverse=True)  # one instrument per basket
+        members = [np.flatnonzero(bi.reshape(-1) == b) for b in range(first.size)]
+        member_of = [members[b] for b in bi.reshape(-1)]
         eff_b_i = eff(qb_i, Lb_i, Sb_i)
-        total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
+        exb_i = _excess(eff_b_i, bcap_of)  # each instrument's basket's excess
+        exb = exb_i[first]
+        total_b = float(exb.sum())
     excess = excess_of(q, L, S)
     best = (excess, n.copy(), 0)  # lowest excess so far, its book and its number of cuts
     max_steps = int(np.sum(np.ceil(np.abs(n) / lot))) + 1
@@ -481,7 +485,7 @@ def _greedy_steps(
         if capped:
             qb_new = qb_i - d2 * gb + dd_var
             effb_new = eff(qb_new, Lb_i - c, Sb_i - c_sig)
-            ex_new = _excess(eff_new, cap) + total_b - _excess(eff_b_i, bcap_of) + _excess(effb_new, bcap_of)
+            ex_new = _excess(eff_new, cap) + total_b - exb_i + _excess(effb_new, bcap_of)
         else:
             ex_new = np.maximum(eff_new - cap, 0.0)
         score = (excess - ex_new) / c_div + dead
@@ -496,11 +500,12 @@ def _greedy_steps(
         g -= col
         q, L, S = float(q_new[i]), L - ci, S - c_sig[i]
         if capped:
-            m = same[i]
+            m = member_of[i]
             gb[m] -= col[m]
             qb_i[m], Lb_i[m], Sb_i[m] = qb_new[i], Lb_i[i] - ci, Sb_i[i] - c_sig[i]
             eff_b_i[m] = effb_new[i]
-            total_b = float(_excess(eff_b_i[first], bcap_of[first]).sum())
+            exb_i[m] = exb[bi[i]] = max(effb_new[i] - bcap_of[i], 0.0)
+            total_b = float(exb.sum())
         excess = excess_of(q, float(L), float(S))
         # Position i's next lot.
         s[i] = np.sign(n[i])
