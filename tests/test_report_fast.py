@@ -357,3 +357,23 @@ def test_the_formula_pattern_finds_each_function_in_every_spelling_and_nothing_e
         assert pattern.search(f"<f>{name}X(A1)</f>".encode()) is None or f"{name}X" in names
     for other in ("COVARIANCE.S(A1:A9,B1:B9)", "ATRR(A1)", "LN(A1)", "SUM(EFFLEV)"):
         assert pattern.search(f"<f>{other}</f>".encode()) is None, other
+
+
+def test_an_argument_the_formulas_computed_whole_is_not_read_from_its_sheet():
+    """=EFFLEV(…, CovTable, …) takes COVMATRIX's block as computed; the values are those of openpyxl's path."""
+    book = fast(DESK)
+    asked: list[tuple[str, tuple]] = []
+    read = book.read
+    book.read = lambda sheet, box: asked.append((sheet, box)) or read(sheet, box)  # type: ignore[method-assign]
+    results, skipped = evaluate_book(book)
+    cov = book.defined_range(N.NAME_COV_MATRIX)
+    assert cov is not None and not skipped
+    from openpyxl.utils.cell import range_boundaries
+
+    box = range_boundaries(cov[1].replace("$", ""))
+    assert any(key[0] == cov[0] and key[1][0] <= box[0] and box[2] <= key[1][2] for key in results)
+    assert (cov[0], box) not in asked
+    alone, _ = evaluate(openpyxl.load_workbook(DESK), openpyxl.load_workbook(DESK, data_only=True))
+    assert alone.keys() == results.keys()
+    for key, rows in alone.items():
+        assert all(close(x, y) for r1, r2 in zip(rows, results[key]) for x, y in zip(r1, r2)), key

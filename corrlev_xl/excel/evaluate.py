@@ -130,6 +130,21 @@ def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> boo
     return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
 
 
+def _within(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether block ``a`` lies inside block ``b``."""
+    return b[0] <= a[0] and a[2] <= b[2] and b[1] <= a[1] and a[3] <= b[3]
+
+
+def _at(block: list[list[Any]], br: int, bc: int) -> Any:
+    """A computed block's value at (row, column) from its corner, as :meth:`_Resolver.value` lays it over the cells.
+
+    Blank beyond what the block holds.
+    """
+    if br >= len(block):
+        return None
+    return block[br][bc] if bc < len(block[br]) else None
+
+
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384  # a worksheet's size
 
 
@@ -238,6 +253,11 @@ class _Resolver:
             raise CorrLevError(f"argument {arg!r} spans {size:,} cells, more than the limit of {self.max_cells:,}; "
                                "point it at the cells in use (or raise --max-cells)")
         s = _sheet(self.book.sheetnames, s, arg)
+        covering = [(b, block) for (ds, b), block in self.done.items() if ds == s and _overlaps(b, (c1, r1, c2, r2))]
+        if len(covering) == 1 and _within((c1, r1, c2, r2), covering[0][0]):  # all computed: the sheet not read
+            (d1, e1, _d2, _e2), block = covering[0]
+            rows = [[_at(block, r - e1, c - d1) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+            return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
         rows = self.book.read(s, (c1, r1, c2, r2))
         self._check_calculated(arg, s, (c1, r1, c2, r2), rows)
         for (ds, (d1, e1, d2, e2)), block in self.done.items():  # cells a corrlev formula computed
