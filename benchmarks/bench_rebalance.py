@@ -7,8 +7,11 @@ caps; locks; EFFLEV 3× the cap) it times, in the same run and with 1 BLAS
 thread (threadpoolctl), best of K:
 
 - the reference: the one-lot-at-a-time greedy (``_greedy_one_lot``, the rule
-  as it was before issue 11) — the peer here;
-- corrlev-xl: ``rebalance(...)`` (many lots per step, then polishing);
+  as it was before issue 11; the same books, computed about 2x faster since) —
+  the peer here;
+- corrlev-xl: ``rebalance(...)``: the first lots one at a time (to the end
+  where few are needed), then many lots per step, then polishing (lots put
+  back, lots swapped between pairs of positions for less notional);
 
 and prints the ratio, the target (≤ 20 ms at N = 200, ≤ 200 ms at N = 1,000)
 with PASS/MISS, and the objective of both on the same book: the excess over
