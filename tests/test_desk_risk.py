@@ -8,6 +8,7 @@ analysis and of every output path.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -277,6 +278,12 @@ def test_a_named_hedge_instrument_is_opened_when_cutting_cannot_reach_the_cap():
     assert res.objective == core.rebalance(inp.positions, deskbook.analyse(inp).estimate.matrix, inp.equity,
                                            cap=inp.cap, lots=inp.lot_notional, locked=inp.locked,
                                            hedge=res.hedged).objective
+    # the flat line's proposed units: its notional over one unit's (units x price x contract x FX), in every output
+    a = deskbook.analyse(inp)
+    one_unit = inp.price[k] * inp.contract[k] * inp.fx[k]
+    assert a.proposed_units[k] == pytest.approx(res.positions[k] / one_unit, rel=1e-12) and a.proposed_units[k] < 0
+    table = next(s for s in layouts.proposal_sections(a, dt.datetime(2026, 1, 2)) if s.key == "instruments").rows
+    assert table[1 + k][2] == pytest.approx(a.proposed_units[k], rel=1e-12)
     none = deskbook.analyse(_flat_sp500("None")).rebalance
     assert none.status == "cap not reachable" and "by cutting:" in none.message
 

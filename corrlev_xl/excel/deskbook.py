@@ -480,11 +480,16 @@ class DeskAnalysis:
 
     @property
     def proposed_units(self) -> np.ndarray:
-        """Each position's units after the proposed cuts (the units scaled as the notional is)."""
-        res = self.rebalance
-        scale = np.divide(res.positions, res.positions_before, out=np.ones_like(res.positions),
-                          where=res.positions_before != 0)
-        return self.inputs.units * scale
+        """Each position's units after the proposed cuts.
+
+        The units scaled as the notional is; a flat line opened as a hedge: its
+        notional over the notional of one unit.
+        """
+        res, inp = self.rebalance, self.inputs
+        held = res.positions_before != 0
+        scale = np.divide(res.positions, res.positions_before, out=np.ones_like(res.positions), where=held)
+        per_unit = core.notional(np.ones_like(inp.units), inp.price, inp.contract, inp.fx)
+        return np.where(held, inp.units * scale, res.positions / per_unit)
 
 
 NO_MARGIN = "no margin rates given (add a 'Margin rate' column beside the positions, e.g. 0.05 for 5 %)"

@@ -596,16 +596,13 @@ def proposal_sections(a: DeskAnalysis, when: dt.datetime) -> list[Section]:
     ], header=0)
     figures = Section("figures", "The book before and after the proposed cuts", [
         ["figure", "before", "after the proposed cuts"], *figure_rows(res)[1:], [CAP, res.cap, res.cap]])
-    scale = np.divide(res.positions, res.positions_before, out=np.ones_like(res.positions),
-                      where=res.positions_before != 0)
+    proposed = a.proposed_units
     cut = "lots cut" if inp.lot_units is not None else "1 % steps cut"  # no lot sizes: 1 % steps
     body: Rows = [["instrument", "units now", "units proposed", cut, NOTIONAL_NOW, NOTIONAL_PROPOSED, "locked",
                    "basket", "hedge"]]
     hedged = res.hedged if res.hedged.size else np.zeros(len(inp.symbols), dtype=bool)
     for i, s in enumerate(inp.symbols):
-        per_unit = inp.price[i] * inp.contract[i] * inp.fx[i]  # notional of one unit (a flat hedge line)
-        units = inp.units[i] * scale[i] if res.positions_before[i] != 0 else res.positions[i] / per_unit
-        body.append([s, inp.units[i], units, res.lots_cut[i], res.positions_before[i],
+        body.append([s, inp.units[i], proposed[i], res.lots_cut[i], res.positions_before[i],
                      res.positions[i], bool(inp.locked[i]), int(res.baskets[i]), bool(hedged[i])])
     title = "Each instrument: the proposed cut (locked positions are never cut)"
     if hedged.any():

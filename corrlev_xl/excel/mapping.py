@@ -33,6 +33,7 @@ callers hand over a :class:`View` of their workbook.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -1106,6 +1107,7 @@ def _text_date(v: str) -> float | None:
 
 
 _EPOCH = dt.datetime(1899, 12, 30)
+_LAST_SERIAL = 2958465  # 9999-12-31, Excel's last date
 
 
 def _date_keys(block: Block, j: int) -> list[float | None]:
@@ -1175,7 +1177,13 @@ def _date_label(v: Any) -> str | None:
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return (_EPOCH + dt.timedelta(days=float(v))).date().isoformat()
+        x = float(v)
+        if x.is_integer() and 19000101 <= x <= 99991231:  # a yyyymmdd number, as some feeds write dates
+            with contextlib.suppress(ValueError):
+                return dt.date(int(x) // 10000, int(x) // 100 % 100, int(x) % 100).isoformat()
+        if 0 <= x <= _LAST_SERIAL:  # a date serial, Excel's calendar
+            return (_EPOCH + dt.timedelta(days=x)).date().isoformat()
+        return f"{x:g}"  # a number that is no date: as written
     return str(v).strip()
 
 

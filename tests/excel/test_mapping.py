@@ -126,13 +126,14 @@ def test_a_non_positive_price_in_the_chosen_history_is_refused_naming_the_instru
         read(view(Risk=risk, Hist=hist), prices="Hist!A1:D41")
 
 
-@pytest.mark.parametrize("kind", ["date", "serial", "text", "dmy"])
+@pytest.mark.parametrize("kind", ["date", "serial", "text", "dmy", "yyyymmdd"])
 def test_each_price_row_keeps_its_date_oldest_first(kind):
     """The dates --json gives the EFFLEV history: ISO for dates and serials, text dates as written; reversed too."""
     hist = history()
     days = [r[0] for r in hist[1:]]
     shown = {"date": lambda d: d, "serial": lambda d: float((d - dt.date(1899, 12, 30)).days),
-             "text": lambda d: d.isoformat(), "dmy": lambda d: d.strftime("%d.%m.%Y")}[kind]
+             "text": lambda d: d.isoformat(), "dmy": lambda d: d.strftime("%d.%m.%Y"),
+             "yyyymmdd": lambda d: int(d.strftime("%Y%m%d"))}[kind]
     hist = [hist[0], *([shown(d), *r[1:]] for d, r in zip(days, hist[1:]))][::-1]  # newest first, header last
     hist = [hist[-1], *hist[:-1]]
     risk = positions(["Symbol", "Notional"], [["SPX", 1e5], ["NDX", 1e5], ["GOLD", 1e5]])
@@ -145,3 +146,13 @@ def test_each_price_row_keeps_its_date_oldest_first(kind):
 def test_a_history_without_dates_has_no_row_dates():
     risk = positions(["Symbol", "Notional"], [["SPX", 1e5], ["NDX", 1e5], ["GOLD", 1e5]])
     assert read(view(Risk=risk, Hist=history(dates=False))).read_from.dates is None
+
+
+def test_a_date_cell_beyond_excels_calendar_is_kept_as_written():
+    """A huge number in the date column is no date: its label is the number, and the history still reads."""
+    hist = history()
+    hist[1][0] = 1e12  # oldest first still: larger than every later serial is not, so put it last
+    hist = [hist[0], *hist[2:], [1e12, *hist[1][1:]]]
+    risk = positions(["Symbol", "Notional"], [["SPX", 1e5], ["NDX", 1e5], ["GOLD", 1e5]])
+    got = read(view(Risk=risk, Hist=hist)).read_from
+    assert got.dates[-1] == "1e+12" and got.dates[0] == "2025-01-02"
