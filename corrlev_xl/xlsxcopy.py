@@ -34,13 +34,14 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from .core import CorrLevError
 from .xlsxread import Package, read_rels, rels_of
+from .xlsxread import xml_escape as escape
+from .xlsxread import xml_quoteattr as quoteattr
 
 CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 REL_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"

@@ -206,9 +206,26 @@ def _cell_at(xml: bytes, pos: int) -> tuple[int, int, int]:
 
 
 def _unescape(text: bytes) -> str:
-    from xml.sax.saxutils import unescape
+    """An XML text's five predefined entities as their characters (what ``xml.sax.saxutils.unescape`` does)."""
+    out = text.decode("utf-8")
+    if "&" not in out:
+        return out
+    for entity, ch in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
+        out = out.replace(entity, ch)  # &amp; last, so "&amp;lt;" stays "&lt;"
+    return out
 
-    return unescape(text.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+
+def xml_escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as entities, for XML text (``xml.sax.saxutils.escape``, which imports urllib: 45 ms)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def xml_quoteattr(text: str) -> str:
+    """An XML attribute value with its quotes (``xml.sax.saxutils.quoteattr``)."""
+    text = xml_escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in text:
+        return f'"{text}"'
+    return f"'{text}'" if "'" not in text else '"{}"'.format(text.replace('"', "&quot;"))
 
 
 def corrlev_formula_pattern(functions: list[str]) -> re.Pattern[bytes]:

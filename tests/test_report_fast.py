@@ -377,3 +377,15 @@ def test_an_argument_the_formulas_computed_whole_is_not_read_from_its_sheet():
     assert alone.keys() == results.keys()
     for key, rows in alone.items():
         assert all(close(x, y) for r1, r2 in zip(rows, results[key]) for x, y in zip(r1, r2)), key
+
+
+def test_the_xml_escapes_are_the_standard_librarys():
+    from xml.sax.saxutils import escape, quoteattr, unescape
+
+    from corrlev_xl.xlsxread import _unescape, xml_escape, xml_quoteattr
+
+    texts = ["", "plain", "a&b<c>d", "&amp;lt;", "&lt;&amp;&gt;&quot;&apos;", "it's \"quoted\"", "'only'",
+             'both \' and "', "line\nbreak\ttab\rret", "&&amp;;"]
+    for t in texts:
+        assert xml_escape(t) == escape(t) and xml_quoteattr(t) == quoteattr(t), t
+        assert _unescape(t.encode()) == unescape(t, {"&quot;": '"', "&apos;": "'"}), t
