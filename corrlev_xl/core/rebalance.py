@@ -780,10 +780,10 @@ def _correlation_first(
             group, thr, floor = np.zeros(1, dtype=np.int64), np.array([top - band * abs(top)]), np.zeros(1)
         pick = live[rows]
         grid = _trial_grid(bk, pick)
-        k = _lots_per_step(bk, grid, pick, thr, floor, improving=top > 0)
+        k, ex_k = _lots_per_step(bk, grid, pick, thr, floor, improving=top > 0)
         if top > 0:
             # At most _RHO of the (group's) excess per step, as predicted.
-            gain = bk.excess - bk.trial(pick, bk.t[pick] + k)[0]
+            gain = bk.excess - ex_k
             target = _RHO * (bk.excess - floor)
             head = np.concatenate(([True], group[1:] != group[:-1]))
             start = np.maximum.accumulate(np.where(head, np.arange(rows.size), 0))
@@ -856,13 +856,13 @@ def _trial_grid(bk: _Book, live: IntArray) -> _Grid:
 
 def _lots_per_step(
     bk: _Book, grid: _Grid, pick: IntArray, thr: FloatArray, floor: FloatArray, *, improving: bool
-) -> IntArray:
+) -> tuple[IntArray, FloatArray]:
     """Lots of each picked position (rows of ``grid``) whose every lot still scores at least its ``thr``.
 
     Checked on the grid of lot counts; stops at the first count that brings
     the excess down to the row's ``floor`` (0: every cap met; refined to the
     exact lot), and, when the best score is not positive, where cutting
-    starts to lower the excess again.
+    starts to lower the excess again.  Returns the lots and the excess after each alone.
     """
     U, ex, marg, dx = grid.U, grid.ex, grid.marg, grid.dx
     ok = marg >= thr[:, None]
@@ -872,13 +872,15 @@ def _lots_per_step(
     prefix = np.cumprod(ok, axis=1).astype(bool)
     j = prefix.sum(axis=1) - 1
     k = U[np.arange(pick.size), j]
+    ex_k = ex[np.arange(pick.size), j]
     feas = (ex <= floor[:, None] + _EPS) & prefix
     for r in np.flatnonzero(feas.any(axis=1)):
         jf = int(np.argmax(feas[r]))
         i, t0 = int(pick[r]), int(bk.t[pick[r]])
         lo = int(U[r, jf - 1]) if jf > 0 else 0
         k[r] = _first_at_most(bk, i, t0 + lo, t0 + int(U[r, jf]), float(floor[r]) + _EPS) - t0
-    return k
+        ex_k[r] = float(bk.trial(np.array([i]), np.array([t0 + k[r]]))[0][0])
+    return k, ex_k
 
 
 def _put_back(bk: _Book) -> None:
