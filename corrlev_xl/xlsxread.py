@@ -426,6 +426,7 @@ class Scanner:
                     tags = [b"<" + m.group(1) + b":" + t[1:] for t in tags]
                     cut_at = tags[0]
                     scan.elements = scan.errors = None
+                rare = re.compile(re.escape(tags[1][:-1]) + rb"[>/]")  # faster than two searches of bytes
                 while True:
                     data = carry + chunk
                     if not chunk:
@@ -439,7 +440,7 @@ class Scanner:
                             cut = len(data) if tail < 0 else tail
                         run, carry = data[:cut], data[cut:]
                     scan.cells += run.count(tags[0])
-                    if tags[1] in run or tags[2] in run:  # <c>, <c/>: no attributes, never written by Excel
+                    if rare.search(run):  # <c> and <c/>: no attributes, never written by Excel; counted when there
                         scan.cells += run.count(tags[1]) + run.count(tags[2])
                     self._details(run, scan, masters)
                     if not chunk:
