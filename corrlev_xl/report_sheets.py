@@ -275,7 +275,7 @@ def report_sections(a: deskbook.DeskAnalysis, mapping_rows: list[list[Any]] | No
     """The Report sheet's parts, top to bottom (``mapping_rows``: the last part, when given)."""
     inp = a.inputs
     corr = [["instrument", *inp.symbols]]
-    corr += [[s, *a.corr[i]] for i, s in enumerate(inp.symbols)]
+    corr += [[s, *a.corr[i].tolist()] for i, s in enumerate(inp.symbols)]  # floats, not 40,000 numpy scalars
     sections = [
         Section("summary", "The book", layouts.summary_rows(a, notes=True), header=0),
         Section("risk", "Risk by instrument: one day, one standard deviation (chart: the % of risk)",
@@ -436,6 +436,7 @@ class _Sheet:
         self.wide: list[tuple[int, int]] = []  # (row, column) of a header over such text
         self.row, self.right = 1, 1
         self.ids: dict[tuple[str, Any], tuple[int, Any]] = {}  # see :meth:`_set`
+        self._widths: dict[int, float] = {}  # see :meth:`span`
         _put_rows(ws, 1, [title])
         ws.cell(1, 1).font = Font(size=14, bold=True, color=NAVY)
         ws.row_dimensions[1].height = 22
@@ -525,8 +526,11 @@ class _Sheet:
             if k in direct:  # the rest of the row: as the second column (a finite number, the same format)
                 values = [_value(v) for v in row[2:]]
                 fmt = _fmt(s, header, row, 1, values[0])
-                for c, v in enumerate(values, 3):
-                    self._fit(c, shown(v, fmt))
+                spec, need = _PY_FORMATS.get(fmt or ""), self.need
+                for c, v in enumerate(values, 3):  # self._fit(c, shown(v, fmt)), inline: 40,000 cells
+                    w = min(len(spec.format(v) if spec and fmt != "#,##0.0###" else shown(v, fmt)) * 1.0 + 2,
+                            MAX_WIDTH)
+                    need[c] = max(need.get(c, 6), w)
                 assert self.bulk is not None
                 self.bulk.setdefault(ws.title, Bulk()).rows[r] = (ws.cell(r, 2).style_id, values)
         body = s.rows[s.header:]
@@ -616,7 +620,11 @@ class _Sheet:
         """The width of columns ``c1`` to ``c2`` as set (Excel's default 8.43 for a column without one)."""
         from openpyxl.utils import get_column_letter
 
-        return sum(float(self.ws.column_dimensions[get_column_letter(c)].width or 8.43) for c in range(c1, c2 + 1))
+        widths = self._widths  # each column looked up once (finish sets the widths before any span is asked)
+        for c in range(c1, c2 + 1):
+            if c not in widths:
+                widths[c] = float(self.ws.column_dimensions[get_column_letter(c)].width or 8.43)
+        return sum(widths[c] for c in range(c1, c2 + 1))
 
 
 def merge_row(ws: Any, row: int, c1: int, c2: int) -> None:
@@ -650,11 +658,11 @@ def merge_row(ws: Any, row: int, c1: int, c2: int) -> None:
 
 def _align(s: Section, col: int) -> str:
     """A table column's alignment: numbers (and TRUE/FALSE) right, basket numbers centred, text left."""
-    values = [_value(r[col - 1]) for r in s.rows[s.header:] if col - 1 < len(r)]
     if col > 1 and s.key == "correlation":
         return "center"
     if col - 1 < len(s.rows[s.header - 1]) and s.rows[s.header - 1][col - 1] == "basket":
         return "center"
+    values = [_value(r[col - 1]) for r in s.rows[s.header:] if col - 1 < len(r)]
     return "right" if col > 1 and any(_number(v) or isinstance(v, bool) for v in values) else "left"
 
 
