@@ -150,10 +150,12 @@ def copy_parts(book: Any, dest: Path, write: Callable[[Any, dict[str, str | None
     for (sheet, (c1, r1, c2, r2)), rows in results.items():
         cells = frozen.setdefault(sheet, {})
         for r in range(r1, r2 + 1):
+            br = r - r1
+            row = rows[br] if br < len(rows) else ()
+            n = len(row)
             for c in range(c1, c2 + 1):
-                br, bc = r - r1, c - c1
-                value = rows[br][bc] if br < len(rows) and bc < len(rows[br]) else None
-                cells[(r, c)] = _value(None if value == "" else value)
+                value = row[c - c1] if c - c1 < n else None
+                cells[(r, c)] = value if type(value) is float else _value(None if value == "" else value)
     say("laying out the report's sheets")
     nb = openpyxl.Workbook()
     nb.remove(nb.active)
