@@ -726,12 +726,12 @@ def _correlation_first(
     one at a time (:func:`_greedy_steps`): to the end in books that need up to
     ``_GREEDY_PER_NAME`` lots per position (judged on the first N/2), or
     ``_GREEDY_LOTS`` in books of up to ``_GREEDY_N`` positions; the result
-    there is one lot at a time's, polished — never worse than it.
+    there is one lot at a time's, polished — never worse than it.  (Those
+    small books are also cut many lots per step from the start, and the
+    greedy's is kept only where it is better by the objective.)
     """
     bk = _Book(n, cov, E, cap, lot, lock, labels, bcap_of)
     N = n.size
-    band = _BAND * min(1.0, _BAND_N / N)
-    first_cut = np.full(N, -1, dtype=np.int64)
     # First one lot at a time: to the end in a book that needs few lots (up to a budget,
     # probed on the first N/2 lots), whose result is then one lot at a time's, polished;
     # other books go on from where it stopped, many lots per step.
@@ -741,14 +741,51 @@ def _correlation_first(
         steps=_GREEDY_LOTS if small else _GREEDY_PER_NAME * N, probe=None if small else max(N // _PROBE, 1),
     )
     t_ref = np.where(lock, 0, np.ceil((bk.a0 - np.abs(ref)) / lot - 1e-9).clip(0)).astype(np.int64)
-    if (moved := np.flatnonzero(t_ref != bk.t)).size:
-        bk.move(moved, t_ref[moved])
-        bk.refresh(exact=True)
+    first_cut = np.full(N, -1, dtype=np.int64)
+    if small and greedy_done:
+        # A small book is also cut many lots per step from the start; the greedy's
+        # (polished) is kept only where better by the objective.
+        _cut_and_polish(bk, first_cut, run=True)
+        fast_t, fast_ex, fast_order = bk.t.copy(), max(bk.excess - _EPS, 0.0), _cut_order_of(bk, first_cut, [])
+        fast_cut = float(bk.amount(np.arange(N), fast_t).sum())
+        _set_counts(bk, t_ref)
+        _cut_and_polish(bk, first_cut, run=False)
+        ref_ex, ref_cut = max(bk.excess - _EPS, 0.0), float(bk.amount(np.arange(N), bk.t).sum())
+        if ref_ex < fast_ex - _EPS or (ref_ex <= fast_ex + _EPS and ref_cut < fast_cut * (1.0 - 1e-12)):
+            return bk.n.copy(), _cut_order_of(bk, np.full(N, -1, dtype=np.int64), ref_order.tolist())
+        _set_counts(bk, fast_t)
+        return bk.n.copy(), fast_order
+    _set_counts(bk, t_ref)
     first_cut[ref_order] = 0  # cut before the first step (in the greedy's order, below)
+    _cut_and_polish(bk, first_cut, run=not greedy_done)
+    return bk.n.copy(), _cut_order_of(bk, first_cut, ref_order.tolist())
+
+
+def _set_counts(bk: _Book, t: IntArray) -> None:
+    """Move the book to the cut counts ``t`` (figures recomputed exactly)."""
+    if (moved := np.flatnonzero(t != bk.t)).size:
+        bk.move(moved, t[moved])
+        bk.refresh(exact=True)
+
+
+def _cut_order_of(bk: _Book, first_cut: IntArray, first: list[int]) -> IntArray:
+    """The cut positions: ``first`` (in its order), then by the step of their first cut."""
+    cut = np.flatnonzero(bk.t > 0)
+    when = np.where(first_cut[cut] < 0, np.iinfo(np.int64).max, first_cut[cut])
+    rest = cut[np.argsort(when, kind="stable")].tolist()
+    return np.asarray([i for i in dict.fromkeys(first + rest) if bk.t[i] > 0], dtype=np.int64)
+
+
+def _cut_and_polish(bk: _Book, first_cut: IntArray, *, run: bool) -> None:
+    """From the book as it is: (``run``) cut many lots per step while a cap is broken,
+    noting each position's first step in ``first_cut``; then polish (see
+    :func:`_correlation_first`)."""
+    N = bk.t.size
+    band = _BAND * min(1.0, _BAND_N / N)
     rounds = 0
     limit = max(_MAX_ROUNDS_FLOOR, _MAX_ROUNDS_PER_NAME * N)
     best_ex, best_t = bk.excess, bk.t.copy()
-    while bk.excess > _EPS and not greedy_done:
+    while run and bk.excess > _EPS:
         rounds += 1
         if rounds > limit:
             raise CorrLevError(
@@ -809,11 +846,6 @@ def _correlation_first(
         _swap(bk)
         _put_back(bk)
     bk.refresh(exact=True)
-    cut = np.flatnonzero(bk.t > 0)
-    when = np.where(first_cut[cut] < 0, np.iinfo(np.int64).max, first_cut[cut])
-    rest = cut[np.argsort(when, kind="stable")].tolist()
-    order = [i for i in dict.fromkeys(ref_order.tolist() + rest) if bk.t[i] > 0]  # the greedy's cuts first
-    return bk.n, np.asarray(order, dtype=np.int64)
 
 
 # The first lots are cut one at a time (20–50 µs a lot): up to 2,500 in books of up
