@@ -135,14 +135,24 @@ def _within(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return b[0] <= a[0] and a[2] <= b[2] and b[1] <= a[1] and a[3] <= b[3]
 
 
-def _at(block: list[list[Any]], br: int, bc: int) -> Any:
-    """A computed block's value at (row, column) from its corner, as :meth:`_Resolver.value` lays it over the cells.
+def _cut(block: list[list[Any]], where: tuple[int, int, int, int], box: tuple[int, int, int, int]) -> list[list[Any]]:
+    """The cells ``box`` of a computed block at ``where``, as :meth:`_Resolver.value` lays it over the cells.
 
     Blank beyond what the block holds.
     """
-    if br >= len(block):
-        return None
-    return block[br][bc] if bc < len(block[br]) else None
+    d1, e1 = where[0], where[1]
+    c1, r1, c2, r2 = box
+    width = c2 - c1 + 1
+    rows = []
+    for r in range(r1, r2 + 1):
+        br = r - e1
+        source = block[br] if br < len(block) else ()
+        if isinstance(source, (list, tuple)):  # a row at once
+            part = list(source[c1 - d1:c2 - d1 + 1])
+            rows.append(part + [None] * (width - len(part)))
+        else:
+            rows.append([source[c - d1] if c - d1 < len(source) else None for c in range(c1, c2 + 1)])
+    return rows
 
 
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384  # a worksheet's size
@@ -255,8 +265,7 @@ class _Resolver:
         s = _sheet(self.book.sheetnames, s, arg)
         covering = [(b, block) for (ds, b), block in self.done.items() if ds == s and _overlaps(b, (c1, r1, c2, r2))]
         if len(covering) == 1 and _within((c1, r1, c2, r2), covering[0][0]):  # all computed: the sheet not read
-            (d1, e1, _d2, _e2), block = covering[0]
-            rows = [[_at(block, r - e1, c - d1) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+            rows = _cut(covering[0][1], covering[0][0], (c1, r1, c2, r2))
             return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
         rows = self.book.read(s, (c1, r1, c2, r2))
         self._check_calculated(arg, s, (c1, r1, c2, r2), rows)
