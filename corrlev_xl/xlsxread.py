@@ -451,10 +451,11 @@ class Scanner:
                     chunks.close()
 
     def _details(self, run: bytes, scan: SheetScan, masters: set[bytes]) -> None:
-        if not scan.formulas and (b"<f>" in run or b"<f " in run):
+        formulas = b"<f" in run  # one search of a run without any (a price history) instead of three
+        if formulas and not scan.formulas and (b"<f>" in run or b"<f " in run):
             scan.formulas = True
         try:
-            if scan.elements is not None and self.pattern is not None:
+            if formulas and scan.elements is not None and self.pattern is not None:
                 scan.elements += formula_elements(run, self.pattern, masters)
             if scan.errors is not None:
                 scan.errors.update(error_cells(run))
