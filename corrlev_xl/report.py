@@ -304,18 +304,18 @@ def _model_text(a: deskbook.DeskAnalysis) -> list[str]:
         return [f"  Leverage model from data: {a.notes.get('model', '')}"]
     m, leg = mf.model, a.inputs.symbols[mf.leg]
     days = "/".join(str(d) for d in mf.timeframes)
-    trend = mf.trends[mf.leg]
-    assert trend is not None and mf.atr is not None
-    signals = "/".join(f"{int(x):+d}" if x else "0" for x in trend.signal)
+    signals = "/".join("–" if np.isnan(x) else f"{int(x):+d}" if x else "0" for x in mf.signal[mf.leg])
+    atr = "no ATR" if np.isnan(mf.atr_ratio[mf.leg]) else f"ATR {mf.atr_ratio[mf.leg]:.2f}x its median"
     factors = " × ".join(f"{f.name} {f.applied:.2f}" for f in m.factors if f.name != "time")
     lines = [f"  Leverage model from data (fed from {leg}, the largest risk share): trend {signals} on {days} days, "
-             f"ATR {mf.atr.ratio[mf.leg]:.2f}x its median",
+             f"{atr}",
              f"    LEVMODEL {m.recommended:.2f}x = cap {m.base:.2f}x × {factors} (time 1: the report reads no hour "
              "table)"]
+    lines += [f"    {note}" for note in mf.leg_notes]
     agree: dict[float, list[str]] = {1.0: [], -1.0: []}
-    for s, t in zip(a.inputs.symbols, mf.trends):
-        if t is not None and t.signal[0] != 0 and np.all(t.signal == t.signal[0]):
-            agree[float(t.signal[0])].append(s)
+    for s, row in zip(a.inputs.symbols, mf.signal):
+        if row[0] in agree and np.all(row == row[0]):
+            agree[float(row[0])].append(s)
     lines.append(f"    trend on every timeframe: up {', '.join(agree[1.0]) or 'none'}; down "
                  f"{', '.join(agree[-1.0]) or 'none'}")
     return lines
@@ -451,23 +451,18 @@ def _model_json(a: deskbook.DeskAnalysis) -> dict[str, Any] | None:
     mf = a.model
     if mf is None or mf.model is None:
         return None
-    m, atr = mf.model, mf.atr
-    assert atr is not None
-
-    def numbers(x: Any) -> list[float | None] | None:
-        return None if x is None else [_number(v) for v in x]
-
+    m = mf.model
     return {
-        "timeframes": list(mf.timeframes), "dead_band": DEAD_BAND_DEFAULT, "atr_period": atr.period,
-        "atr_norm_method": atr.method, "leg": a.inputs.symbols[mf.leg], "base": _number(m.base),
+        "timeframes": list(mf.timeframes), "dead_band": DEAD_BAND_DEFAULT, "atr_period": deskbook.MODEL_ATR_PERIOD,
+        "atr_norm_method": "median", "leg": a.inputs.symbols[mf.leg], "base": _number(m.base),
         "factors": [{"factor": f.name, "input": _number(f.raw), "low": f.low, "high": f.high,
                      "applied": _number(f.applied)} for f in m.factors],
-        "recommended": _number(m.recommended),
+        "recommended": _number(m.recommended), "leg_notes": list(mf.leg_notes),
         "instruments": [
-            {"symbol": s, "trend_signals": numbers(None if t is None else t.signal),
-             "trend_strength": numbers(None if t is None else t.strength), "trend_note": why,
-             "atr": _number(atr.atr[i]), "atr_norm": _number(atr.norm[i]), "atr_ratio": _number(atr.ratio[i])}
-            for i, (s, t, why) in enumerate(zip(a.inputs.symbols, mf.trends, mf.trend_notes))]}
+            {"symbol": s, "trend_signals": [_number(x) for x in mf.signal[i]],
+             "trend_strength": [_number(x) for x in mf.strength[i]], "missing": mf.gaps[i],
+             "atr": _number(mf.atr[i]), "atr_norm": _number(mf.atr_norm[i]), "atr_ratio": _number(mf.atr_ratio[i])}
+            for i, s in enumerate(a.inputs.symbols)]}
 
 
 def problems_json(src: Path, exc: CorrLevError) -> dict[str, Any]:

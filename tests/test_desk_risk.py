@@ -8,6 +8,7 @@ analysis and of every output path.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -239,8 +240,8 @@ def test_the_model_from_data_is_pandas_trends_and_the_levmodel_cells(book):
         for k, L in enumerate(mf.timeframes):
             ma = s.rolling(L).mean()
             strength = (ma.iloc[-1] / ma.iloc[-2] - 1) * np.sqrt(L) / sigma
-            assert mf.trends[j].strength[k] == pytest.approx(strength, rel=1e-9)
-            assert mf.trends[j].signal[k] == (1 if strength > 0.5 else -1 if strength < -0.5 else 0)
+            assert mf.strength[j, k] == pytest.approx(strength, rel=1e-9)
+            assert mf.signal[j, k] == (1 if strength > 0.5 else -1 if strength < -0.5 else 0)
     # the workbook's chain: TRENDSIGNALS and ATRRATIO on the leg's prices, LEVMODEL on the Cap and the CLM
     leg = [[inp.symbols[mf.leg]], *([None if np.isnan(x) else x] for x in inp.prices[:, mf.leg])]
     signals = [row[2] for row in udfs.TRENDSIGNALS(leg, [[d] for d in mf.timeframes])[1:]]
@@ -251,10 +252,33 @@ def test_the_model_from_data_is_pandas_trends_and_the_levmodel_cells(book):
     assert [r[-1] for r in cell[1:]] == pytest.approx(expected, rel=1e-9)
 
 
-def test_a_history_too_short_for_the_model_says_so():
+def test_a_history_too_short_for_a_timeframe_loses_only_that_figure():
+    """40 prices: no 60-day trend anywhere, the 5- and 20-day ones and the ATR kept; the model uses what it has."""
     a = deskbook.analyse(inputs_of(last=40))
-    assert a.model.model is None and "timeframe 60 needs 61 prices" in a.notes["model"]
-    assert all(t is None for t in a.model.trends) and a.model.atr is not None
+    mf = a.model
+    assert np.isnan(mf.signal[:, 2]).all() and not np.isnan(mf.signal[:, :2]).any() and not np.isnan(mf.atr).any()
+    assert all("timeframe 60 needs 61 prices" in g for g in mf.gaps)
+    assert "too short a history for the 60-day trend" in mf.leg_notes[0] and "model" not in a.notes
+    leg = mf.signal[mf.leg, :2]
+    want = core.leverage_model(a.inputs.cap, atr=mf.atr[mf.leg], atr_norm=mf.atr_norm[mf.leg], trend=leg,
+                               clm_independent=a.leverage.clm_independent)
+    assert mf.model.recommended == pytest.approx(want.recommended, rel=1e-12)
+
+
+def test_a_newly_listed_instrument_loses_its_own_figures_only():
+    """BTC with 10 quotes: its 5-day trend only, no ATR, and a note; every other instrument's and the model stay."""
+    inp = inputs_of()
+    prices = inp.prices.copy()
+    j = inp.symbols.index("BTC")
+    prices[:-10, j] = np.nan
+    with pytest.warns(core.CovarianceRepairedWarning):  # the gappy pairwise estimate
+        a = deskbook.analyse(dataclasses.replace(inp, prices=prices))
+    mf = a.model
+    assert not np.isnan(mf.signal[j, 0]) and np.isnan(mf.signal[j, 1:]).all() and np.isnan(mf.atr[j])
+    assert mf.gaps[j].startswith("BTC: timeframe 20 needs 21 prices") and "no ATR" in mf.gaps[j]
+    others = [i for i in range(len(inp.symbols)) if i != j]
+    assert not np.isnan(mf.signal[others]).any() and not np.isnan(mf.atr[others]).any()
+    assert mf.model is not None and mf.leg != j and mf.leg_notes == ()
 
 
 def _flat_sp500(hedge):
@@ -292,6 +316,7 @@ def test_a_named_hedge_instrument_is_opened_when_cutting_cannot_reach_the_cap():
     ("XAU", r"HedgeInstrument \(Book!\$B\$\d+\): 'XAU' is not an instrument of the book; add it as a row"),
     ("GOLD", r"HedgeInstrument \(Book!\$B\$\d+\): GOLD is locked"),
     (3, r"HedgeInstrument \(Book!\$B\$\d+\): must be one instrument's symbol, 'none' \(only cut\) or blank"),
+    ("#N/A", r"HedgeInstrument \(Book!\$B\$\d+\): .* got the error #N/A"),
 ])
 def test_a_bad_hedge_instrument_is_a_problem_naming_its_cell(value, message):
     with pytest.raises(CorrLevError, match=message):

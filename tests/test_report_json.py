@@ -146,6 +146,7 @@ def test_the_history_is_dated_and_the_model_is_in_json(tmp_path):
     m = out["model"]
     assert m["leg"] == a.inputs.symbols[a.model.leg] and m["timeframes"] == list(deskbook.MODEL_TIMEFRAMES)
     assert m["recommended"] == pytest.approx(a.model.model.recommended, rel=1e-12)
-    assert [x["trend_signals"] for x in m["instruments"]] == [t.signal.tolist() for t in a.model.trends]
-    assert [x["atr_ratio"] for x in m["instruments"]] == pytest.approx(a.model.atr.ratio.tolist(), rel=1e-12)
+    assert [x["trend_signals"] for x in m["instruments"]] == a.model.signal.tolist()
+    assert [x["atr_ratio"] for x in m["instruments"]] == pytest.approx(a.model.atr_ratio.tolist(), rel=1e-12)
+    assert all(x["missing"] is None for x in m["instruments"]) and m["leg_notes"] == []
     assert "model" not in out["notes"]

@@ -287,6 +287,10 @@ def _hedge_name(raw: Rows) -> str | None:
     if cells.is_omitted(raw):
         return None
     v = cells.cells(raw)
+    error = cells.error_text(v[0]) if len(v) == 1 else None
+    if error is not None:
+        raise CorrLevError(f"must be one instrument's symbol, {N.HEDGE_NONE!r} (only cut) or blank; got the error "
+                           f"{error}")
     if len(v) != 1 or not isinstance(v[0], str):
         raise CorrLevError(f"must be one instrument's symbol, {N.HEDGE_NONE!r} (only cut) or blank; "
                            f"got {cells.shown(v[0]) if len(v) == 1 else f'{len(v)} cells'}")
@@ -405,28 +409,36 @@ VOL_SHOCK = 2.0  # k of the stress table's "volatility × k" row
 REGIME_SHORT, REGIME_LONG, REGIME_THRESHOLD, REGIME_TOP = 20, 120, 0.3, 8
 HISTORY_WINDOW = 60  # the EFFLEV history's rolling window of return rows: EFFLEVHIST's default (the template's)
 MODEL_TIMEFRAMES = (5, 20, 60)  # LEVMODEL's trend timeframes in trading days (week, month, quarter): the template's
+MODEL_ATR_PERIOD = 14  # Wilder's period of the model's ATR (ATRRATIO's default)
 
 
 @dataclass(frozen=True)
 class ModelFigures:
     """LEVMODEL's inputs from the price history, per held instrument, and the model fed from one of them.
 
-    ``trends[i]`` and ``atr`` follow ``inputs.symbols`` (a trend is None, with
-    the reason in ``trend_notes[i]``, when that instrument's history is too
-    short for the longest timeframe).  ``model`` is LEVMODEL on the Cap, fed
-    from ``leg`` — the instrument with the largest share of the book's risk —
-    with its trend signals and ATR against its median, the book's CLM against
+    Rows follow ``inputs.symbols``: ``signal`` and ``strength`` are (N, K),
+    one column per timeframe, NaN where the instrument has too few quotes for
+    that timeframe; ``atr``, ``atr_norm`` and ``atr_ratio`` are NaN where it
+    has none (14 prices or fewer); ``gaps[i]`` says what is missing and why
+    (None: nothing).  ``model`` is LEVMODEL on the Cap, fed from ``leg`` — the
+    instrument with the largest share of the book's risk — with its signals
+    (those it has) and its ATR against its median, the book's CLM against
     independence, and a time-of-day factor of 1: the report reads no hour table
-    (the desk template's TIMEFACTOR has one on its Risk detail sheet).  ``model``
-    is None, with ``note``, when the leg's figures could not be computed.
+    (the desk template's TIMEFACTOR has one on its Risk detail sheet).  An input
+    the leg lacks is left out of the model (its factor neutral) and ``leg_notes``
+    say so; ``model`` is None, with ``note``, only when LEVMODEL refuses its inputs.
     """
 
     timeframes: tuple[int, ...]
-    trends: tuple[core.TrendSignals | None, ...]
-    trend_notes: tuple[str | None, ...]
-    atr: core.AtrRatio | None
+    signal: np.ndarray
+    strength: np.ndarray
+    atr: np.ndarray
+    atr_norm: np.ndarray
+    atr_ratio: np.ndarray
+    gaps: tuple[str | None, ...]
     leg: int
     model: core.LeverageModel | None
+    leg_notes: tuple[str, ...] = ()
     note: str | None = None
 
 
@@ -457,8 +469,8 @@ class DeskAnalysis:
     EFFLEV and CLM on each date's :data:`HISTORY_WINDOW`-row sample
     covariance, as EFFLEVHIST; None with ``notes["history"]`` when the
     history is shorter than the window) and ``model`` (LEVMODEL's inputs from
-    the prices, :class:`ModelFigures`; None with ``notes["model"]`` when no
-    instrument has the history for them).
+    the prices, :class:`ModelFigures`; its ``model`` None with ``notes["model"]``
+    when LEVMODEL refuses the inputs).
     """
 
     inputs: DeskInputs
@@ -562,34 +574,56 @@ def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
 
 
 def _model(inputs: DeskInputs, lev: core.Leverage, rc: core.RiskContributions) -> ModelFigures:
-    """Trend signals and ATR ratios of every held instrument, and LEVMODEL fed from the largest risk share."""
+    """Trend signals and ATR ratios of every held instrument, and LEVMODEL fed from the largest risk share.
+
+    Each instrument, timeframe and ATR on its own: a short history loses only
+    the figures it cannot support.
+    """
     names, P = inputs.symbols, inputs.prices
-    trends: list[core.TrendSignals | None] = []
-    why: list[str | None] = []
-    for j, s in enumerate(names):
+    N, K = len(names), len(MODEL_TIMEFRAMES)
+    signal, strength = np.full((N, K), np.nan), np.full((N, K), np.nan)
+    atr, norm, ratio = np.full(N, np.nan), np.full(N, np.nan), np.full(N, np.nan)
+    gaps: list[str | None] = []
+    for j in range(N):
+        missing = []
+        for k, days in enumerate(MODEL_TIMEFRAMES):
+            try:
+                t = core.trend_signals(P[:, j], [days])
+            except CorrLevError as exc:
+                missing.append(str(exc))
+            else:
+                signal[j, k], strength[j, k] = t.signal[0], t.strength[0]
         try:
-            trends.append(core.trend_signals(P[:, j], MODEL_TIMEFRAMES))
-            why.append(None)
+            a = core.atr_ratio(P[:, [j]], period=MODEL_ATR_PERIOD, names=[names[j]])
         except CorrLevError as exc:
-            trends.append(None)
-            why.append(f"{s}: {exc}")
-    try:
-        atr: core.AtrRatio | None = core.atr_ratio(P, names=names)
-        atr_note = None
-    except CorrLevError as exc:
-        atr, atr_note = None, str(exc)
+            missing.append(str(exc))
+        else:
+            atr[j], norm[j], ratio[j] = a.atr[0], a.norm[0], a.ratio[0]
+        gaps.append(f"{names[j]}: {'; '.join(dict.fromkeys(missing))}" if missing else None)
     leg = int(np.argmax(np.nan_to_num(rc.percent, nan=-np.inf)))
-    trend = trends[leg]
-    note = why[leg] if trend is None else atr_note
-    model = None
-    if note is None:
-        assert trend is not None and atr is not None
-        try:
-            model = core.leverage_model(inputs.cap, atr=float(atr.atr[leg]), atr_norm=float(atr.norm[leg]),
-                                        trend=trend.signal, clm_independent=lev.clm_independent)
-        except CorrLevError as exc:
-            note = f"{names[leg]}: {exc}"
-    return ModelFigures(MODEL_TIMEFRAMES, tuple(trends), tuple(why), atr, leg, model, note)
+    have = ~np.isnan(signal[leg])
+    notes = []
+    if not have.all():
+        short = ", ".join(str(d) for d, ok in zip(MODEL_TIMEFRAMES, have) if not ok)
+        notes.append(f"{names[leg]} has too short a history for the {short}-day trend: the trend factor uses "
+                     f"{'the other timeframes' if have.any() else 'no signal (neutral)'}")
+    use_atr = bool(atr[leg] > 0)  # NaN (too short) or 0 (a constant price): no ATR factor
+    if not use_atr:
+        why = f"it needs more than {MODEL_ATR_PERIOD} prices" if np.isnan(atr[leg]) else "its price does not move"
+        notes.append(f"{names[leg]} has no ATR ({why}): the ATR factor is neutral")
+    stale = int(np.argmax(~np.isnan(P[::-1, leg])))  # rows after the leg's last quote
+    if stale:
+        notes.append(f"{names[leg]}'s last quote is {stale} row(s) before the history's last row: its trend "
+                     "and ATR are as of then")
+    model, note = None, None
+    try:
+        model = core.leverage_model(
+            inputs.cap, atr=float(atr[leg]) if use_atr else None, atr_norm=float(norm[leg]) if use_atr else None,
+            trend=signal[leg, have] if have.any() else None, clm_independent=lev.clm_independent)
+    except CorrLevError as exc:
+        note = f"{names[leg]}: {exc}"
+    return ModelFigures(MODEL_TIMEFRAMES, signal, strength, atr, norm, ratio, tuple(gaps), leg, model,
+                        tuple(notes), note)
 
 
 def _tail(n: np.ndarray, cov: np.ndarray, log_returns: np.ndarray, inputs: DeskInputs) -> TailFigures:

@@ -451,14 +451,21 @@ def model_rows(a: DeskAnalysis) -> Rows:
     mf = a.model
     if mf is None:
         return []
-    atr = mf.atr
     rows: Rows = [["instrument", *(_trend(d) for d in mf.timeframes), MODEL_ATR, MODEL_NORM, MODEL_RATIO]]
     for i, s in enumerate(a.inputs.symbols):
-        t = mf.trends[i]
-        signals = [int(x) for x in t.signal] if t is not None else [""] * len(mf.timeframes)
-        rows.append([s, *signals, *((_finite(float(x[i])) for x in (atr.atr, atr.norm, atr.ratio))
-                                    if atr is not None else ["", "", ""])])
+        signals = ["" if np.isnan(x) else int(x) for x in mf.signal[i]]
+        atr = ["" if np.isnan(x[i]) else _finite(float(x[i])) for x in (mf.atr, mf.atr_norm, mf.atr_ratio)]
+        rows.append([f"{s} (the model's)" if i == mf.leg else s, *signals, *atr])
     return rows
+
+
+def model_title(a: DeskAnalysis) -> str:
+    """The model table's title: the instrument it is fed from and the time factor it takes."""
+    mf = a.model
+    if mf is None or mf.model is None:
+        return "Leverage model from data (LEVMODEL)"
+    return (f"Leverage model from data (LEVMODEL), fed from {a.inputs.symbols[mf.leg]}, the largest risk share; "
+            "time factor 1 (no hour table read)")
 
 
 def model_factor_rows(a: DeskAnalysis) -> Rows:
@@ -474,21 +481,19 @@ def model_factor_rows(a: DeskAnalysis) -> Rows:
 
 
 def model_notes(a: DeskAnalysis) -> list[str]:
-    """How the model's inputs are computed and which instrument feeds it; or why it is absent."""
+    """How the model's inputs are computed and what the leg lacks; or why there is no model."""
     mf = a.model
     if mf is None or mf.model is None:
         return [a.notes.get("model", "not computed")]
     days = "/".join(str(d) for d in mf.timeframes)
-    atr = mf.atr
-    assert atr is not None
     out = [f"Trend: the slope of each {days}-day moving average, +1 up, -1 down, 0 flat (a move within half a "
-           f"random-walk standard deviation). ATR: Wilder's, {atr.period} days, on closes; its norm is the median "
-           f"of its own history. LEVMODEL is fed from {a.inputs.symbols[mf.leg]} (the largest share of the book's "
-           "risk), with the CLM against independence; the time-of-day factor is 1 here (the report reads no hour "
-           "table; TIMEFACTOR does in the workbook). Factors are clipped to low..high."]
-    short = [w for w in mf.trend_notes if w]
+           "random-walk standard deviation); LEVMODEL takes how much they agree, whichever the direction (a short "
+           "position is treated as a long one). ATR: Wilder's on closes; its norm is the median of its own "
+           "history. With the CLM against independence. The time-of-day factor is 1 here (the report reads no hour "
+           "table; TIMEFACTOR does in the workbook). Factors are clipped to low..high.", *mf.leg_notes]
+    short = [g for g in mf.gaps if g]
     if short:
-        out.append("No trend for " + "; ".join(short))
+        out.append("Blank cells: too short a history — " + "; ".join(short))
     return out
 
 
@@ -512,7 +517,7 @@ def risk_sections(a: DeskAnalysis) -> list[Section]:
         out.append(Section("margin", "Margin", [], header=0, notes=tuple(margin_notes(a))))
     out.append(regime_section(a))
     factors = model_factor_rows(a)
-    out.append(Section("model", "Leverage model from data (LEVMODEL)", factors, header=1 if factors else 0,
+    out.append(Section("model", model_title(a), factors, header=1 if factors else 0,
                        notes=tuple(model_notes(a))))
     if factors:
         out.append(Section("model_inputs", "LEVMODEL's inputs per instrument: trend and ATR", model_rows(a)))
