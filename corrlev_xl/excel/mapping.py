@@ -47,6 +47,7 @@ import numpy as np
 
 from .. import names as N
 from ..core import CorrLevError
+from ..core.covariance import COV_METHODS
 from ..core.rebalance import REBALANCE_METHODS
 from . import cells, layouts
 from .deskbook import RISK_DEFAULTS, DeskInputs, Finder, Found, Rows, _refuse_duplicates
@@ -1345,7 +1346,7 @@ SETTING_NOTES = {
     N.NAME_CAP: "EFFLEV cap the Rebalance cuts the book to (the desk range is 1.8-2.2)",
     N.NAME_THRESHOLD: "correlation above which instruments share a basket",
     N.NAME_BASKET_CAP: "EFFLEV cap of each basket; blank: none",
-    N.NAME_COV_METHOD: "covariance of daily log returns: sample, ewma, shrunk or rolling",
+    N.NAME_COV_METHOD: "covariance of daily log returns: " + ", ".join(COV_METHODS),
     N.NAME_LAMBDA: "EWMA decay, when CovMethod is ewma",
     N.NAME_EQUITY: "account equity (given as an amount)",
     N.NAME_CALL_LEVEL: "margin-call level: the broker calls when equity falls to this multiple of the required margin",
