@@ -118,7 +118,7 @@ def main() -> int:
                 fast = t_new <= target
                 good = e_n <= e_r + 1e-9 and (e_r > 1e-9 or c_n <= c_r * (1 + 1e-9))
                 ok_all &= fast and good
-                print(f"{f'N={N} {kind}':<22}{t_ref * 1e3:>9.1f}ms{t_new * 1e3:>10.1f}ms{t_ref / t_new:>7.0f}x"
+                print(f"{f'N={N} {kind}':<22}{t_ref * 1e3:>9.1f}ms{t_new * 1e3:>10.1f}ms{t_ref / t_new:>7.1f}x"
                       f"{target * 1e3:>7.0f}ms  {'PASS' if fast else 'MISS'}  {e_r:>8.1e}/{e_n:<8.1e}"
                       f"  {c_n / c_r - 1:>+13.3%}  {'equal/better' if good else 'WORSE'}", flush=True)
     print("all targets met" if ok_all else "some targets missed")
