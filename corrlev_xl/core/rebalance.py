@@ -620,6 +620,8 @@ class _Book(BookFigures):
         self.Kall = lot_count(n, lot).astype(np.int64)
         self.t = np.zeros(n.size, dtype=np.int64)
         self.n = n.copy()
+        self.x_cut = np.zeros(n.size)  # notional cut so far, and that of each one's next lot
+        self.x_next = self.amount(np.arange(n.size), np.ones(n.size, dtype=np.int64))
         self.refresh(exact=True)
 
     def amount(self, i, t):
@@ -671,7 +673,9 @@ class _Book(BookFigures):
         """Set the cut counts of instruments ``i`` to ``t``."""
         old = self.n[i]
         self.t[i] = t
-        new = self.s[i] * (self.a0[i] - self.amount(i, t))
+        self.x_cut[i] = cut = self.amount(i, t)
+        self.x_next[i] = self.amount(i, t + 1) - cut
+        new = self.s[i] * (self.a0[i] - cut)
         new = np.where(np.abs(new) <= _EPS * np.maximum(self.lot[i], 1.0), 0.0, new)
         self.n[i] = new
         d = old - new
@@ -797,7 +801,7 @@ def _cut_and_polish(bk: _Book, first_cut: IntArray, *, run: bool) -> None:
             break
         # One lot of every live position is its score; the picked ones are
         # tried on a grid of lot counts for the lots per step.
-        x1 = bk.amount(live, bk.t[live] + 1) - bk.amount(live, bk.t[live])
+        x1 = bk.x_next[live]
         score = (bk.excess - bk.trial_x(live, x1)[0]) / x1
         top = float(score.max())
         if top > 0:
@@ -874,7 +878,7 @@ def _trial_grid(bk: _Book, live: IntArray) -> _Grid:
     G = _grid(int(room.max()))
     U = np.minimum(G[None, :], room[:, None])  # lots, per row clipped to what is left
     T = t0[:, None] + U
-    X = bk.amount(live[:, None], T) - bk.amount(live, t0)[:, None]
+    X = bk.amount(live[:, None], T) - bk.x_cut[live][:, None]
     ex = bk.trial_x(live[:, None], X)[0]
     ex_prev = np.empty_like(ex)
     ex_prev[:, 0] = bk.excess
