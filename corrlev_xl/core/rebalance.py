@@ -808,14 +808,20 @@ def _cut_and_polish(bk: _Book, first_cut: IntArray, *, run: bool) -> None:
             # The band of scores near the best: of the whole book, or of each
             # basket while only baskets are over their caps (they are cut independently then).
             by_basket = bk.any_capped and bk.effv <= bk.cap
-            group = bk.bi[live] if by_basket else np.zeros(live.size, dtype=np.int64)
-            best = np.full(bk.B if by_basket else 1, -np.inf)
-            np.maximum.at(best, group, score)
-            thr = best[group] - band * np.abs(best[group])
-            rows = np.flatnonzero((score >= thr) & (best[group] > 0))
-            rows = rows[np.lexsort((-score[rows], group[rows]))]
-            group, thr = group[rows], thr[rows]
-            floor = bk.excess - bk.excb[group] if by_basket else np.zeros(rows.size)
+            if by_basket:  # by basket, best first in each
+                idx = np.lexsort((-score, bk.bi[live]))
+                g, sc = bk.bi[live][idx], score[idx]
+                head = np.concatenate(([True], g[1:] != g[:-1]))
+                best = sc[np.maximum.accumulate(np.where(head, np.arange(idx.size), 0))]
+                thr = best - band * np.abs(best)
+                ok = (sc >= thr) & (best > 0)
+                rows, group, thr = idx[ok], g[ok], thr[ok]
+                floor = bk.excess - bk.excb[group]
+            else:
+                rows = np.flatnonzero(score >= top - band * abs(top))
+                rows = rows[np.argsort(-score[rows], kind="stable")]
+                group, thr = np.zeros(rows.size, dtype=np.int64), np.full(rows.size, top - band * abs(top))
+                floor = np.zeros(rows.size)
         else:
             rows = np.array([int(np.argmax(score))])
             group, thr, floor = np.zeros(1, dtype=np.int64), np.array([top - band * abs(top)]), np.zeros(1)
