@@ -150,3 +150,20 @@ def test_the_history_is_dated_and_the_model_is_in_json(tmp_path):
     assert [x["atr_ratio"] for x in m["instruments"]] == pytest.approx(a.model.atr_ratio.tolist(), rel=1e-12)
     assert all(x["missing"] is None for x in m["instruments"]) and m["leg_notes"] == []
     assert "model" not in out["notes"]
+
+
+def test_rows_left_blank_below_a_shorter_pasted_history_are_not_days(tmp_path):
+    """The template's names span 1,043 rows; 50 pasted over them and the rest cleared: 50 price rows, 50 dates."""
+    import openpyxl
+
+    from corrlev_xl.report import load_inputs
+
+    wb = openpyxl.load_workbook(bundled("corrlev_desk.xlsx"))
+    ws = wb["Prices"]
+    for row in ws.iter_rows(min_row=52, max_row=ws.max_row):
+        for c in row:
+            c.value = None
+    path = tmp_path / "short.xlsx"
+    wb.save(path)
+    inp = load_inputs(path)
+    assert inp.prices.shape[0] == 50 and len(inp.read_from.dates) == 50 and None not in inp.read_from.dates

@@ -1049,11 +1049,14 @@ def _price_rows(block: Block, symbols: list[str], mapping: InputMap, dates: Bloc
         index, order = _ordered(block, body, _date_keys(block, date_col))
     elif dates is not None:
         index, order = _ordered(block, body, _date_keys(dates, 0))
-    values, kept = _numbers(block, index, cols, symbols, date_col)
+    date_cell: Callable[[int], Any] | None = None  # data row i's date cell
     if date_col is not None:
-        mapping.dates = [_date_label(block.rows[i + 1][date_col]) for i in kept]
+        date_cell = lambda i: _cell(block.rows[i + 1], date_col)  # noqa: E731
     elif dates is not None:
-        mapping.dates = [_date_label(dates.rows[i + 1][0]) for i in kept]
+        date_cell = lambda i: _cell(dates.rows[i + 1], 0)  # noqa: E731
+    values, kept = _numbers(block, index, cols, symbols, date_cell)
+    if date_cell is not None:
+        mapping.dates = [_date_label(date_cell(i)) for i in kept]
     if len(values) < 3:
         raise CorrLevError(f"{block.label('prices')}: needs at least 3 rows of prices; got {len(values)}")
     mapping.prices = {
@@ -1188,11 +1191,17 @@ def _date_label(v: Any) -> str | None:
     return str(v).strip()
 
 
+def _cell(row: Sequence[Any], j: int) -> Any:
+    return row[j] if j < len(row) else None
+
+
 def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str],
-             date_col: int | None) -> tuple[Rows, list[int]]:
+             date_cell: Callable[[int], Any] | None) -> tuple[Rows, list[int]]:
     """The held columns of data rows ``index`` as numbers (blank: None), every unreadable cell named.
 
-    Also the data rows kept: a row without a date or a price (a blank line) is left out.
+    Also the data rows kept: in a dated history, a row without a date or a
+    price (a blank line, or the rows left below a shorter history pasted over a
+    longer one) is left out.
     """
     out: Rows = []
     kept: list[int] = []
@@ -1209,7 +1218,7 @@ def _numbers(block: Block, index: list[int], cols: list[int], symbols: list[str]
             if x is None and not cells.is_blank(v):
                 bad.append(f"{address(block.sheet, block.left + j, block.top + i + 1)} ({cells.shown(v)})")
             row.append(x)
-        if date_col is not None and all(x is None for x in row) and cells.is_blank(r[date_col]):
+        if date_cell is not None and all(x is None for x in row) and cells.is_blank(date_cell(i)):
             continue
         out.append(row)
         kept.append(i)
