@@ -55,7 +55,6 @@ class BookFigures:
 
     def eff(self, q, L, S):
         """EFFLEV from the sums (0 for a book with no stand-alone risk); no division by zero."""
-        S = np.asarray(S)
         e = np.sqrt(np.maximum(q, 0.0)) * L / (self.E * np.maximum(S, self.tiny))
         return np.where(S > self.tiny, e, 0.0)
 

@@ -377,7 +377,7 @@ def _locked(locked: object | None, N: int) -> BoolArray:
 
 
 def _excess(eff: FloatArray | float, cap: FloatArray | float) -> FloatArray:
-    return np.maximum(np.asarray(eff) - cap, 0.0)
+    return np.maximum(eff - cap, 0.0)
 
 
 def _greedy_one_lot(
