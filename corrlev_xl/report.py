@@ -244,6 +244,8 @@ def summary_text(a: deskbook.DeskAnalysis) -> str:
         parts += ["", _fmt_table([["cut", steps, "notional now", "notional after"], *cuts])]
         if hedged.any():
             parts.append(f"  a hedge line's negative {steps} are added, not cut")
+        if "hedge" in a.notes:
+            parts.append(f"  {a.notes['hedge']}")
     read = mapping_text(a.inputs.read_from)
     if read:
         parts += ["", read]

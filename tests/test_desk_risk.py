@@ -308,6 +308,18 @@ def test_a_named_hedge_instrument_is_opened_when_cutting_cannot_reach_the_cap():
     assert a.proposed_units[k] == pytest.approx(res.positions[k] / one_unit, rel=1e-12) and a.proposed_units[k] < 0
     table = next(s for s in layouts.proposal_sections(a, dt.datetime(2026, 1, 2)) if s.key == "instruments").rows
     assert table[1 + k][2] == pytest.approx(a.proposed_units[k], rel=1e-12)
+    assert "hedge" not in a.notes  # SP500 has the whole history
+    # a hedge on a short history is said, in the analysis and on the Proposal
+    short = dataclasses.replace(inp, prices=np.where(np.arange(len(inp.prices))[:, None] < len(inp.prices) - 10,
+                                                     np.where(np.arange(len(inp.symbols)) == k, np.nan, inp.prices),
+                                                     inp.prices))
+    with pytest.warns(core.CovarianceRepairedWarning):
+        thin = deskbook.analyse(short)
+    fewest = int(thin.estimate.nobs[k].min())
+    assert thin.rebalance.hedged[k] and fewest <= 9
+    assert f"SP500 shares only {fewest} daily returns" in thin.notes["hedge"]
+    sections = layouts.proposal_sections(thin, dt.datetime(2026, 1, 2))
+    assert thin.notes["hedge"] in next(s for s in sections if s.key == "instruments").notes
     none = deskbook.analyse(_flat_sp500("None")).rebalance
     assert none.status == "cap not reachable" and "by cutting:" in none.message
 

@@ -530,6 +530,12 @@ def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
     )
     room = layouts.room_to_add(res, cov, E)
     notes: dict[str, str] = {}
+    thin = [(names[i], int(est.nobs[i].min())) for i in np.flatnonzero(res.hedged)
+            if est.nobs[i].min() < HISTORY_WINDOW]
+    if thin:
+        notes["hedge"] = ("check the hedge before trading it: " + ", ".join(
+            f"{s} shares only {k} daily returns with another instrument" for s, k in thin)
+            + f" (fewer than {HISTORY_WINDOW}): its size rests on a short history")
     stress = core.stress(n, cov, E, cap=inputs.cap, z=inputs.risk_z, vol_shock=VOL_SHOCK, names=names)
     tail = _tail(n, cov, r, inputs)
     try:

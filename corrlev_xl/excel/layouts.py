@@ -612,7 +612,7 @@ def proposal_sections(a: DeskAnalysis, when: dt.datetime) -> list[Section]:
     title = "Each instrument: the proposed cut (locked positions are never cut)"
     if hedged.any():
         title += "; hedge TRUE: a line added to as a hedge (negative lots cut are lots added)"
-    instruments = Section("instruments", title, body)
+    instruments = Section("instruments", title, body, notes=(a.notes["hedge"],) if "hedge" in a.notes else ())
     fb, fa = res.baskets_before, res.baskets_after
     baskets: Rows = [["basket", "EFFLEV before", "EFFLEV after", BASKET_CAP]]
     baskets += [[int(b), fb.efflev[k], fa.efflev[k], _cap(fb.cap[k])] for k, b in enumerate(fb.basket)]
