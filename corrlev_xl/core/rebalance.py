@@ -327,7 +327,8 @@ def rebalance(
             msg += " (cutting alone cannot meet the caps; the hedge is the least notional traded)"
     else:
         status = "cap not reachable"
-        msg = _unreachable_message(after, b_after, cap, lock, hedging=hedging)
+        msg = _unreachable_message(after, b_after, cap, lock, hedging=hedging, named=bool(hedge_f.any()),
+                                   method=method)
     if hedged_any and not hedged.any():  # pragma: no cover - optimise reports additions it made
         raise AssertionError("a hedge was reported without an addition")
     return RebalanceResult(
@@ -345,17 +346,27 @@ def _cut_order(n: FloatArray, new: FloatArray, first: IntArray) -> IntArray:
 
 
 def _unreachable_message(
-    after: Leverage, b_after: BasketFigures, cap: float, lock: BoolArray, *, hedging: bool = True
+    after: Leverage, b_after: BasketFigures, cap: float, lock: BoolArray, *, hedging: bool = True,
+    named: bool = False, method: str = "correlation",
 ) -> str:
+    """What the best book reached (the book's EFFLEV and every basket still over its cap) and what would help."""
     over = b_after.basket[b_after.efflev > b_after.cap + 1e-9]
-    what = f"EFFLEV {after.efflev:.3f} vs cap {cap:g}"
-    if after.efflev <= cap + 1e-9 and over.size:
-        what = f"basket {int(over[0])} EFFLEV {b_after.efflev[b_after.basket == over[0]][0]:.3f} vs its cap"
-    hint = "unlock positions or raise the cap" if lock.any() else "raise the cap"
-    how = "cutting or hedging with the open positions" if hedging else "cutting"
-    if hedging:
-        hint = "name a hedge instrument, " + hint
-    return f"cannot meet the caps by {how}: best reached {what}; {hint}"
+    parts = [f"EFFLEV {after.efflev:.3f} vs cap {cap:g}"] if after.efflev > cap + 1e-9 else []
+    parts += [f"basket {int(b)} EFFLEV {b_after.efflev[b_after.basket == b][0]:.3f} vs its cap "
+              f"{b_after.cap[b_after.basket == b][0]:g}" for b in over[:3]]
+    hints = ["raise the cap"] if after.efflev > cap + 1e-9 else []
+    hints += ["raise the basket cap"] if over.size else []
+    if lock.any():
+        hints.insert(0, "unlock positions")
+    if method == "proportional":
+        how = "scaling the unlocked positions (proportional never hedges)"
+        hints.insert(0, "choose another method to hedge")
+    elif hedging:
+        how = "cutting or hedging with the open positions" + (" and the named hedge" if named else "")
+        hints.insert(0, "name another hedge instrument" if named else "name a hedge instrument")
+    else:
+        how = "cutting"
+    return f"cannot meet the caps by {how}: best reached {', '.join(parts)}; {', '.join(hints)}"
 
 
 def _lots(lots: object | None, n: FloatArray) -> FloatArray:

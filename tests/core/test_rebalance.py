@@ -345,7 +345,7 @@ def test_cap_not_reachable_when_locked_positions_alone_break_it():
     res = rebalance(n, cov, E, cap=2.0, lots=10_000.0, locked=[True, False, False])
     assert res.status == "cap not reachable"
     assert "cannot meet the caps by cutting" in res.message
-    assert "unlock positions or raise the cap" in res.message
+    assert "; name a hedge instrument, unlock positions, raise the cap" in res.message
     assert res.positions[0] == n[0]
     # The proposal is the lowest-excess book met on the way: better than the
     # start, still above the cap (the locked position alone is at 3.0).
@@ -511,3 +511,19 @@ def test_headroom_is_infinite_when_the_book_stays_riskless():
     h = headroom([0.0, 1e5, 0.0], np.diag([1e-4, 0.0, 1e-4]), 1e5, cap=2.0)
     assert h.same[1] == np.inf and h.opposite[1] == np.inf
     assert np.isfinite(h.same[[0, 2]]).all() and np.isfinite(h.opposite[[0, 2]]).all()
+
+
+def test_an_unreachable_cap_says_what_was_tried_and_every_cap_still_broken():
+    """Named hedge, proportional, basket caps: the message names what the search had and what still breaks."""
+    cov = np.array([[1e-4, 9e-5, 0.0], [9e-5, 1e-4, 0.0], [0.0, 0.0, 4e-4]])
+    n = np.array([300_000.0, 100_000.0, 0.0])
+    E, lock = 100_000.0, [True, False, False]
+    named = rebalance(n, cov, E, cap=2.0, lots=10_000.0, locked=lock, hedge=[False, False, True])
+    assert named.status == "cap not reachable"
+    assert "hedging with the open positions and the named hedge" in named.message
+    assert "name another hedge instrument" in named.message
+    prop = rebalance(n, cov, E, cap=2.0, lots=10_000.0, locked=lock, method="proportional")
+    assert "(proportional never hedges)" in prop.message and "choose another method to hedge" in prop.message
+    basket = rebalance(n, cov, E, cap=5.0, lots=10_000.0, locked=lock, baskets=[1, 1, 2], basket_caps=2.0)
+    assert basket.message.endswith("raise the basket cap") and "basket 1 EFFLEV 3." in basket.message
+    assert "vs cap 5" not in basket.message  # the book's own cap is met: only the basket is named
