@@ -312,6 +312,7 @@ def rebalance(
         )
         order = _cut_order(ns, new, order)
     new = new * k
+    new[np.abs(new) <= 1e-9 * lot] = 0.0  # a closed position is 0, not the residue of the scaling
     after = _figures(new, cov_m, E)
     b_after = _basket_leverage(new, cov_m, E, labels, bcap)
     cuts = np.abs(n) - np.abs(new)
@@ -329,6 +330,8 @@ def rebalance(
         status = "cap not reachable"
         msg = _unreachable_message(after, b_after, cap, lock, hedging=hedging, named=bool(hedge_f.any()),
                                    method=method)
+        if hedged.any():
+            msg += f" (the proposal adds to {int(hedged.sum())} as a hedge: the nearest the caps it gets)"
     if hedged_any and not hedged.any():  # pragma: no cover - optimise reports additions it made
         raise AssertionError("a hedge was reported without an addition")
     return RebalanceResult(

@@ -364,16 +364,21 @@ def optimise(
     sp = space(n, lot, lock, add=True, hedge=hedge)
     st = _State(sp, cov, E, cap, labels, bcap_of, "correlation")
     found: tuple[float, IntArray] | None = None
+    nearest: tuple[float, FloatArray] | None = None  # the least-excess book with additions, if none meets the caps
     # From the least-excess cut, from every unlocked position closed, and from the book as it is.
     for k0 in ([_counts(sp, fallback[1])] if fallback else []) + [np.where(lock, 0, closed), np.zeros_like(closed)]:
         st.set(k0)
         _descend(st, feasible_only=False, limit=limit)
         if st.excess > _EPS:
+            if nearest is None or st.excess < nearest[0]:
+                nearest = (st.excess, st.n.copy())
             continue
         _descend(st, feasible_only=True, limit=limit)
         if found is None or st.obj < found[0] - 1e-12 * abs(found[0]):
             found = (st.obj, st.k.copy())
-    if found is None:
+    if found is None:  # out of reach even with additions: the book nearest the caps, hedged or not
+        if nearest is not None and (fallback is None or nearest[0] < fallback[0] * (1 - 1e-9)):
+            return nearest[1], bool((np.abs(nearest[1]) > np.abs(n) + 1e-9 * lot).any())
         return fallback[1] if fallback else n.copy(), False
     if n.size <= ALL_STARTS:
         _kicks(st, found[1], limit)
