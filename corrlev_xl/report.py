@@ -183,7 +183,7 @@ def _fmt_table(rows: list[list[Any]]) -> str:
 
     frame = pd.DataFrame(rows[1:], columns=rows[0])
     return frame.to_string(
-        index=False, float_format=lambda v: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3f}"
+        index=False, float_format=lambda v: f"{v:,.0f}" if abs(v) >= 1000 or v == 0 else f"{v:.3f}"
     )
 
 
