@@ -333,3 +333,19 @@ def test_a_named_hedge_instrument_is_opened_when_cutting_cannot_reach_the_cap():
 def test_a_bad_hedge_instrument_is_a_problem_naming_its_cell(value, message):
     with pytest.raises(CorrLevError, match=message):
         _flat_sp500(value)
+
+
+def test_the_hedge_setting_is_shown_as_the_symbol_used(tmp_path):
+    """'  sp500 ' typed in HedgeInstrument: the report's mapping (console, --json) shows SP500, which it used."""
+    import openpyxl
+
+    from corrlev_xl.report import load_inputs
+    from corrlev_xl.templates import bundled
+
+    wb = openpyxl.load_workbook(bundled("corrlev_desk.xlsx"))
+    sheet, ref = next(iter(wb.defined_names[N.NAME_HEDGE].destinations))
+    wb[sheet][ref.replace("$", "")] = "  sp500 "
+    path = tmp_path / "hedge.xlsx"
+    wb.save(path)
+    inp = load_inputs(path)
+    assert inp.hedge == "SP500" and inp.read_from.settings[N.NAME_HEDGE]["value"] == "SP500"

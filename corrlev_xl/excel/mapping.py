@@ -363,6 +363,9 @@ def read_desk(view: View, choices: Choices | None = None) -> DeskInputs:
     """The desk inputs of any workbook: found (:func:`locate`), read and validated; every problem at once."""
     found = locate(view, choices)
     inputs = DeskInputs.read(found.read, source=found)
+    hedge = found.mapping.settings.get(N.NAME_HEDGE)
+    if hedge is not None and hedge["value"] is not None:  # what the rebalance uses: the book's symbol, or "none"
+        hedge["value"] = inputs.hedge
     return dataclasses.replace(inputs, read_from=found.mapping)
 
 
