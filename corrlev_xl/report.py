@@ -456,7 +456,7 @@ def _model_json(a: deskbook.DeskAnalysis) -> dict[str, Any] | None:
     m = mf.model
     return {
         "timeframes": list(mf.timeframes), "dead_band": DEAD_BAND_DEFAULT, "atr_period": deskbook.MODEL_ATR_PERIOD,
-        "atr_norm_method": "median", "leg": a.inputs.symbols[mf.leg], "base": _number(m.base),
+        "atr_norm_method": deskbook.MODEL_ATR_NORM, "leg": a.inputs.symbols[mf.leg], "base": _number(m.base),
         "factors": [{"factor": f.name, "input": _number(f.raw), "low": f.low, "high": f.high,
                      "applied": _number(f.applied)} for f in m.factors],
         "recommended": _number(m.recommended), "leg_notes": list(mf.leg_notes),

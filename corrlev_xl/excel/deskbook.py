@@ -27,6 +27,7 @@ from ..core import CorrLevError
 from ..core._types import CovMethod, RebalanceMethod
 from ..core._validation import flags
 from ..core.covariance import COV_METHODS
+from ..core.levmodel import AtrNorm
 from ..core.rebalance import REBALANCE_METHODS
 from ..core.tail import check_confidence, check_horizon
 from . import args, cells, layouts
@@ -410,6 +411,7 @@ REGIME_SHORT, REGIME_LONG, REGIME_THRESHOLD, REGIME_TOP = 20, 120, 0.3, 8
 HISTORY_WINDOW = 60  # the EFFLEV history's rolling window of return rows: EFFLEVHIST's default (the template's)
 MODEL_TIMEFRAMES = (5, 20, 60)  # LEVMODEL's trend timeframes in trading days (week, month, quarter): the template's
 MODEL_ATR_PERIOD = 14  # Wilder's period of the model's ATR (ATRRATIO's default)
+MODEL_ATR_NORM: AtrNorm = "median"  # the ATR norm: the median of its own ATR history (ATRRATIO's default)
 
 
 @dataclass(frozen=True)
@@ -579,6 +581,9 @@ def analyse(inputs: DeskInputs, estimates: Any = None) -> DeskAnalysis:
                         regimes, margin, history, model, notes)
 
 
+_NO_ATR = f"it needs more than {MODEL_ATR_PERIOD} prices"
+
+
 def _model(inputs: DeskInputs, lev: core.Leverage, rc: core.RiskContributions) -> ModelFigures:
     """Trend signals and ATR ratios of every held instrument, and LEVMODEL fed from the largest risk share.
 
@@ -589,6 +594,11 @@ def _model(inputs: DeskInputs, lev: core.Leverage, rc: core.RiskContributions) -
     N, K = len(names), len(MODEL_TIMEFRAMES)
     signal, strength = np.full((N, K), np.nan), np.full((N, K), np.nan)
     atr, norm, ratio = np.full(N, np.nan), np.full(N, np.nan), np.full(N, np.nan)
+    # the ATR of every instrument that has one in one call (Wilder's recursion runs over the rows once for all)
+    has_atr = np.asarray(~np.isnan(core.atr(P, period=MODEL_ATR_PERIOD)).all(axis=0))
+    if has_atr.any():
+        a = core.atr_ratio(P[:, has_atr], period=MODEL_ATR_PERIOD, norm=MODEL_ATR_NORM)
+        atr[has_atr], norm[has_atr], ratio[has_atr] = a.atr, a.norm, a.ratio
     gaps: list[str | None] = []
     for j in range(N):
         missing = []
@@ -599,12 +609,8 @@ def _model(inputs: DeskInputs, lev: core.Leverage, rc: core.RiskContributions) -
                 missing.append(str(exc))
             else:
                 signal[j, k], strength[j, k] = t.signal[0], t.strength[0]
-        try:
-            a = core.atr_ratio(P[:, [j]], period=MODEL_ATR_PERIOD, names=[names[j]])
-        except CorrLevError as exc:
-            missing.append(str(exc))
-        else:
-            atr[j], norm[j], ratio[j] = a.atr[0], a.norm[0], a.ratio[0]
+        if not has_atr[j]:
+            missing.append(f"no ATR: {_NO_ATR}")
         gaps.append(f"{names[j]}: {'; '.join(dict.fromkeys(missing))}" if missing else None)
     leg = int(np.argmax(np.nan_to_num(rc.percent, nan=-np.inf)))
     have = ~np.isnan(signal[leg])
@@ -615,7 +621,7 @@ def _model(inputs: DeskInputs, lev: core.Leverage, rc: core.RiskContributions) -
                      f"{'the other timeframes' if have.any() else 'no signal (neutral)'}")
     use_atr = bool(atr[leg] > 0)  # NaN (too short) or 0 (a constant price): no ATR factor
     if not use_atr:
-        why = f"it needs more than {MODEL_ATR_PERIOD} prices" if np.isnan(atr[leg]) else "its price does not move"
+        why = _NO_ATR if np.isnan(atr[leg]) else "its price does not move"
         notes.append(f"{names[leg]} has no ATR ({why}): the ATR factor is neutral")
     stale = int(np.argmax(~np.isnan(P[::-1, leg])))  # rows after the leg's last quote
     if stale:
