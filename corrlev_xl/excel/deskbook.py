@@ -146,7 +146,8 @@ class DeskInputs:
         lam = problems.attempt("settings", lambda: scalar(N.NAME_LAMBDA, 0.94))
         extra = problems.attempt("settings", lambda: _risk_settings(read, label, header))
         if positions is not None and extra is not None:
-            problems.attempt("settings", lambda: _check_hedge(extra, positions[0], positions[6], label))
+            extra["hedge"] = problems.attempt(
+                "settings", lambda: _hedge_symbol(extra["hedge"], positions[0], positions[6], label))
         prices = None
         if positions is not None:
             prices = problems.attempt("prices", lambda: _prices(read(N.NAME_PRICES), label(N.NAME_PRICES),
@@ -284,26 +285,21 @@ def _risk_settings(read: Reader, label: Callable[[str], str], header: Callable[[
 
 
 def _hedge_name(raw: Rows) -> str | None:
-    """HedgeInstrument's text (checked against the book in :func:`_check_hedge`); blank: None."""
+    """HedgeInstrument's text (checked against the book in :func:`_hedge_symbol`); blank: None."""
     if cells.is_omitted(raw):
         return None
     v = cells.cells(raw)
     error = cells.error_text(v[0]) if len(v) == 1 else None
-    if error is not None:
-        raise CorrLevError(f"must be one instrument's symbol, {N.HEDGE_NONE!r} (only cut) or blank; got the error "
-                           f"{error}")
-    if len(v) != 1 or not isinstance(v[0], str):
-        raise CorrLevError(f"must be one instrument's symbol, {N.HEDGE_NONE!r} (only cut) or blank; "
-                           f"got {cells.shown(v[0]) if len(v) == 1 else f'{len(v)} cells'}")
-    return v[0].strip() or None
+    if len(v) == 1 and isinstance(v[0], str) and error is None:
+        return v[0].strip() or None
+    got = f"the error {error}" if error else cells.shown(v[0]) if len(v) == 1 else f"{len(v)} cells"
+    raise CorrLevError(f"must be one instrument's symbol, {N.HEDGE_NONE!r} (only cut) or blank; got {got}")
 
 
-def _check_hedge(extra: dict[str, Any], symbols: list[str], locked: np.ndarray, label: Callable[[str], str]) -> None:
-    """HedgeInstrument names an unlocked instrument of the book (any case), or is "none"; stored as the symbol."""
-    name = extra["hedge"]
+def _hedge_symbol(name: str | None, symbols: list[str], locked: np.ndarray, label: Callable[[str], str]) -> str | None:
+    """HedgeInstrument as the book's symbol (any case), "none", or None; an unknown or locked one is refused."""
     if name is None or name.casefold() == N.HEDGE_NONE:
-        extra["hedge"] = None if name is None else N.HEDGE_NONE
-        return
+        return None if name is None else N.HEDGE_NONE
     hit = [s for s in symbols if s.casefold() == name.casefold()]
     if not hit:
         raise CorrLevError(f"{label(N.NAME_HEDGE)}: {name!r} is not an instrument of the book; add it as a row "
@@ -312,7 +308,7 @@ def _check_hedge(extra: dict[str, Any], symbols: list[str], locked: np.ndarray, 
     if locked[symbols.index(hit[0])]:
         raise CorrLevError(f"{label(N.NAME_HEDGE)}: {hit[0]} is locked, so it cannot be added to as a hedge; "
                            "unlock it or name another")
-    extra["hedge"] = hit[0]
+    return hit[0]
 
 
 def _threshold(value: float | None, where: str) -> float | None:
