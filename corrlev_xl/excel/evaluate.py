@@ -136,10 +136,7 @@ def _within(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
 
 
 def _cut(block: list[list[Any]], where: tuple[int, int, int, int], box: tuple[int, int, int, int]) -> list[list[Any]]:
-    """The cells ``box`` of a computed block at ``where``, as :meth:`_Resolver.value` lays it over the cells.
-
-    Blank beyond what the block holds.
-    """
+    """The cells ``box`` (inside ``where``) of a computed block at ``where``; blank beyond what the block holds."""
     d1, e1 = where[0], where[1]
     c1, r1, c2, r2 = box
     width = c2 - c1 + 1
@@ -270,19 +267,11 @@ class _Resolver:
         rows = self.book.read(s, (c1, r1, c2, r2))
         self._check_calculated(arg, s, (c1, r1, c2, r2), rows)
         for (ds, (d1, e1, d2, e2)), block in self.done.items():  # cells a corrlev formula computed
-            if ds != s:
+            lo, top, hi, bottom = max(c1, d1), max(r1, e1), min(c2, d2), min(r2, e2)
+            if ds != s or lo > hi or top > bottom:
                 continue
-            lo, hi = max(c1, d1), min(c2, d2)
-            for r in range(max(r1, e1), min(r2, e2) + 1) if lo <= hi else ():
-                br = r - e1
-                source = block[br] if br < len(block) else ()
-                if isinstance(source, (list, tuple)):  # a row at once; blank beyond what the block holds
-                    part = list(source[lo - d1:hi - d1 + 1])
-                    rows[r - r1][lo - c1:hi - c1 + 1] = part + [None] * (hi - lo + 1 - len(part))
-                    continue
-                for c in range(lo, hi + 1):
-                    bc = c - d1
-                    rows[r - r1][c - c1] = block[br][bc] if br < len(block) and bc < len(block[br]) else None
+            for k, part in enumerate(_cut(block, (d1, e1, d2, e2), (lo, top, hi, bottom))):
+                rows[top - r1 + k][lo - c1:hi - c1 + 1] = part
         return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
 
 
